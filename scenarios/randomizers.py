@@ -1,0 +1,328 @@
+"""Randomizers in Replicator's vocabulary, keyed by name in the scenario (DESIGN §9).
+
+Each randomizer has a ``kind``, ``targets`` (names, ``fnmatch`` patterns allowed) and a
+``trigger``. The kinds and what they target:
+
+=================  ==========================  =============================================
+kind               targets                     draws
+=================  ==========================  =============================================
+pose               assets, cameras, lidars,    position, rotation (Euler / SO(3) / about an
+                   lights                      axis), scale
+scatter            assets                      non-overlapping placement on a surface or in
+                                               a volume
+look_at            cameras, lights, lidars     a position on a shell around a target, oriented
+                                               with Replicator's look-at rule
+light              lights                      intensity, exposure, colour, colour
+                                               temperature, dome texture
+material           assets                      one material of a list or pool, per target
+material_inputs    materials                   UsdPreviewSurface inputs
+visibility         assets, lights              shown with a probability
+count              assets with ``count`` > 1   how many copies are shown
+=================  ==========================  =============================================
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, field_validator, model_validator
+
+from .distributions import Distribution, dimension
+from .spec_base import Name, Number, PosInt, Spec, Unit, Vec3, invalid
+
+__all__ = [
+    "AboutAxis",
+    "CountRandomizer",
+    "LightRandomizer",
+    "LookAtRandomizer",
+    "MaterialInputsRandomizer",
+    "MaterialRandomizer",
+    "PoseRandomizer",
+    "Randomizer",
+    "RotationDist",
+    "ScatterRandomizer",
+    "Trigger",
+    "VisibilityRandomizer",
+]
+
+Pattern = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_*?\[\]!]+$", strict=True)]
+
+
+def _check_dim(value: object, allowed: tuple[int, ...], what: str) -> None:
+    dim = dimension(value)
+    if dim not in allowed:
+        expected = " or ".join(str(a) for a in allowed) + (" component" if allowed == (1,) else " components")
+        raise invalid(f"{what} has the wrong number of components", expected=expected, got=f"{dim} components")
+
+
+class Trigger(Spec):
+    """When a randomizer draws: every ``interval`` frames (key ⌊i/k⌋) or once per episode."""
+
+    kind: Literal["on_frame", "per_episode"] = "on_frame"
+    interval: PosInt = 1
+
+    @model_validator(mode="after")
+    def _interval(self) -> Trigger:
+        if self.kind == "per_episode" and "interval" in self.model_fields_set:
+            raise invalid("interval applies to on_frame triggers only", expected="kind: on_frame", got=self.kind)
+        return self
+
+
+class _Randomizer(Spec):
+    targets: Annotated[tuple[Pattern, ...], Field(min_length=1)]
+    trigger: Trigger = Trigger()
+
+
+class AboutAxis(Spec):
+    axis: Vec3 = (0.0, 0.0, 1.0)
+    angle_deg: Distribution
+
+    @field_validator("angle_deg")
+    @classmethod
+    def _dim(cls, value: object) -> object:
+        _check_dim(value, (1,), "angle_deg")
+        return value
+
+    @field_validator("axis")
+    @classmethod
+    def _nonzero(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        if sum(c * c for c in value) < 1e-12:
+            raise invalid("axis must not be zero", expected="a non-zero vector", got=list(value))
+        return value
+
+
+class RotationDist(Spec):
+    """Exactly one of: XYZ Euler angles (degrees), uniform over SO(3), or about one axis."""
+
+    euler_deg: Distribution | None = None
+    uniform_so3: bool | None = None
+    about_axis: AboutAxis | None = None
+
+    @field_validator("euler_deg")
+    @classmethod
+    def _dim(cls, value: object) -> object:
+        if value is not None:
+            _check_dim(value, (3,), "euler_deg")
+        return value
+
+    @model_validator(mode="after")
+    def _one(self) -> RotationDist:
+        given = [k for k in ("euler_deg", "uniform_so3", "about_axis") if getattr(self, k) not in (None, False)]
+        if len(given) != 1:
+            raise invalid(
+                "give exactly one rotation", expected="euler_deg, uniform_so3: true or about_axis", got=given or "none"
+            )
+        return self
+
+
+class PoseRandomizer(_Randomizer):
+    kind: Literal["pose"]
+    position_m: Distribution | None = None
+    rotation: RotationDist | None = None
+    scale: Distribution | None = None
+
+    @field_validator("position_m")
+    @classmethod
+    def _pos(cls, value: object) -> object:
+        if value is not None:
+            _check_dim(value, (3,), "position_m")
+        return value
+
+    @field_validator("scale")
+    @classmethod
+    def _scale(cls, value: object) -> object:
+        if value is not None:
+            _check_dim(value, (1, 3), "scale")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> PoseRandomizer:
+        if self.position_m is None and self.rotation is None and self.scale is None:
+            raise invalid(
+                "a pose randomizer needs position_m, rotation or scale", expected="at least one of them", got="none"
+            )
+        return self
+
+
+class Box(Spec):
+    min_m: Vec3
+    max_m: Vec3
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Box:
+        if any(a > b for a, b in zip(self.min_m, self.max_m)):
+            raise invalid(
+                "box is inverted", expected="min_m <= max_m", got={"min_m": list(self.min_m), "max_m": list(self.max_m)}
+            )
+        return self
+
+
+class ScatterRandomizer(_Randomizer):
+    """Place targets without overlap on the top surface of an asset or inside a volume.
+
+    On a surface, objects rest upright on it and turn about the vertical (unless ``rotation``
+    says otherwise); in a volume they default to a uniform SO(3) rotation.
+    """
+
+    kind: Literal["scatter"]
+    surface: Name | None = None
+    volume: Box | None = None
+    rotation: RotationDist | None = None
+    no_overlap: bool = True
+    margin_m: Annotated[float, Field(strict=True, ge=0)] = 0.0
+    max_attempts: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 1000
+
+    @model_validator(mode="after")
+    def _where(self) -> ScatterRandomizer:
+        if (self.surface is None) == (self.volume is None):
+            raise invalid(
+                "give exactly one of surface and volume",
+                expected="surface or volume",
+                got="both" if self.surface else "neither",
+            )
+        return self
+
+
+class LookAtRandomizer(_Randomizer):
+    """Eye on a shell around ``target_m``: distance, azimuth (from +X, CCW) and elevation."""
+
+    kind: Literal["look_at"]
+    target_m: Distribution = (0.0, 0.0, 0.0)
+    distance_m: Distribution
+    azimuth_deg: Distribution = 0.0
+    elevation_deg: Distribution = 30.0
+    look_at_up_axis: Vec3 = (0.0, 0.0, 1.0)
+
+    @field_validator("target_m")
+    @classmethod
+    def _target(cls, value: object) -> object:
+        _check_dim(value, (3,), "target_m")
+        return value
+
+    @field_validator("distance_m", "azimuth_deg", "elevation_deg")
+    @classmethod
+    def _scalar(cls, value: object) -> object:
+        _check_dim(value, (1,), "this value")
+        return value
+
+
+class LightRandomizer(_Randomizer):
+    kind: Literal["light"]
+    intensity: Distribution | None = None
+    exposure: Distribution | None = None
+    color: Distribution | None = None
+    color_temperature_k: Distribution | None = None
+    textures: Annotated[list[Name], Field(min_length=1)] | None = None
+    """Dome lights: one texture of this list per draw."""
+
+    @field_validator("intensity", "exposure", "color_temperature_k")
+    @classmethod
+    def _scalar(cls, value: object) -> object:
+        if value is not None:
+            _check_dim(value, (1,), "this value")
+        return value
+
+    @field_validator("color")
+    @classmethod
+    def _color(cls, value: object) -> object:
+        if value is not None:
+            _check_dim(value, (3,), "color")
+        return value
+
+
+class MaterialRandomizer(_Randomizer):
+    """Bind one material per target per draw, from ``materials`` or a ``material_pools`` entry."""
+
+    kind: Literal["material"]
+    materials: Annotated[list[Name], Field(min_length=1)] | None = None
+    pool: Name | None = None
+    weights: list[Annotated[Number, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> MaterialRandomizer:
+        if (self.materials is None) == (self.pool is None):
+            raise invalid(
+                "give exactly one of materials and pool",
+                expected="materials or pool",
+                got="both" if self.materials else "neither",
+            )
+        if self.weights is not None and self.materials is not None and len(self.weights) != len(self.materials):
+            raise invalid(
+                "weights must have one entry per material",
+                expected=f"{len(self.materials)} weights",
+                got=f"{len(self.weights)} weights",
+            )
+        return self
+
+
+class MaterialInputsRandomizer(_Randomizer):
+    """Randomize UsdPreviewSurface inputs of the target materials."""
+
+    kind: Literal["material_inputs"]
+    diffuse_color: Distribution | None = None
+    roughness: Distribution | None = None
+    metallic: Distribution | None = None
+    emissive_color: Distribution | None = None
+
+    @field_validator("diffuse_color", "emissive_color")
+    @classmethod
+    def _color(cls, value: object) -> object:
+        if value is not None:
+            _check_dim(value, (3,), "this colour")
+        return value
+
+    @field_validator("roughness", "metallic")
+    @classmethod
+    def _scalar(cls, value: object) -> object:
+        if value is not None:
+            _check_dim(value, (1,), "this value")
+        return value
+
+
+class VisibilityRandomizer(_Randomizer):
+    kind: Literal["visibility"]
+    probability: Unit = 0.5
+    """Probability that each target is visible."""
+
+
+class CountRandomizer(_Randomizer):
+    """Show ``min``..``max`` (inclusive, uniform) of each target's authored copies."""
+
+    kind: Literal["count"]
+    min: Annotated[int, Field(strict=True, ge=0)]
+    max: Annotated[int, Field(strict=True, ge=0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CountRandomizer:
+        if self.min > self.max:
+            raise invalid("count range is inverted", expected="min <= max", got={"min": self.min, "max": self.max})
+        return self
+
+
+Randomizer = Annotated[
+    Union[
+        PoseRandomizer,
+        ScatterRandomizer,
+        LookAtRandomizer,
+        LightRandomizer,
+        MaterialRandomizer,
+        MaterialInputsRandomizer,
+        VisibilityRandomizer,
+        CountRandomizer,
+    ],
+    Field(discriminator="kind"),
+]
+
+TARGET_KINDS: dict[str, tuple[str, ...]] = {
+    "pose": ("assets", "cameras", "lidars", "lights"),
+    "scatter": ("assets",),
+    "look_at": ("cameras", "lights", "lidars"),
+    "light": ("lights",),
+    "material": ("assets",),
+    "material_inputs": ("materials",),
+    "visibility": ("assets", "lights"),
+    "count": ("assets",),
+}
+"""Which scenario sections each randomizer kind may target."""
+
+__all__ += ["TARGET_KINDS", "Box"]

@@ -1,0 +1,266 @@
+"""Checks that need the whole scenario: names, cross-references, files and size limits.
+
+These run after the model validated, on the same data, and report with the same
+``FILE:LINE:COL: key`` positions. They stay pure: files are only located and measured in
+size, never opened by a mesh or USD reader (that happens in ``runtime.resolve``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .asset_paths import AssetPathError, confine
+from .errors import Issue, format_got
+from .model import MAX_INSTANCES, Scenario
+from .randomizers import TARGET_KINDS
+from .yaml_source import Loc, SourceMap
+
+__all__ = [
+    "MESH_SUFFIXES",
+    "PROFILE_SUFFIXES",
+    "RESERVED_NAMES",
+    "TEXTURE_SUFFIXES",
+    "USD_SUFFIXES",
+    "CheckContext",
+    "check_scenario",
+    "expand_targets",
+]
+
+MESH_SUFFIXES = (".obj", ".ply", ".stl", ".gltf", ".glb")
+USD_SUFFIXES = (".usd", ".usda", ".usdc", ".usdz")
+TEXTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
+PROFILE_SUFFIXES = (".json",)
+RESERVED_NAMES = frozenset({"Lights", "Distractors", "Looks", "Base", "Physics", "Render"})
+"""Children of ``/World`` that scenesmith authors itself."""
+
+
+@dataclass
+class CheckContext:
+    base_dir: Path
+    asset_roots: tuple[Path, ...] = ()
+    shipped_profiles: frozenset[str] | None = None
+    """Names of shipped LiDAR profiles; ``None`` when none are shipped (names not checked)."""
+    files: dict[str, Path] = field(default_factory=dict)
+    """Resolved asset files, filled by :func:`check_scenario` (raw path → real path)."""
+
+
+def expand_targets(scenario: Scenario, kind: str, patterns: tuple[str, ...]) -> list[str]:
+    """Names matched by ``patterns`` in the sections a randomizer ``kind`` may target, sorted."""
+    names: set[str] = set()
+    for section in TARGET_KINDS[kind]:
+        for name in getattr(scenario, section):
+            if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+                names.add(name)
+    return sorted(names)
+
+
+class _Checker:
+    def __init__(self, scenario: Scenario, smap: SourceMap, ctx: CheckContext) -> None:
+        self.s = scenario
+        self.smap = smap
+        self.ctx = ctx
+        self.issues: list[Issue] = []
+
+    def add(self, loc: Loc, message: str, expected: str | None = None, got: object = ..., at_key: bool = False) -> None:
+        self.issues.append(self.smap.issue(loc, message, at_key=at_key, expected=expected, got=got))
+
+    # ---- names -------------------------------------------------------------------
+    def names(self) -> None:
+        owners: dict[str, Loc] = {}
+        for section in ("assets", "cameras", "lidars"):
+            for name, item in getattr(self.s, section).items():
+                loc: Loc = (section, name)
+                if name in RESERVED_NAMES:
+                    self.add(
+                        loc,
+                        f"'{name}' is reserved for scenesmith's own prims",
+                        "a name other than " + ", ".join(sorted(RESERVED_NAMES)),
+                        name,
+                        at_key=True,
+                    )
+                count = getattr(item, "count", 1)
+                prims = [name] if count == 1 else [f"{name}_{k:03d}" for k in range(count)]
+                for prim in prims:
+                    if prim in owners:
+                        self.add(
+                            loc,
+                            f"prim name /World/{prim} is already used by {'.'.join(map(str, owners[prim]))}",
+                            "names unique across assets, cameras and lidars",
+                            name,
+                            at_key=True,
+                        )
+                        break
+                    owners[prim] = loc
+
+    # ---- references ----------------------------------------------------------------
+    def _material(self, loc: Loc, name: str | None) -> None:
+        if name is not None and name not in self.s.materials:
+            self.add(loc, f"unknown material '{name}'", self._one_of(self.s.materials), name)
+
+    def _texture(self, loc: Loc, name: str | None) -> None:
+        if name is not None and name not in self.s.textures:
+            self.add(loc, f"unknown texture '{name}'", self._one_of(self.s.textures), name)
+
+    def _asset(self, loc: Loc, name: str | None) -> None:
+        if name is not None and name not in self.s.assets:
+            self.add(loc, f"unknown asset '{name}'", self._one_of(self.s.assets), name)
+
+    @staticmethod
+    def _one_of(names: dict | set) -> str:
+        listed = sorted(names)
+        return "one of: " + ", ".join(listed) if listed else "a name defined in the scenario (none defined)"
+
+    def references(self) -> None:
+        for name, mat in self.s.materials.items():
+            self._texture(("materials", name, "diffuse_texture"), mat.diffuse_texture)
+        for name, pool in self.s.material_pools.items():
+            for i, member in enumerate(pool):
+                self._material(("material_pools", name, i), member)
+        for name, asset in self.s.assets.items():
+            self._material(("assets", name, "material"), asset.material)
+        for name, light in self.s.lights.items():
+            self._texture(("lights", name, "texture"), light.texture)
+        for name, dist in self.s.distractors.items():
+            for i, mat in enumerate(dist.materials or ()):
+                self._material(("distractors", name, "materials", i), mat)
+            self._asset(("distractors", name, "placement", "surface"), dist.placement.surface)
+            if dist.labelled and dist.semantics is None:
+                pass  # labelled distractors default to class "distractor"
+        for name, rnd in self.s.randomizers.items():
+            self.randomizer(name, rnd)
+
+    def randomizer(self, name: str, rnd: object) -> None:
+        base: Loc = ("randomizers", name)
+        kind = rnd.kind  # type: ignore[attr-defined]
+        matched: list[str] = []
+        for i, pattern in enumerate(rnd.targets):  # type: ignore[attr-defined]
+            hits = expand_targets(self.s, kind, (pattern,))
+            if not hits:
+                sections = " or ".join(TARGET_KINDS[kind])
+                self.add(
+                    (*base, "targets", i),
+                    f"target '{pattern}' matches nothing a {kind} randomizer can change",
+                    f"the name of one of the {sections}",
+                    pattern,
+                )
+            matched += hits
+        if kind == "scatter":
+            self._asset((*base, "surface"), rnd.surface)  # type: ignore[attr-defined]
+            if rnd.surface in matched:  # type: ignore[attr-defined]
+                self.add(
+                    (*base, "surface"),
+                    "the scatter surface is also one of its targets",
+                    "a surface that is not scattered",
+                    rnd.surface,
+                )  # type: ignore[attr-defined]
+        elif kind == "material":
+            for i, mat in enumerate(rnd.materials or ()):  # type: ignore[attr-defined]
+                self._material((*base, "materials", i), mat)
+            pool = rnd.pool  # type: ignore[attr-defined]
+            if pool is not None:
+                if pool not in self.s.material_pools:
+                    self.add(
+                        (*base, "pool"), f"unknown material pool '{pool}'", self._one_of(self.s.material_pools), pool
+                    )
+                elif rnd.weights is not None and len(rnd.weights) != len(self.s.material_pools[pool]):  # type: ignore[attr-defined]
+                    self.add(
+                        (*base, "weights"),
+                        "weights must have one entry per pool member",
+                        f"{len(self.s.material_pools[pool])} weights",
+                        f"{len(rnd.weights)} weights",
+                    )  # type: ignore[attr-defined]
+        elif kind == "light":
+            for i, tex in enumerate(rnd.textures or ()):  # type: ignore[attr-defined]
+                self._texture((*base, "textures", i), tex)
+            if rnd.textures:  # type: ignore[attr-defined]
+                for target in matched:
+                    if self.s.lights[target].type != "dome":
+                        self.add(
+                            (*base, "textures"),
+                            f"textures apply to dome lights, but '{target}' is {self.s.lights[target].type}",
+                            "dome light targets",
+                            target,
+                        )
+                        break
+        elif kind == "count":
+            for target in matched:
+                count = self.s.assets[target].count
+                if rnd.max > count:  # type: ignore[attr-defined]
+                    self.add(
+                        (*base, "max"),
+                        f"asset '{target}' has only {count} authored copies",
+                        f"max <= {count} (raise the asset's count)",
+                        rnd.max,
+                    )  # type: ignore[attr-defined]
+
+    # ---- files -------------------------------------------------------------------
+    def _file(self, loc: Loc, raw: str | None, suffixes: tuple[str, ...]) -> None:
+        if raw is None:
+            return
+        try:
+            self.ctx.files[raw] = confine(raw, self.ctx.base_dir, self.ctx.asset_roots, suffixes)
+        except AssetPathError as exc:
+            self.add(loc, exc.message, exc.expected, exc.got)
+
+    def files(self) -> None:
+        self._file(("stage", "base_usd"), self.s.stage.base_usd, USD_SUFFIXES)
+        for name, tex in self.s.textures.items():
+            self._file(("textures", name, "file"), tex.file, TEXTURE_SUFFIXES)
+        for loc, shape in self._shapes():
+            if shape.mesh is not None:
+                self._file((*loc, "mesh", "path"), shape.mesh.path, MESH_SUFFIXES)
+            if shape.usd is not None:
+                self._file((*loc, "usd", "path"), shape.usd.path, USD_SUFFIXES)
+        for name, lidar in self.s.lidars.items():
+            profile = lidar.profile
+            if profile is None:
+                continue
+            loc = ("lidars", name, "profile")
+            if profile.lower().endswith(PROFILE_SUFFIXES) or "/" in profile:
+                self._file(loc, profile, PROFILE_SUFFIXES)
+            elif self.ctx.shipped_profiles is not None and profile not in self.ctx.shipped_profiles:
+                self.add(
+                    loc,
+                    f"unknown LiDAR profile '{profile}'",
+                    "a shipped profile (scenesmith lidar-profiles) or a path to a .json profile",
+                    profile,
+                )
+
+    def _shapes(self) -> Iterator[tuple[Loc, object]]:
+        for name, asset in self.s.assets.items():
+            yield ("assets", name), asset
+        for name, dist in self.s.distractors.items():
+            for i, shape in enumerate(dist.pool):
+                yield ("distractors", name, "pool", i), shape
+
+    # ---- limits -------------------------------------------------------------------
+    def limits(self) -> None:
+        total = sum(a.count for a in self.s.assets.values())
+        total += sum(d.count.max for d in self.s.distractors.values())
+        if total > MAX_INSTANCES:
+            self.add((), "too many instances per frame", f"at most {MAX_INSTANCES} assets and distractors", f"{total}")
+        for name, dist in self.s.distractors.items():
+            slots = dist.count.max * len(dist.pool)
+            if slots > 100_000:
+                self.add(
+                    ("distractors", name, "count"),
+                    "too many distractor prims to author",
+                    "count.max × pool size <= 100000",
+                    slots,
+                )
+
+
+def check_scenario(scenario: Scenario, smap: SourceMap, ctx: CheckContext) -> list[Issue]:
+    """Every cross-reference, file and limit problem of ``scenario``."""
+    checker = _Checker(scenario, smap, ctx)
+    checker.names()
+    checker.references()
+    checker.files()
+    checker.limits()
+    return checker.issues
+
+
+__all__ += ["format_got"]

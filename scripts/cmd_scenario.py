@@ -1,0 +1,67 @@
+"""Scenario commands: ``validate``, ``schema``, ``sample`` and ``stage``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..scenarios.loader import ScenarioDocument, parse
+
+__all__ = ["load", "sample", "schema", "stage", "validate"]
+
+
+def load(args: argparse.Namespace) -> ScenarioDocument:
+    """Parse the scenario named on the command line, with its ``--asset-root`` folders."""
+    return parse(args.scenario, tuple(args.asset_root))
+
+
+def validate(args: argparse.Namespace) -> int:
+    doc = load(args)
+    s = doc.scenario
+    parts = [
+        f"{len(s.assets)} assets",
+        f"{len(s.distractors)} distractor groups",
+        f"{len(s.lights)} lights",
+        f"{len(s.cameras)} cameras",
+        f"{len(s.lidars)} lidars",
+        f"{len(s.randomizers)} randomizers",
+    ]
+    print(f"ok: {doc.file}: " + ", ".join(parts))
+    return 0
+
+
+def schema(args: argparse.Namespace) -> int:
+    from ..scenarios.schema import scenario_json_schema
+
+    text = json.dumps(scenario_json_schema(), indent=2, sort_keys=True) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def sample(args: argparse.Namespace) -> int:
+    from ..runtime.resolve import resolve
+    from ..scenarios.sampler import sample as sample_frame
+
+    resolved = resolve(load(args))
+    for frame in args.frames:
+        sys.stdout.write(sample_frame(resolved, args.seed, frame).to_json() + "\n")
+    return 0
+
+
+def stage(args: argparse.Namespace) -> int:
+    from ..runtime.resolve import resolve
+    from ..runtime.stage import apply, author_stage, check_stage_output
+    from ..scenarios.sampler import sample as sample_frame
+
+    out = check_stage_output(Path(args.output))
+    resolved = resolve(load(args))
+    usd_stage = author_stage(resolved)
+    apply(usd_stage, sample_frame(resolved, args.seed, args.frame))
+    usd_stage.GetRootLayer().Export(str(out))
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,63 @@
+"""The CLI skeleton: --help everywhere, --version, consistent --frames, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from conftest import EXAMPLES, run_cli
+from scenesmith import __version__
+from scenesmith.scripts.cli import COMMANDS, FrameRange, build_parser, parse_frames
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"scenesmith {__version__}"
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_help(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert f"usage: scenesmith {command}" in result.stdout
+
+
+def test_frames_take_n_or_a_colon_b() -> None:
+    assert parse_frames("10") == FrameRange(0, 10)
+    assert parse_frames("5:9") == FrameRange(5, 9)
+    assert list(parse_frames("2:5")) == [2, 3, 4]
+    for bad in ["0", "5:5", "9:5", "-1", "a", "1:b", "200000000", "-3:2"]:
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_frames(bad)
+
+
+def test_every_command_with_frames_uses_the_same_parser() -> None:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    users = [name for name, p in sub.choices.items() if any("--frames" in a.option_strings for a in p._actions)]
+    assert users
+    for name in users:
+        action = next(a for a in sub.choices[name]._actions if "--frames" in a.option_strings)
+        assert action.type is parse_frames, name
+
+
+def test_bad_arguments_exit_2_naming_the_option() -> None:
+    result = run_cli("sample", str(EXAMPLES / "tabletop.yaml"), "--frames", "9:3")
+    assert result.returncode == 2
+    assert "--frames" in result.stderr and "got '9:3'" in result.stderr
+    result = run_cli("sample", str(EXAMPLES / "tabletop.yaml"), "--seed", "-4")
+    assert result.returncode == 2 and "--seed" in result.stderr
+
+
+def test_missing_scenario_file_is_bad_input(tmp_path) -> None:
+    result = run_cli("validate", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{tmp_path / 'nope.yaml'}:1:1:")
+
+
+def test_validate_examples() -> None:
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        result = run_cli("validate", str(path))
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(f"ok: {path}")

@@ -1,0 +1,150 @@
+"""DESIGN §3: import directions between packages, no Kit on import, and the package layout."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO
+
+PACKAGES = ("scenarios", "sensors", "writers", "runtime", "extension", "scripts")
+# Which scenesmith packages each package may import (DESIGN §3). The root package
+# ``scenesmith`` (version, data paths) may be imported by all.
+ALLOWED = {
+    "scenarios": {"scenarios", "sensors"},
+    "sensors": {"sensors"},
+    "writers": {"writers", "sensors"},
+    "runtime": {"runtime", "scenarios", "sensors", "writers"},
+    "extension": {"extension", "runtime", "scenarios", "sensors", "writers"},
+    "scripts": {"scripts", "runtime", "scenarios", "sensors", "writers"},
+}
+KIT_MODULES = ("omni", "carb", "isaacsim", "usdrt", "warp")
+CORE = ("scenarios", "sensors", "writers")
+
+
+def _modules() -> list[tuple[str, Path]]:
+    out = []
+    for pkg in PACKAGES:
+        for path in sorted((REPO / pkg).rglob("*.py")):
+            if "tests" in path.relative_to(REPO / pkg).parts and pkg == "extension":
+                continue  # Kit's own test modules, never imported outside Kit
+            rel = path.relative_to(REPO).with_suffix("")
+            parts = list(rel.parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            out.append(("scenesmith." + ".".join(parts), path))
+    return out
+
+
+def _imports(module: str, path: Path) -> list[tuple[str, int, bool]]:
+    """(imported module, line, at module level) for every import in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found = []
+    function_lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    function_lines.add(inner.lineno)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found.append((alias.name, node.lineno, node.lineno not in function_lines))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+                if node.module is None:
+                    for alias in node.names:
+                        found.append((f"{target}.{alias.name}", node.lineno, node.lineno not in function_lines))
+                    continue
+            else:
+                target = node.module or ""
+            found.append((target, node.lineno, node.lineno not in function_lines))
+    return found
+
+
+def test_import_directions_follow_design() -> None:
+    violations = []
+    for module, path in _modules():
+        own = module.split(".")[1]
+        for target, line, _ in _imports(module, path):
+            top = target.split(".")[0]
+            if top == "scenesmith":
+                parts = target.split(".")
+                if len(parts) == 1 or parts[1] in ("__version__", "config_path", "PACKAGE_ROOT", "SCHEMA_VERSION"):
+                    continue
+                if parts[1] not in ALLOWED[own]:
+                    violations.append(f"{path.relative_to(REPO)}:{line}: {own} imports {target}")
+            if own in CORE and top in ("pxr", *KIT_MODULES):
+                violations.append(f"{path.relative_to(REPO)}:{line}: core package {own} imports {target}")
+    assert not violations, "\n".join(violations)
+
+
+def test_kit_modules_are_imported_lazily_everywhere() -> None:
+    """omni/carb/isaacsim only inside functions, so importing any module outside Kit works."""
+    violations = []
+    for module, path in _modules():
+        for target, line, top_level in _imports(module, path):
+            if target.split(".")[0] in KIT_MODULES and top_level:
+                violations.append(f"{path.relative_to(REPO)}:{line}: module-level import of {target}")
+    assert not violations, "\n".join(violations)
+
+
+def test_importing_every_module_loads_no_kit_and_no_heavy_backend_in_core() -> None:
+    modules = [m for m, _ in _modules()]
+    code = (
+        "import importlib, json, sys\n"
+        f"mods = {modules!r}\n"
+        "loaded = {}\n"
+        "for m in mods:\n"
+        "    importlib.import_module(m)\n"
+        "heavy = ('omni', 'carb', 'isaacsim', 'usdrt')\n"
+        "print(json.dumps(sorted({k.split('.')[0] for k in sys.modules if k.split('.')[0] in heavy})))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    core = [m for m in modules if m.split(".")[1] in CORE]
+    code = (
+        "import importlib, json, sys\n"
+        f"for m in {core!r}: importlib.import_module(m)\n"
+        "bad = ('pxr', 'open3d', 'mujoco', 'omni', 'carb')\n"
+        "print(json.dumps(sorted({k.split('.')[0] for k in sys.modules if k.split('.')[0] in bad})))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_layout_has_the_required_folders_and_no_grab_bags() -> None:
+    for pkg in PACKAGES:
+        assert (REPO / pkg / "__init__.py").is_file(), pkg
+    assert (REPO / "extension.toml").is_file()
+    assert (REPO / "config" / "scenarios").is_dir()
+    grab_bags = [p for p in REPO.rglob("utils.py") if ".venv" not in p.parts]
+    assert grab_bags == []
+
+
+def test_public_modules_declare_all() -> None:
+    missing = []
+    for _module, path in _modules():
+        if path.name.startswith("_") and path.name != "__init__.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {
+            t.id
+            for node in tree.body
+            if isinstance(node, (ast.Assign, ast.AnnAssign))
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(t, ast.Name)
+        }
+        has_code = any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) for n in tree.body)
+        if has_code and "__all__" not in names:
+            missing.append(str(path.relative_to(REPO)))
+    assert not missing, missing
