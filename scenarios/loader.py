@@ -31,10 +31,18 @@ class ScenarioDocument:
     base_dir: Path
     asset_roots: tuple[Path, ...] = ()
     files: dict[str, Path] = field(default_factory=dict)
+    source_map: SourceMap | None = field(default=None, compare=False, repr=False)
 
     def asset_file(self, raw: str) -> Path:
         """Real path of an asset path as written in the scenario."""
         return self.files[raw]
+
+    def error(
+        self, loc: tuple[str | int, ...], message: str, *, expected: str | None = None, got: object = ...
+    ) -> BadInputError:
+        """A bad-input error found after parsing (at resolve or run time), with its position."""
+        smap = self.source_map or SourceMap(self.file)
+        return BadInputError([smap.issue(loc, message, expected=expected, got=got)])
 
 
 def shipped_profile_names() -> frozenset[str] | None:
@@ -52,7 +60,7 @@ def _check(scenario: Scenario, smap: SourceMap, base_dir: Path, asset_roots: tup
     issues = check_scenario(scenario, smap, ctx)
     if issues:
         raise BadInputError(issues)
-    return ScenarioDocument(scenario, smap.file, base_dir, asset_roots, dict(ctx.files))
+    return ScenarioDocument(scenario, smap.file, base_dir, asset_roots, dict(ctx.files), smap)
 
 
 def _validate(data: Any, smap: SourceMap, base_dir: Path, asset_roots: tuple[Path, ...]) -> ScenarioDocument:

@@ -255,14 +255,6 @@ class Shape(Spec):
     mesh: MeshSpec | None = None
     usd: UsdRefSpec | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_primitive(cls, data: Any) -> Any:
-        # ``cube: {}`` and a bare ``cube:`` (null) both mean a default-sized cube.
-        if isinstance(data, dict):
-            return {k: ({} if k in PRIMITIVES and v is None else v) for k, v in data.items()}
-        return data
-
     @model_validator(mode="after")
     def _exactly_one(self) -> Shape:
         given = [k for k in SHAPE_KEYS if getattr(self, k) is not None]
@@ -385,13 +377,6 @@ class TextureSpec(Spec):
     checker: CheckerTexture | None = None
     noise: NoiseTexture | None = None
     tiling: Vec2 = (1.0, 1.0)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _empty(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: ({} if k in ("checker", "noise") and v is None else v) for k, v in data.items()}
-        return data
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TextureSpec:

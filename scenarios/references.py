@@ -127,8 +127,13 @@ class _Checker:
             for i, mat in enumerate(dist.materials or ()):
                 self._material(("distractors", name, "materials", i), mat)
             self._asset(("distractors", name, "placement", "surface"), dist.placement.surface)
-            if dist.labelled and dist.semantics is None:
-                pass  # labelled distractors default to class "distractor"
+            if dist.placement.kind == "dropped" and not self.s.physics.enabled:
+                self.add(
+                    ("distractors", name, "placement", "kind"),
+                    "dropped distractors need physics to settle",
+                    "physics: {enabled: true}",
+                    "dropped",
+                )
         for name, rnd in self.s.randomizers.items():
             self.randomizer(name, rnd)
 

@@ -18,7 +18,10 @@ def load(args: argparse.Namespace) -> ScenarioDocument:
 
 
 def validate(args: argparse.Namespace) -> int:
+    from ..runtime.resolve import resolve
+
     doc = load(args)
+    resolve(doc)  # measures meshes and USD references: unreadable assets are bad input too
     s = doc.scenario
     parts = [
         f"{len(s.assets)} assets",
@@ -55,13 +58,14 @@ def sample(args: argparse.Namespace) -> int:
 
 def stage(args: argparse.Namespace) -> int:
     from ..runtime.resolve import resolve
-    from ..runtime.stage import apply, author_stage, check_stage_output
+    from ..runtime.stage import apply, author_stage, check_stage_output, export_stage
     from ..scenarios.sampler import sample as sample_frame
 
     out = check_stage_output(Path(args.output))
     resolved = resolve(load(args))
-    usd_stage = author_stage(resolved)
-    apply(usd_stage, sample_frame(resolved, args.seed, args.frame))
-    usd_stage.GetRootLayer().Export(str(out))
+    textures = out.parent / f"{out.stem}_textures"
+    usd_stage = author_stage(resolved, texture_dir=textures)
+    apply(usd_stage, sample_frame(resolved, args.seed, args.frame), textures, resolved)
+    export_stage(usd_stage, out)
     print(f"wrote {out}")
     return 0

@@ -292,7 +292,7 @@ def test_schema_command_prints_the_schema(tmp_path: Path) -> None:
 
 
 def test_defaults_follow_replicator_and_usd() -> None:
-    doc = build({"version": 1, "assets": {"c": {"cube": {}}, "s": {"sphere": None}}, "cameras": {"cam": {}}})
+    doc = build({"version": 1, "assets": {"c": {"cube": {}}, "s": {"sphere": {}}}, "cameras": {"cam": {}}})
     s = doc.scenario
     assert s.assets["c"].cube.size_m == 1.0  # Replicator's rep.create.cube, not USD's 2 m
     assert s.assets["s"].sphere.radius_m == 0.5

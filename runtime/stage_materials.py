@@ -1,0 +1,113 @@
+"""UsdShade materials: UsdPreviewSurface with optional UsdUVTexture, and physics materials."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..scenarios.model import BodyPhysics, MaterialSpec, Scenario, TextureSpec
+from ..scenarios.prim_paths import LOOKS_ROOT, PHYSICS_ROOT, material_path
+from .textures import procedural_image, write_png
+
+__all__ = [
+    "LIDAR_REFLECTANCE_ATTR",
+    "PROCEDURAL_ATTR",
+    "author_material",
+    "author_physics_material",
+    "texture_asset_path",
+]
+
+LIDAR_REFLECTANCE_ATTR = "scenesmith:lidar_reflectance"
+"""Material attribute read for LiDAR intensity (DESIGN §9 "LiDAR model")."""
+PROCEDURAL_ATTR = "scenesmith:procedural"
+"""JSON of a procedural texture's spec, on its UsdUVTexture, so readers need not open the PNG."""
+SHADER_NAME = "Shader"
+
+
+def texture_asset_path(scenario: Scenario, name: str, files: dict[str, Path], texture_dir: Path | None) -> str:
+    """Asset path a USD file should reference for texture ``name`` (writes procedural PNGs)."""
+    spec: TextureSpec = scenario.textures[name]
+    if spec.file is not None:
+        return str(files[spec.file])
+    if texture_dir is None:
+        return ""
+    out = texture_dir / f"{name}.png"
+    if not out.exists():
+        write_png(procedural_image(spec), out)
+    return f"./{texture_dir.name}/{out.name}"
+
+
+def _texture_network(stage: Any, mat_path: str, scenario: Scenario, name: str, asset: str) -> Any:
+    from pxr import Sdf, UsdShade
+
+    spec = scenario.textures[name]
+    reader = UsdShade.Shader.Define(stage, f"{mat_path}/UVReader")
+    reader.CreateIdAttr("UsdPrimvarReader_float2")
+    reader.CreateInput("varname", Sdf.ValueTypeNames.String).Set("st")
+    reader.CreateOutput("result", Sdf.ValueTypeNames.Float2)
+    xform = UsdShade.Shader.Define(stage, f"{mat_path}/UVTransform")
+    xform.CreateIdAttr("UsdTransform2d")
+    xform.CreateInput("in", Sdf.ValueTypeNames.Float2).ConnectToSource(reader.ConnectableAPI(), "result")
+    xform.CreateInput("scale", Sdf.ValueTypeNames.Float2).Set(tuple(spec.tiling))
+    xform.CreateOutput("result", Sdf.ValueTypeNames.Float2)
+    tex = UsdShade.Shader.Define(stage, f"{mat_path}/DiffuseTexture")
+    tex.CreateIdAttr("UsdUVTexture")
+    tex.CreateInput("file", Sdf.ValueTypeNames.Asset).Set(Sdf.AssetPath(asset))
+    tex.CreateInput("st", Sdf.ValueTypeNames.Float2).ConnectToSource(xform.ConnectableAPI(), "result")
+    tex.CreateInput("wrapS", Sdf.ValueTypeNames.Token).Set("repeat")
+    tex.CreateInput("wrapT", Sdf.ValueTypeNames.Token).Set("repeat")
+    tex.CreateInput("sourceColorSpace", Sdf.ValueTypeNames.Token).Set("sRGB")
+    tex.CreateOutput("rgb", Sdf.ValueTypeNames.Float3)
+    tex.GetPrim().CreateAttribute("scenesmith:texture", Sdf.ValueTypeNames.String).Set(name)
+    if spec.file is None:
+        tex.GetPrim().CreateAttribute(PROCEDURAL_ATTR, Sdf.ValueTypeNames.String).Set(
+            json.dumps(spec.model_dump(mode="json"), sort_keys=True)
+        )
+    return tex
+
+
+def author_material(
+    stage: Any, scenario: Scenario, name: str, spec: MaterialSpec, files: dict[str, Path], texture_dir: Path | None
+) -> Any:
+    from pxr import Gf, Sdf, UsdShade
+
+    path = material_path(name)
+    material = UsdShade.Material.Define(stage, path)
+    shader = UsdShade.Shader.Define(stage, f"{path}/{SHADER_NAME}")
+    shader.CreateIdAttr("UsdPreviewSurface")
+    diffuse = shader.CreateInput("diffuseColor", Sdf.ValueTypeNames.Color3f)
+    diffuse.Set(Gf.Vec3f(*spec.diffuse_color))
+    shader.CreateInput("roughness", Sdf.ValueTypeNames.Float).Set(spec.roughness)
+    shader.CreateInput("metallic", Sdf.ValueTypeNames.Float).Set(spec.metallic)
+    shader.CreateInput("emissiveColor", Sdf.ValueTypeNames.Color3f).Set(Gf.Vec3f(*spec.emissive_color))
+    shader.CreateInput("useSpecularWorkflow", Sdf.ValueTypeNames.Int).Set(0)
+    material.CreateSurfaceOutput().ConnectToSource(shader.ConnectableAPI(), "surface")
+    if spec.diffuse_texture is not None:
+        asset = texture_asset_path(scenario, spec.diffuse_texture, files, texture_dir)
+        tex = _texture_network(stage, path, scenario, spec.diffuse_texture, asset)
+        diffuse.ConnectToSource(tex.ConnectableAPI(), "rgb")
+    if spec.lidar_reflectance is not None:
+        material.GetPrim().CreateAttribute(LIDAR_REFLECTANCE_ATTR, Sdf.ValueTypeNames.Float).Set(spec.lidar_reflectance)
+    return material
+
+
+def author_physics_material(stage: Any, owner: str, physics: BodyPhysics) -> Any:
+    """A physics material per body: friction, restitution, and the extra friction MuJoCo uses."""
+    from pxr import Sdf, UsdPhysics, UsdShade
+
+    path = f"{PHYSICS_ROOT}/Materials/{owner}"
+    material = UsdShade.Material.Define(stage, path)
+    api = UsdPhysics.MaterialAPI.Apply(material.GetPrim())
+    api.CreateStaticFrictionAttr(physics.friction.static)
+    api.CreateDynamicFrictionAttr(physics.friction.dynamic)
+    api.CreateRestitutionAttr(physics.restitution)
+    prim = material.GetPrim()
+    prim.CreateAttribute("scenesmith:physics:torsionalFriction", Sdf.ValueTypeNames.Float).Set(
+        physics.friction.torsional
+    )
+    prim.CreateAttribute("scenesmith:physics:rollingFriction", Sdf.ValueTypeNames.Float).Set(physics.friction.rolling)
+    return material
+
+
+__all__ += ["LOOKS_ROOT"]

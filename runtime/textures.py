@@ -1,0 +1,88 @@
+"""Texture images: files read with Pillow, procedural checker and value noise generated.
+
+The same pixels serve the embedded renderer and, written as PNG next to the stage, Isaac Sim,
+so both see one texture. Colours in textures are sRGB-encoded (as image files are) and decoded
+to linear for shading.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..scenarios.model import CheckerTexture, NoiseTexture, TextureSpec
+
+__all__ = ["load_texture", "procedural_image", "srgb_to_linear", "write_png"]
+
+NOISE_SIZE_PX = 512
+
+
+def srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    c = np.asarray(c, dtype=np.float64)
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _linear_to_srgb(c: np.ndarray) -> np.ndarray:
+    c = np.clip(c, 0.0, 1.0)
+    return np.where(c <= 0.0031308, c * 12.92, 1.055 * np.power(c, 1 / 2.4) - 0.055)
+
+
+def _checker(spec: CheckerTexture) -> np.ndarray:
+    px = 16  # pixels per square: square edges fall on pixel edges
+    n = spec.squares * px
+    idx = (np.arange(n) // px)[:, None] + (np.arange(n) // px)[None, :]
+    a, b = np.asarray(spec.color_a), np.asarray(spec.color_b)
+    return np.where((idx % 2 == 0)[..., None], a, b)
+
+
+def _noise(spec: NoiseTexture) -> np.ndarray:
+    # Value noise: smoothly interpolated random lattices, octaves summed; seeded by the spec.
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([spec.seed, 0x7E47])))
+    n = NOISE_SIZE_PX
+    total = np.zeros((n, n))
+    amplitude, weight = 1.0, 0.0
+    for octave in range(spec.octaves):
+        cells = spec.cells * 2**octave
+        lattice = rng.random((cells + 1, cells + 1))
+        lattice[-1, :], lattice[:, -1] = lattice[0, :], lattice[:, 0]  # tiles seamlessly
+        t = np.linspace(0, cells, n, endpoint=False)
+        i = t.astype(int)
+        f = t - i
+        s = f * f * (3 - 2 * f)
+        rows = lattice[i] * (1 - s)[:, None] + lattice[i + 1] * s[:, None]
+        grid = rows[:, i] * (1 - s)[None, :] + rows[:, i + 1] * s[None, :]
+        total += amplitude * grid
+        weight += amplitude
+        amplitude *= 0.5
+    v = (total / weight)[..., None]
+    return np.asarray(spec.color_a) * (1 - v) + np.asarray(spec.color_b) * v
+
+
+def procedural_image(spec: TextureSpec) -> np.ndarray:
+    """(H, W, 3) linear RGB of a procedural texture; row 0 is v = 1 (image convention)."""
+    if spec.checker is not None:
+        return _checker(spec.checker)
+    if spec.noise is not None:
+        return _noise(spec.noise)
+    raise ValueError("not a procedural texture")
+
+
+def load_texture(spec: TextureSpec, file: Path | None) -> np.ndarray:
+    """(H, W, 3) linear RGB of a texture (file textures are decoded from sRGB)."""
+    if spec.file is None:
+        return procedural_image(spec)
+    from PIL import Image
+
+    assert file is not None
+    with Image.open(file) as img:
+        rgb = np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0
+    return srgb_to_linear(rgb)
+
+
+def write_png(image_linear: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    data = np.round(_linear_to_srgb(image_linear) * 255).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(data).save(path)

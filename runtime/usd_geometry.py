@@ -1,0 +1,149 @@
+"""Triangles of USD geometry: ``UsdGeom.Mesh`` and the implicit primitives, in any frame.
+
+Used to measure USD references at resolve time and, by the embedded backend, to turn a
+composed stage into ray-casting geometry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..scenarios.loader import ScenarioDocument
+from ..scenarios.model import CapsuleSpec as _CapsuleSpec
+from ..scenarios.model import ConeSpec, CubeSpec, CylinderSpec, PlaneSpec, SphereSpec, UsdRefSpec
+from ..scenarios.resolved import Bounds, ShapeGeometry
+from .tessellate import TriMesh, tessellate_shape
+
+__all__ = ["gprim_mesh", "iter_gprims", "mesh_from_usd", "reference_geometry"]
+
+IMPLICIT = {"Cube", "Sphere", "Cylinder", "Cone", "Capsule", "Plane"}
+
+
+def _spec_of(prim: Any) -> tuple[str, object]:
+    """Our shape spec for an implicit UsdGeom gprim (its authored or schema-default attributes)."""
+    t = prim.GetTypeName()
+    get = lambda name: prim.GetAttribute(name).Get()  # noqa: E731
+    if t == "Cube":
+        return "cube", CubeSpec.model_construct(size_m=float(get("size")))
+    if t == "Sphere":
+        return "sphere", SphereSpec.model_construct(radius_m=float(get("radius")))
+    if t == "Cylinder":
+        return "cylinder", CylinderSpec.model_construct(
+            radius_m=float(get("radius")), height_m=float(get("height")), axis=str(get("axis"))
+        )
+    if t == "Cone":
+        return "cone", ConeSpec.model_construct(
+            radius_m=float(get("radius")), height_m=float(get("height")), axis=str(get("axis"))
+        )
+    if t == "Capsule":
+        return "capsule", _CapsuleSpec.model_construct(
+            radius_m=float(get("radius")), height_m=float(get("height")), axis=str(get("axis"))
+        )
+    return "plane", PlaneSpec.model_construct(
+        width_m=float(get("width")), length_m=float(get("length")), axis=str(get("axis"))
+    )
+
+
+def mesh_from_usd(prim: Any) -> TriMesh | None:
+    """Fan-triangulated points of a ``UsdGeom.Mesh`` (with ``primvars:st`` when per-vertex)."""
+    from pxr import UsdGeom
+
+    mesh = UsdGeom.Mesh(prim)
+    points = mesh.GetPointsAttr().Get()
+    counts = mesh.GetFaceVertexCountsAttr().Get()
+    indices = mesh.GetFaceVertexIndicesAttr().Get()
+    if not points or not counts or not indices:
+        return None
+    pts = np.asarray(points, dtype=np.float64)
+    counts_a = np.asarray(counts, dtype=np.int64)
+    idx = np.asarray(indices, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts_a)[:-1]])
+    tris = [
+        np.stack([idx[s] * np.ones(c - 2, int), idx[s + 1 : s + c - 1], idx[s + 2 : s + c]], axis=1)
+        for s, c in zip(starts, counts_a)
+        if c >= 3
+    ]
+    if not tris:
+        return None
+    faces = np.concatenate(tris).astype(np.int32)
+    if mesh.GetOrientationAttr().Get() == UsdGeom.Tokens.leftHanded:
+        faces = faces[:, [0, 2, 1]]
+    uvs = np.zeros((len(pts), 2))
+    st = UsdGeom.PrimvarsAPI(prim).GetPrimvar("st")
+    if st and st.HasValue() and st.GetInterpolation() in (UsdGeom.Tokens.vertex, UsdGeom.Tokens.varying):
+        values = np.asarray(st.ComputeFlattened(), dtype=np.float64)
+        if values.shape == (len(pts), 2):
+            uvs = values
+    return TriMesh(pts, faces, uvs, np.zeros_like(pts))
+
+
+def gprim_mesh(prim: Any, segments: int, rings: int) -> TriMesh | None:
+    """Triangles of a gprim in its own local frame."""
+    if prim.GetTypeName() == "Mesh":
+        return mesh_from_usd(prim)
+    if prim.GetTypeName() in IMPLICIT:
+        kind, spec = _spec_of(prim)
+        return tessellate_shape(kind, spec, segments, rings)
+    return None
+
+
+def iter_gprims(root: Any) -> Iterator[Any]:
+    """Meshes and implicit gprims at and below ``root`` (instance proxies included)."""
+    from pxr import Usd
+
+    for prim in Usd.PrimRange(root, Usd.TraverseInstanceProxies()):
+        if prim.GetTypeName() == "Mesh" or prim.GetTypeName() in IMPLICIT:
+            yield prim
+
+
+def reference_geometry(doc: ScenarioDocument, spec: UsdRefSpec, loc: tuple) -> ShapeGeometry:
+    """Bounds and support surface of a referenced USD file's prim, in our stage's units."""
+    from pxr import Usd, UsdGeom
+
+    from .resolve import support_surface
+
+    path = doc.asset_file(spec.path)
+    try:
+        stage = Usd.Stage.Open(str(path))
+    except Exception as exc:  # pxr raises Tf errors of its own types
+        raise doc.error(
+            (*loc, "path"),
+            f"cannot open USD file: {str(exc).splitlines()[0]}",
+            expected="a readable USD file",
+            got=spec.path,
+        ) from None
+    prim = stage.GetPrimAtPath(spec.prim) if spec.prim else stage.GetDefaultPrim()
+    if not prim or not prim.IsValid():
+        raise doc.error(
+            (*loc, "prim" if spec.prim else "path"),
+            "prim not found in the USD file" if spec.prim else "the USD file has no defaultPrim",
+            expected="an existing prim path" if spec.prim else "a defaultPrim or a prim: key",
+            got=spec.prim or spec.path,
+        )
+    unit = UsdGeom.GetStageMetersPerUnit(stage) / doc.scenario.stage.meters_per_unit
+    cache = UsdGeom.XformCache()
+    root_inv = np.linalg.inv(np.asarray(cache.GetLocalToWorldTransform(prim)))
+    verts, faces = [], []
+    offset = 0
+    for gprim in iter_gprims(prim):
+        tri = gprim_mesh(gprim, 32, 16)
+        if tri is None:
+            continue
+        to_root = np.asarray(cache.GetLocalToWorldTransform(gprim)) @ root_inv
+        homo = np.hstack([tri.vertices, np.ones((len(tri.vertices), 1))]) @ to_root
+        verts.append(homo[:, :3] * unit)
+        faces.append(tri.faces + offset)
+        offset += len(tri.vertices)
+    if not verts:
+        raise doc.error(
+            (*loc, "path"),
+            "the referenced prim holds no geometry",
+            expected="meshes or gprims",
+            got=spec.prim or spec.path,
+        )
+    all_v, all_f = np.vstack(verts), np.vstack(faces)
+    bounds = Bounds(tuple(map(float, all_v.min(axis=0))), tuple(map(float, all_v.max(axis=0))))  # type: ignore[arg-type]
+    return ShapeGeometry("usd", bounds, support_surface(all_v, all_f), None, unit_scale=float(unit))
