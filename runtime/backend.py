@@ -1,0 +1,116 @@
+"""The backend interface (DESIGN §5) and a registry that loads backends lazily by name.
+
+A backend turns a resolved scenario into annotator payloads:
+``build(resolved)`` once, then per frame ``apply(frame_params)``, ``simulate(...)`` and
+``capture()``; ``close()`` at the end. ``capabilities()`` says what it can do, so features it
+lacks are refused before a run starts (exit 2, naming the feature) — never silently ignored.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from ..scenarios.errors import BadInputError
+from ..scenarios.frame_params import FrameParams
+from ..scenarios.resolved import ResolvedScenario
+
+__all__ = ["BACKENDS", "Backend", "Capabilities", "check_supported", "create_backend"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    annotators: frozenset[str]
+    light_types: frozenset[str]
+    lidar: bool = False
+    physics: bool = False
+    randomization_modes: frozenset[str] = frozenset({"deterministic"})
+    up_axes: frozenset[str] = frozenset({"Z"})
+    meters_per_unit: frozenset[float] = frozenset({1.0})
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+class Backend(ABC):
+    """Produces Replicator-shaped payloads for frames of one resolved scenario."""
+
+    name: str = "abstract"
+
+    @abstractmethod
+    def capabilities(self) -> Capabilities: ...
+
+    @abstractmethod
+    def build(self, resolved: ResolvedScenario) -> None:
+        """Author the stage and prepare sensors; called once before any frame."""
+
+    @abstractmethod
+    def apply(self, params: FrameParams) -> None:
+        """Set one frame's sampled values on the scene."""
+
+    @abstractmethod
+    def simulate(self, params: FrameParams) -> dict[str, Any] | None:
+        """Run physics for the frame (settle or step); returns the physics state, or None."""
+
+    @abstractmethod
+    def capture(self, params: FrameParams) -> dict[str, Any]:
+        """The frame's payload in Replicator's ``annotator`` data structure."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op unless a backend holds resources
+        """Release native resources; safe to call twice."""
+
+
+BACKENDS = {
+    "embedded": "scenesmith.runtime.embedded.backend:EmbeddedBackend",
+    "isaac": "scenesmith.runtime.isaac.backend:IsaacBackend",
+}
+
+
+def create_backend(name: str, **options: Any) -> Backend:
+    """Import and instantiate a backend by name (its heavy imports happen only now)."""
+    try:
+        module_name, cls_name = BACKENDS[name].split(":")
+    except KeyError:
+        raise ValueError(f"unknown backend {name!r}; available: {', '.join(sorted(BACKENDS))}") from None
+    return getattr(import_module(module_name), cls_name)(**options)
+
+
+def check_supported(resolved: ResolvedScenario, caps: Capabilities, backend: str) -> None:
+    """Refuse, with exit 2 and the key, every scenario feature ``caps`` lacks."""
+    doc = resolved.document
+    s = resolved.scenario
+    problems: list[BadInputError] = []
+
+    def refuse(loc: tuple, what: str, got: object) -> None:
+        problems.append(
+            doc.error(
+                loc,
+                f"the {backend} backend does not support {what}",
+                expected=caps.notes.get(what, "a supported value"),
+                got=got,
+            )
+        )
+
+    if s.isaac.randomization_mode not in caps.randomization_modes:
+        refuse(
+            ("isaac", "randomization_mode"),
+            f"randomization_mode {s.isaac.randomization_mode}",
+            s.isaac.randomization_mode,
+        )
+    if s.stage.up_axis not in caps.up_axes:
+        refuse(("stage", "up_axis"), f"up_axis {s.stage.up_axis}", s.stage.up_axis)
+    if s.stage.meters_per_unit not in caps.meters_per_unit:
+        refuse(("stage", "meters_per_unit"), "stages with meters_per_unit other than 1", s.stage.meters_per_unit)
+    for name, cam in s.cameras.items():
+        for i, anno in enumerate(cam.annotators):
+            if anno not in caps.annotators:
+                refuse(("cameras", name, "annotators", i), f"the {anno} annotator", anno)
+    for name, light in s.lights.items():
+        if light.type not in caps.light_types:
+            refuse(("lights", name, "type"), f"{light.type} lights", light.type)
+    if s.lidars and not caps.lidar:
+        refuse(("lidars",), "LiDAR sensors", sorted(s.lidars))
+    if s.physics.enabled and not caps.physics:
+        refuse(("physics", "enabled"), "physics", True)
+    if problems:
+        raise BadInputError([issue for p in problems for issue in p.issues])

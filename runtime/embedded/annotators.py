@@ -1,0 +1,347 @@
+"""Camera annotators of ``omni.replicator.core`` 1.12.27, computed from Embree hits.
+
+Names, dtypes, shapes and extras follow ``sensors.outputs`` (the transcription of
+Replicator's schemas). Label annotators use one ray through each pixel centre (DESIGN §9);
+only RGB is anti-aliased. Id spaces (DESIGN §9 "Ids"):
+
+- ``instance_segmentation``: 0 BACKGROUND, 1 UNLABELLED, then 2 + index of the labelled prim
+  among all labelled prims in prim-path order (stable across frames).
+- ``instance_id_segmentation``: 0 where nothing is hit, else 1 + index of the gprim among all
+  gprims in prim-path order; ``idToLabels`` maps it to the gprim's path.
+- ``semantic_segmentation``: 0 BACKGROUND, 1 UNLABELLED, then 2 + index in the sorted class
+  labels of the scene.
+- boxes: ``semanticId`` indexes the box annotators' own ``idToLabels`` (sorted class labels
+  from 0); ``bboxIds`` are instance-segmentation ids, linking tight, loose and 3D boxes.
+
+Occlusion comes from a second pass per object: the object alone, ray cast over its projected
+window; its unoccluded pixels give the loose box and the denominator of ``occlusionRatio``
+(1 − visible / unoccluded; 0 fully visible, 1 fully hidden).
+"""
+
+from __future__ import annotations
+
+import colorsys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...scenarios.model import CameraSpec
+from ...sensors.camera import PinholeCamera
+from ...sensors.outputs import BACKGROUND, BBOX2D_DTYPE, BBOX3D_DTYPE, OCCLUSION_DTYPE, UNLABELLED, pack_rgba
+from .camera_rays import CameraRays, camera_rays
+from .scene import FrameGeometry, Instance, SceneIndex
+
+__all__ = ["CameraHits", "camera_annotators", "cast_camera", "colorize_id"]
+
+
+def colorize_id(k: int) -> tuple[int, int, int, int]:
+    """Replicator-style colours: BACKGROUND transparent black, UNLABELLED opaque black, then a
+    deterministic golden-ratio hue sequence (Replicator's own palette changed in 1.12.26 and is
+    not published, so colours are ours; ids and labels are what to rely on)."""
+    if k == 0:
+        return (0, 0, 0, 0)
+    if k == 1:
+        return (0, 0, 0, 255)
+    r, g, b = colorsys.hsv_to_rgb((k * 0.618033988749895) % 1.0, 0.8, 0.95)
+    return (int(r * 255), int(g * 255), int(b * 255), 255)
+
+
+@dataclass
+class CameraHits:
+    model: PinholeCamera
+    cam_to_world: np.ndarray
+    rays: CameraRays
+    hits: dict[str, np.ndarray]
+    valid: np.ndarray  # (H*W,) hit within the clipping range
+    distance: np.ndarray  # (H*W,) eye-to-hit distance, inf where invalid
+    depth: np.ndarray  # (H*W,) distance along the optical axis, inf where invalid
+
+
+def cast_camera(frame: FrameGeometry, model: PinholeCamera, cam_to_world: np.ndarray) -> CameraHits:
+    rays = camera_rays(model, cam_to_world)
+    hits = frame.cast(rays.origins, rays.directions)
+    distance = hits["t"] + rays.start
+    depth = distance * rays.cos
+    valid = hits["hit"] & (depth <= model.far_m)
+    distance = np.where(valid, distance, np.inf)
+    depth = np.where(valid, depth, np.inf)
+    return CameraHits(model, cam_to_world, rays, hits, valid, distance, depth)
+
+
+def _window(
+    inst: Instance, matrix: np.ndarray, model: PinholeCamera, world_to_cam: np.ndarray
+) -> tuple[int, ...] | None:
+    """Pixel window (x0, y0, x1, y1, exclusive ends) that can contain the instance."""
+    if inst.local_bounds is None:
+        return None
+    lo, hi = inst.local_bounds
+    corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    cam = corners @ matrix @ world_to_cam
+    if np.all(cam[:, 2] >= -model.near_m):
+        return None  # entirely behind the near plane
+    if np.any(cam[:, 2] >= -model.near_m):
+        return (0, 0, model.width, model.height)
+    uv = model.project(cam[:, :3])
+    x0, y0 = np.floor(uv.min(axis=0)).astype(int) - 1
+    x1, y1 = np.ceil(uv.max(axis=0)).astype(int) + 1
+    x0, y0 = max(x0, 0), max(y0, 0)
+    x1, y1 = min(x1, model.width), min(y1, model.height)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return (int(x0), int(y0), int(x1), int(y1))
+
+
+def _unoccluded(inst: Instance, matrix: np.ndarray, ch: CameraHits, world_to_cam: np.ndarray) -> tuple[int, tuple]:
+    """Pixels of the instance rendered alone: count and inclusive box (or 0, ())."""
+    import open3d as o3d
+
+    window = _window(inst, matrix, ch.model, world_to_cam)
+    if window is None or inst.scene is None:
+        return 0, ()
+    x0, y0, x1, y1 = window
+    w = ch.model.width
+    rows, cols = np.mgrid[y0:y1, x0:x1]
+    flat = (rows * w + cols).reshape(-1)
+    inv = np.linalg.inv(matrix)
+    origins = np.c_[ch.rays.origins[flat], np.ones(len(flat))] @ inv
+    dirs = ch.rays.directions[flat] @ inv[:3, :3]
+    rays = np.concatenate([origins[:, :3], dirs], axis=1).astype(np.float32)
+    t = inst.scene.cast_rays(o3d.core.Tensor(rays))["t_hit"].numpy()
+    # The map to local space is affine, so t is the same in both frames: world distance from the
+    # ray's start on the near plane.
+    hit = np.isfinite(t)
+    hit &= (t + ch.rays.start[flat]) * ch.rays.cos[flat] <= ch.model.far_m
+    count = int(hit.sum())
+    if count == 0:
+        return 0, ()
+    r, c = rows.reshape(-1)[hit], cols.reshape(-1)[hit]
+    return count, (int(c.min()), int(r.min()), int(c.max()), int(r.max()))
+
+
+def _boxes(rows: list[tuple], dtype: np.dtype) -> np.ndarray:
+    return np.array(rows, dtype=dtype) if rows else np.zeros((0,), dtype=dtype)
+
+
+def camera_annotators(
+    index: SceneIndex,
+    frame: FrameGeometry,
+    camera: str,
+    spec: CameraSpec,
+    ch: CameraHits,
+    render_rgb: Callable[[], np.ndarray],
+) -> dict[str, dict[str, Any]]:
+    """Every annotator ``spec`` asks for, as Replicator's flat outputs (``annotator`` structure)."""
+    model = ch.model
+    h, w = model.height, model.width
+    wanted = set(spec.annotators)
+    out: dict[str, dict[str, Any]] = {}
+    gprim = np.where(ch.valid, ch.hits["gprim"], -1)
+    gprim_instance = np.array([g.instance for g in index.gprims] + [-1], dtype=np.int64)
+    owner = gprim_instance[gprim]  # -1: background or unlabelled; gprim -1 indexes the sentinel
+    inst_ids = np.where(owner >= 0, owner + 2, np.where(ch.valid, 1, 0)).astype(np.uint32)
+    world_to_cam = np.linalg.inv(ch.cam_to_world)
+
+    if "distance_to_camera" in wanted:
+        out["distance_to_camera"] = {
+            "data": ch.distance.reshape(h, w).astype(np.float32) * np.float32(index.meters_per_unit)
+        }
+    if "distance_to_image_plane" in wanted:
+        out["distance_to_image_plane"] = {
+            "data": ch.depth.reshape(h, w).astype(np.float32) * np.float32(index.meters_per_unit)
+        }
+    normals = None
+    if {"normals", "pointcloud"} & wanted:
+        normals = frame.smooth_normals(ch.hits)
+        normals[~ch.valid] = 0.0
+    if "normals" in wanted:
+        n4 = np.zeros((h * w, 4), dtype=np.float32)
+        n4[:, :3] = normals
+        out["normals"] = {"data": n4.reshape(h, w, 4)}
+
+    present = sorted(int(i) for i in np.unique(inst_ids) if i >= 2)
+    if "instance_segmentation" in wanted:
+        colorize = spec.annotator_options.instance_segmentation_colorize
+        id_to_labels: dict[Any, Any] = {0: BACKGROUND, 1: UNLABELLED}
+        id_to_sem: dict[Any, Any] = {0: {"class": BACKGROUND}, 1: {"class": UNLABELLED}}
+        for iid in present:
+            inst = index.instances[iid - 2]
+            id_to_labels[iid] = inst.path
+            id_to_sem[iid] = dict(inst.labels)
+        data = inst_ids.reshape(h, w)
+        if colorize:
+            lut = {k: colorize_id(k) for k in id_to_labels}
+            rgba = np.zeros((h * w, 4), dtype=np.uint8)
+            for k, color in lut.items():
+                rgba[inst_ids == k] = color
+            data = pack_rgba(rgba.reshape(h, w, 4))
+            id_to_labels = {lut[k]: v for k, v in id_to_labels.items()}
+            id_to_sem = {lut[k]: v for k, v in id_to_sem.items()}
+        out["instance_segmentation"] = {"data": data, "idToLabels": id_to_labels, "idToSemantics": id_to_sem}
+
+    if "instance_id_segmentation" in wanted:
+        ids = np.where(gprim >= 0, gprim + 1, 0).astype(np.uint32)
+        labels = {int(i): index.gprims[int(i) - 1].path for i in np.unique(ids) if i > 0}
+        out["instance_id_segmentation"] = {"data": ids.reshape(h, w), "idToLabels": labels}
+
+    sem_of_instance = np.array(
+        [index.semantic_ids.get(i.class_label, 1) if i.class_label else 1 for i in index.instances] + [0],
+        dtype=np.uint32,
+    )
+    sem_ids = np.where(owner >= 0, sem_of_instance[owner], np.where(ch.valid, 1, 0)).astype(np.uint32)
+    if "semantic_segmentation" in wanted:
+        present_sem = sorted(int(s) for s in np.unique(sem_ids))
+        label_of = {v: k for k, v in index.semantic_ids.items()}
+        id_to_labels = {
+            s: {"class": BACKGROUND if s == 0 else UNLABELLED if s == 1 else label_of[s]}
+            for s in sorted(set(present_sem) | {0, 1})
+        }
+        data = sem_ids.reshape(h, w)
+        if spec.annotator_options.semantic_segmentation_colorize:
+            rgba = np.zeros((h * w, 4), dtype=np.uint8)
+            for s in id_to_labels:
+                rgba[sem_ids == s] = colorize_id(s)
+            data = pack_rgba(rgba.reshape(h, w, 4))
+            id_to_labels = {colorize_id(s): v for s, v in id_to_labels.items()}
+        out["semantic_segmentation"] = {"data": data, "idToLabels": id_to_labels}
+
+    box_annotators = {"bounding_box_2d_tight", "bounding_box_2d_loose", "bounding_box_3d", "occlusion"}
+    if box_annotators & wanted:
+        out.update(_box_outputs(index, frame, ch, inst_ids, world_to_cam, wanted))
+
+    if "camera_params" in wanted:
+        out["camera_params"] = camera_params(
+            model, world_to_cam, index.meters_per_unit, spec.focus_distance_m, spec.f_stop
+        )
+
+    rgb = None
+    if {"rgb", "pointcloud"} & wanted:
+        rgb = render_rgb()
+        if "rgb" in wanted:
+            out["rgb"] = {"data": rgb}
+    if "pointcloud" in wanted:
+        include = ch.valid if spec.annotator_options.pointcloud_include_unlabelled else owner >= 0
+        sel = np.nonzero(include)[0]
+        points = ch.rays.eye + ch.rays.directions[sel] * ch.distance[sel, None]
+        assert normals is not None and rgb is not None
+        n4 = np.zeros((len(sel), 4), dtype=np.float32)
+        n4[:, :3] = normals[sel]
+        out["pointcloud"] = {
+            "data": points.astype(np.float32),
+            "pointRgb": rgb.reshape(-1, 4)[sel].reshape(-1).astype(np.uint8),
+            "pointNormals": n4.reshape(-1),
+            "pointSemantic": sem_ids[sel].astype(np.uint32),
+            "pointInstance": inst_ids[sel].astype(np.uint32),
+        }
+    return out
+
+
+def _box_outputs(
+    index: SceneIndex,
+    frame: FrameGeometry,
+    ch: CameraHits,
+    inst_ids: np.ndarray,
+    world_to_cam: np.ndarray,
+    wanted: set[str],
+) -> dict[str, dict[str, Any]]:
+    model = ch.model
+    w = model.width
+    counts = np.bincount(inst_ids, minlength=len(index.instances) + 2)
+    tight, loose, box3d, occl = [], [], [], []
+    tight_ids, loose_ids, paths_t, paths_l = [], [], [], []
+    for inst in index.visible_instances(frame):
+        if inst.class_label is None:
+            continue
+        gi = inst.gprims[0]
+        matrix = _instance_matrix(index, frame, inst, gi)
+        unoccluded, loose_box = _unoccluded(inst, matrix, ch, world_to_cam)
+        if unoccluded == 0:
+            continue
+        visible = int(counts[inst.instance_id])
+        ratio = float(np.clip(1.0 - visible / unoccluded, 0.0, 1.0))
+        sem = index.box_semantic_ids[inst.class_label]
+        loose.append((sem, *loose_box, ratio))
+        loose_ids.append(inst.instance_id)
+        paths_l.append(inst.path)
+        occl.append((inst.instance_id, index.semantic_ids[inst.class_label], ratio))
+        if inst.local_bounds is not None:
+            lo, hi = inst.local_bounds
+            box3d.append((sem, *lo, *hi, matrix.astype(np.float32), ratio))
+        if visible > 0:
+            mask = inst_ids == inst.instance_id
+            flat = np.nonzero(mask)[0]
+            rows, cols = flat // w, flat % w
+            tight.append((sem, int(cols.min()), int(rows.min()), int(cols.max()), int(rows.max()), ratio))
+            tight_ids.append(inst.instance_id)
+            paths_t.append(inst.path)
+    id_to_labels = {v: {"class": k} for k, v in index.box_semantic_ids.items()}
+    out: dict[str, dict[str, Any]] = {}
+    if "bounding_box_2d_tight" in wanted:
+        out["bounding_box_2d_tight"] = {
+            "data": _boxes(tight, BBOX2D_DTYPE),
+            "idToLabels": id_to_labels,
+            "bboxIds": np.array(tight_ids, dtype=np.uint32),
+            "primPaths": paths_t,
+        }
+    if "bounding_box_2d_loose" in wanted:
+        out["bounding_box_2d_loose"] = {
+            "data": _boxes(loose, BBOX2D_DTYPE),
+            "idToLabels": id_to_labels,
+            "bboxIds": np.array(loose_ids, dtype=np.uint32),
+            "primPaths": paths_l,
+        }
+    if "bounding_box_3d" in wanted:
+        with_bounds = [i for i, p in enumerate(paths_l) if index.instances[loose_ids[i] - 2].local_bounds is not None]
+        out["bounding_box_3d"] = {
+            "data": _boxes(box3d, BBOX3D_DTYPE),
+            "idToLabels": id_to_labels,
+            "bboxIds": np.array([loose_ids[i] for i in with_bounds], dtype=np.uint32),
+            "primPaths": [paths_l[i] for i in with_bounds],
+        }
+    if "occlusion" in wanted:
+        out["occlusion"] = {"data": _boxes(occl, OCCLUSION_DTYPE)}
+    return out
+
+
+def _instance_matrix(index: SceneIndex, frame: FrameGeometry, inst: Instance, gi: int) -> np.ndarray:
+    from pxr import UsdGeom
+
+    if index.gprims[gi].path == inst.path:
+        return frame.matrices[gi]
+    prim = index.stage.GetPrimAtPath(inst.path)
+    return np.asarray(UsdGeom.XformCache().GetLocalToWorldTransform(prim), dtype=np.float64)
+
+
+def camera_params(
+    model: PinholeCamera,
+    world_to_cam: np.ndarray,
+    meters_per_unit: float,
+    focus_distance: float = 0.0,
+    f_stop: float = 0.0,
+) -> dict[str, Any]:
+    """``camera_params``: every key Replicator emits; fisheye fields zero for pinhole cameras
+    (no fisheye attributes are authored on them)."""
+    return {
+        "cameraAperture": np.array([model.horizontal_aperture_mm, model.vertical_aperture_mm], dtype=np.float32),
+        "cameraApertureOffset": np.array(model.aperture_offset_mm, dtype=np.float32),
+        "cameraFisheyeLensP": np.zeros(2, dtype=np.float32),
+        "cameraFisheyeLensS": np.zeros(4, dtype=np.float32),
+        "cameraFisheyeMaxFOV": 0.0,
+        "cameraFisheyeNominalHeight": 0,
+        "cameraFisheyeNominalWidth": 0,
+        "cameraFisheyeOpticalCentre": np.zeros(2, dtype=np.float32),
+        "cameraFisheyePolynomial": np.zeros(6, dtype=np.float32),
+        "cameraFocalLength": float(model.focal_length_mm),
+        "cameraFocusDistance": float(focus_distance),
+        "cameraFStop": float(f_stop),
+        "cameraModel": "pinhole",
+        "cameraNearFar": np.array([model.near_m, model.far_m], dtype=np.float32),
+        "cameraProjection": model.projection_matrix().reshape(-1).astype(np.float64),
+        "cameraViewTransform": world_to_cam.reshape(-1).astype(np.float64),
+        "metersPerSceneUnit": float(meters_per_unit),
+        "renderProductResolution": np.array([model.width, model.height], dtype=np.int32),
+    }
+
+
+__all__ += ["camera_params"]

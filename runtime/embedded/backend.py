@@ -1,0 +1,96 @@
+"""The embedded CPU backend: USD stage + Embree ray casting (Open3D) (+ MuJoCo physics)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ...scenarios.frame_params import FrameParams
+from ...scenarios.model import ANNOTATORS
+from ...scenarios.prim_paths import camera_path, render_product_path
+from ...scenarios.resolved import ResolvedScenario
+from ...sensors.outputs import SCENESMITH_KEY, annotator_payload, empty_payload
+from ..backend import Backend, Capabilities, check_supported
+from ..stage import apply, author_stage
+from .annotators import camera_annotators, cast_camera
+from .camera_rays import read_camera
+from .materials import MaterialTable
+from .render import render_rgb
+from .scene import FrameGeometry, SceneIndex
+
+__all__ = ["EmbeddedBackend"]
+
+CAPABILITIES = Capabilities(
+    annotators=frozenset(ANNOTATORS),
+    light_types=frozenset({"distant", "sphere", "disk", "rect", "dome"}),
+    lidar=False,
+    physics=False,
+    notes={
+        "randomization_mode replicator": "randomization_mode: deterministic (replicator mode needs Isaac Sim)",
+        "up_axis Y": "up_axis: Z",
+        "stages with meters_per_unit other than 1": "meters_per_unit: 1.0",
+        "LiDAR sensors": "no lidars (not yet supported by this backend)",
+        "physics": "physics: {enabled: false} (not yet supported by this backend)",
+    },
+)
+
+
+class EmbeddedBackend(Backend):
+    name = "embedded"
+
+    def __init__(self, texture_dir: Path | None = None) -> None:
+        self.texture_dir = texture_dir
+        self.resolved: ResolvedScenario | None = None
+        self.stage: Any = None
+        self.index: SceneIndex | None = None
+        self.materials: MaterialTable | None = None
+
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES
+
+    def build(self, resolved: ResolvedScenario) -> None:
+        check_supported(resolved, self.capabilities(), self.name)
+        self.resolved = resolved
+        self.stage = author_stage(resolved, self.texture_dir)
+        tess = resolved.scenario.render.tessellation
+        self.index = SceneIndex(self.stage, tess.segments, tess.rings)
+        self.materials = MaterialTable(self.stage)
+
+    def apply(self, params: FrameParams) -> None:
+        apply(self.stage, params, self.texture_dir, self.resolved)
+
+    def simulate(self, params: FrameParams) -> dict[str, Any] | None:
+        return None
+
+    def capture(self, params: FrameParams, annotators: dict[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
+        """Payload of the frame; ``annotators`` overrides each camera's list (preview)."""
+        assert self.resolved is not None and self.index is not None and self.materials is not None
+        scenario = self.resolved.scenario
+        time = (
+            Fraction(params.frame_in_episode)
+            * Fraction(scenario.physics.episode.capture_interval_s).limit_denominator(10**6)
+            if scenario.physics.enabled
+            else Fraction(0)
+        )
+        payload = empty_payload(params.frame_index, (time.numerator, time.denominator))
+        frame = FrameGeometry(self.index)
+        for name in sorted(scenario.cameras):
+            spec = scenario.cameras[name]
+            if annotators is not None:
+                spec = spec.model_copy(update={"annotators": annotators.get(name, spec.annotators)})
+            model, cam_to_world = read_camera(self.stage, camera_path(name), render_product_path(name))
+            hits = cast_camera(frame, model, cam_to_world)
+            outputs = camera_annotators(
+                self.index, frame, name, spec, hits, lambda h=hits: render_rgb(frame, self.materials, h)
+            )
+            for anno, value in outputs.items():
+                annotator_payload(payload, anno, name, value)
+            payload["annotators"]["camera"][name] = camera_path(name)
+            payload["annotators"]["resolution"][name] = [model.width, model.height]
+        payload[SCENESMITH_KEY] = {"frame_params": params.to_dict(), "scenario_digest": self.resolved.scenario_digest}
+        return payload
+
+    def close(self) -> None:
+        self.stage = None
+        self.index = None

@@ -1,0 +1,124 @@
+"""The output contract: annotator payloads exactly as ``omni.replicator.core`` 1.12.27 emits them.
+
+Backends produce these; writers consume only these (DESIGN §1). Sources: Replicator 1.12.27's
+``scripts/utils/annotator_utils.py`` (how payload dicts are built), ``ogn/python/impl/nodes/
+OgnWriter.py`` (the ``annotator`` data structure: ``camera`` and ``resolution`` sit inside
+``payload["annotators"]``) and ``docs/annotators_details.rst``, as transcribed in
+``reference/replicator-and-peers.md`` §2. Where the docs and emitted data disagree the emitted
+data win: no-hit depth is ``+inf`` (Isaac Sim 6.0.1 golden ``distance_to_camera_float32.tiff``).
+
+This is a leaf module: numpy only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "BBOX2D_DTYPE",
+    "BBOX3D_DTYPE",
+    "BACKGROUND",
+    "CAMERA_PARAMS_KEYS",
+    "OCCLUSION_DTYPE",
+    "PAYLOAD_TOP_KEYS",
+    "PHYSICS_STATE_KEY",
+    "SCENESMITH_KEY",
+    "UNLABELLED",
+    "annotator_payload",
+    "empty_payload",
+    "pack_rgba",
+]
+
+BBOX2D_DTYPE = np.dtype(
+    [
+        ("semanticId", "<u4"),
+        ("x_min", "<i4"),
+        ("y_min", "<i4"),
+        ("x_max", "<i4"),
+        ("y_max", "<i4"),
+        ("occlusionRatio", "<f4"),
+    ]
+)
+"""``bounding_box_2d_tight`` / ``_loose``: pixel boxes; ``x_max``/``y_max`` inclusive (DESIGN §9)."""
+
+BBOX3D_DTYPE = np.dtype(
+    [
+        ("semanticId", "<u4"),
+        ("x_min", "<f4"),
+        ("y_min", "<f4"),
+        ("z_min", "<f4"),
+        ("x_max", "<f4"),
+        ("y_max", "<f4"),
+        ("z_max", "<f4"),
+        ("transform", "<f4", (4, 4)),
+        ("occlusionRatio", "<f4"),
+    ]
+)
+"""``bounding_box_3d``: local extents before scale; ``transform`` local→world, row-vector."""
+
+OCCLUSION_DTYPE = np.dtype([("instanceId", "<u4"), ("semanticId", "<u4"), ("occlusionRatio", "<f4")])
+
+CAMERA_PARAMS_KEYS = (
+    "cameraAperture",
+    "cameraApertureOffset",
+    "cameraFisheyeLensP",
+    "cameraFisheyeLensS",
+    "cameraFisheyeMaxFOV",
+    "cameraFisheyeNominalHeight",
+    "cameraFisheyeNominalWidth",
+    "cameraFisheyeOpticalCentre",
+    "cameraFisheyePolynomial",
+    "cameraFocalLength",
+    "cameraFocusDistance",
+    "cameraFStop",
+    "cameraModel",
+    "cameraNearFar",
+    "cameraProjection",
+    "cameraViewTransform",
+    "metersPerSceneUnit",
+    "renderProductResolution",
+)
+
+BACKGROUND = "BACKGROUND"
+UNLABELLED = "UNLABELLED"
+
+PAYLOAD_TOP_KEYS = (
+    "annotators",
+    "swhFrameNumber",
+    "reference_time",
+    "distribution_outputs",
+    "trigger_outputs",
+    "named_outputs",
+)
+"""Top-level keys of a writer payload in the ``annotator`` data structure (``OgnWriter.py``)."""
+
+PHYSICS_STATE_KEY = "physics_state"
+"""Our addition next to ``annotators``: the backend-neutral physics state of the frame."""
+SCENESMITH_KEY = "scenesmith"
+"""Our addition: frame lineage (``FrameParams``) and run metadata writers may record."""
+
+
+def empty_payload(frame_number: int, reference_time: tuple[int, int]) -> dict[str, Any]:
+    """A writer payload with no annotator data yet (``annotator`` data structure)."""
+    return {
+        "annotators": {"camera": {}, "resolution": {}},
+        "swhFrameNumber": int(frame_number),
+        "reference_time": reference_time,
+        "distribution_outputs": {},
+        "trigger_outputs": {},
+        "named_outputs": {},
+    }
+
+
+def annotator_payload(payload: dict[str, Any], name: str, render_product: str, value: dict[str, Any]) -> None:
+    """Store one annotator's flat output for one render product."""
+    payload["annotators"].setdefault(name, {})[render_product] = value
+
+
+def pack_rgba(rgba: np.ndarray) -> np.ndarray:
+    """Pack (..., 4) uint8 RGBA into uint32 as Replicator's ``colorize`` does (``view(np.uint8)``
+    of the result gives back R, G, B, A in that byte order)."""
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    return rgba.view("<u4")[..., 0]
