@@ -81,7 +81,9 @@ def author_material(
     shader.CreateInput("roughness", Sdf.ValueTypeNames.Float).Set(spec.roughness)
     shader.CreateInput("metallic", Sdf.ValueTypeNames.Float).Set(spec.metallic)
     shader.CreateInput("emissiveColor", Sdf.ValueTypeNames.Color3f).Set(Gf.Vec3f(*spec.emissive_color))
-    shader.CreateInput("useSpecularWorkflow", Sdf.ValueTypeNames.Int).Set(0)
+    shader.CreateInput("useSpecularWorkflow", Sdf.ValueTypeNames.Int).Set(0 if spec.specular_color is None else 1)
+    if spec.specular_color is not None:
+        shader.CreateInput("specularColor", Sdf.ValueTypeNames.Color3f).Set(Gf.Vec3f(*spec.specular_color))
     material.CreateSurfaceOutput().ConnectToSource(shader.ConnectableAPI(), "surface")
     if spec.diffuse_texture is not None:
         asset = texture_asset_path(scenario, spec.diffuse_texture, files, texture_dir)

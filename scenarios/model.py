@@ -396,16 +396,20 @@ class MaterialSpec(Spec):
     """Name of an entry of ``textures``; replaces ``diffuse_color``."""
     roughness: Unit = 0.5
     metallic: Unit = 0.0
+    specular_color: Color | None = None
+    """Switches to UsdPreviewSurface's specular workflow: reflectance at normal incidence
+    (``specularColor``); ``metallic`` is then ignored. ``[0, 0, 0]`` gives a diffuse-only
+    surface except at grazing angles."""
     emissive_color: Color = (0.0, 0.0, 0.0)
     """Emitted radiance (linear, in the same units as light radiance)."""
     lidar_reflectance: Unit | None = None
     """``scenesmith:lidar_reflectance``; default: luminance of the diffuse albedo (DESIGN §9)."""
 
-    @field_validator("diffuse_color")
+    @field_validator("diffuse_color", "specular_color")
     @classmethod
-    def _albedo(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
-        if any(c > 1 for c in value):
-            raise invalid("diffuse_color is an albedo", expected="components in [0, 1]", got=list(value))
+    def _albedo(cls, value: tuple[float, float, float] | None) -> tuple[float, float, float] | None:
+        if value is not None and any(c > 1 for c in value):
+            raise invalid("this colour is a reflectance", expected="components in [0, 1]", got=list(value))
         return value
 
 

@@ -57,6 +57,12 @@ class CameraHits:
     valid: np.ndarray  # (H*W,) hit within the clipping range
     distance: np.ndarray  # (H*W,) eye-to-hit distance, inf where invalid
     depth: np.ndarray  # (H*W,) distance along the optical axis, inf where invalid
+    normals: np.ndarray | None = None  # world shading normals, computed once on first use
+
+    def shading_normals(self, frame: FrameGeometry) -> np.ndarray:
+        if self.normals is None:
+            self.normals = frame.smooth_normals(self.hits)
+        return self.normals
 
 
 def cast_camera(frame: FrameGeometry, model: PinholeCamera, cam_to_world: np.ndarray) -> CameraHits:
@@ -153,14 +159,13 @@ def camera_annotators(
         }
     normals = None
     if {"normals", "pointcloud"} & wanted:
-        normals = frame.smooth_normals(ch.hits)
-        normals[~ch.valid] = 0.0
+        normals = np.where(ch.valid[:, None], ch.shading_normals(frame), 0.0)
     if "normals" in wanted:
         n4 = np.zeros((h * w, 4), dtype=np.float32)
         n4[:, :3] = normals
         out["normals"] = {"data": n4.reshape(h, w, 4)}
 
-    present = sorted(int(i) for i in np.unique(inst_ids) if i >= 2)
+    present = [int(i) for i in np.flatnonzero(np.bincount(inst_ids)) if i >= 2]
     if "instance_segmentation" in wanted:
         colorize = spec.annotator_options.instance_segmentation_colorize
         id_to_labels: dict[Any, Any] = {0: BACKGROUND, 1: UNLABELLED}
@@ -182,7 +187,7 @@ def camera_annotators(
 
     if "instance_id_segmentation" in wanted:
         ids = np.where(gprim >= 0, gprim + 1, 0).astype(np.uint32)
-        labels = {int(i): index.gprims[int(i) - 1].path for i in np.unique(ids) if i > 0}
+        labels = {int(i): index.gprims[int(i) - 1].path for i in np.flatnonzero(np.bincount(ids)) if i > 0}
         out["instance_id_segmentation"] = {"data": ids.reshape(h, w), "idToLabels": labels}
 
     sem_of_instance = np.array(
@@ -191,7 +196,7 @@ def camera_annotators(
     )
     sem_ids = np.where(owner >= 0, sem_of_instance[owner], np.where(ch.valid, 1, 0)).astype(np.uint32)
     if "semantic_segmentation" in wanted:
-        present_sem = sorted(int(s) for s in np.unique(sem_ids))
+        present_sem = [int(s) for s in np.flatnonzero(np.bincount(sem_ids))]
         label_of = {v: k for k, v in index.semantic_ids.items()}
         id_to_labels = {
             s: {"class": BACKGROUND if s == 0 else UNLABELLED if s == 1 else label_of[s]}

@@ -16,7 +16,7 @@ from ..stage import apply, author_stage
 from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
 from .materials import MaterialTable
-from .render import render_rgb
+from .render import Renderer
 from .scene import FrameGeometry, SceneIndex
 
 __all__ = ["EmbeddedBackend"]
@@ -67,14 +67,13 @@ class EmbeddedBackend(Backend):
         """Payload of the frame; ``annotators`` overrides each camera's list (preview)."""
         assert self.resolved is not None and self.index is not None and self.materials is not None
         scenario = self.resolved.scenario
-        time = (
-            Fraction(params.frame_in_episode)
-            * Fraction(scenario.physics.episode.capture_interval_s).limit_denominator(10**6)
-            if scenario.physics.enabled
-            else Fraction(0)
-        )
+        interval = Fraction(scenario.physics.episode.capture_interval_s).limit_denominator(10**6)
+        time = params.frame_in_episode * interval if scenario.physics.enabled else Fraction(0)
         payload = empty_payload(params.frame_index, (time.numerator, time.denominator))
         frame = FrameGeometry(self.index)
+        renderer = Renderer(
+            frame, self.materials, scenario.render, self.resolved.randomization_digest, params.seed, params.frame_index
+        )
         for name in sorted(scenario.cameras):
             spec = scenario.cameras[name]
             if annotators is not None:
@@ -82,7 +81,7 @@ class EmbeddedBackend(Backend):
             model, cam_to_world = read_camera(self.stage, camera_path(name), render_product_path(name))
             hits = cast_camera(frame, model, cam_to_world)
             outputs = camera_annotators(
-                self.index, frame, name, spec, hits, lambda h=hits: render_rgb(frame, self.materials, h)
+                self.index, frame, name, spec, hits, lambda h=hits, n=name: renderer.render_rgba(n, h)
             )
             for anno, value in outputs.items():
                 annotator_payload(payload, anno, name, value)
@@ -90,6 +89,21 @@ class EmbeddedBackend(Backend):
             payload["annotators"]["resolution"][name] = [model.width, model.height]
         payload[SCENESMITH_KEY] = {"frame_params": params.to_dict(), "scenario_digest": self.resolved.scenario_digest}
         return payload
+
+    def render_linear(self, params: FrameParams, camera: str) -> Any:
+        """Linear radiance (H, W, 3) of one camera before tone mapping (diagnostics, tests, bench)."""
+        assert self.resolved is not None and self.index is not None and self.materials is not None
+        frame = FrameGeometry(self.index)
+        model, cam_to_world = read_camera(self.stage, camera_path(camera), render_product_path(camera))
+        renderer = Renderer(
+            frame,
+            self.materials,
+            self.resolved.scenario.render,
+            self.resolved.randomization_digest,
+            params.seed,
+            params.frame_index,
+        )
+        return renderer.render_linear(camera, cast_camera(frame, model, cam_to_world))
 
     def close(self) -> None:
         self.stage = None

@@ -53,6 +53,8 @@ class MaterialParams:
     metallic: float = 0.0
     emissive: tuple[float, float, float] = (0.0, 0.0, 0.0)
     lidar_reflectance: float | None = None
+    specular: tuple[float, float, float] | None = None
+    """Normal-incidence reflectance in the specular workflow; None in the metallic workflow."""
 
     @property
     def reflectance(self) -> float:
@@ -126,6 +128,9 @@ class MaterialTable:
             if source.GetIdAttr().Get() == "UsdUVTexture":
                 texture = self._texture(source)
         reflectance = prim.GetAttribute(LIDAR_REFLECTANCE_ATTR)
+        specular = None
+        if int(_input_value(shader, "useSpecularWorkflow", 0)) == 1:
+            specular = tuple(map(float, _input_value(shader, "specularColor", (0.0, 0.0, 0.0))))
         return MaterialParams(
             diffuse=diffuse,  # type: ignore[arg-type]
             texture=texture,
@@ -133,6 +138,7 @@ class MaterialTable:
             metallic=float(_input_value(shader, "metallic", 0.0)),
             emissive=tuple(map(float, _input_value(shader, "emissiveColor", (0.0, 0.0, 0.0)))),  # type: ignore[arg-type]
             lidar_reflectance=float(reflectance.Get()) if reflectance and reflectance.Get() is not None else None,
+            specular=specular,  # type: ignore[arg-type]
         )
 
     def for_gprims(self, paths: list[str]) -> list[MaterialParams]:

@@ -228,7 +228,7 @@ class FrameGeometry:
         if len(sel) == 0:
             return normals
         gprims = hits["gprim"][sel]
-        for gi in np.unique(gprims):
+        for gi in np.flatnonzero(np.bincount(gprims)):
             g = self.index.gprims[gi]
             if not g.smooth_normals:
                 continue
