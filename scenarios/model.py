@@ -752,7 +752,9 @@ class RenderSpec(Spec):
 
 
 class Hdf5Writer(Spec):
-    compression: Literal["gzip", "lzf", "none"] = "gzip"
+    compression: Literal["auto", "gzip", "lzf", "none"] = "auto"
+    """``auto``: LZF for image stacks (fast; built into h5py), gzip + shuffle for the small
+    ragged arrays (boxes, label maps); ``gzip`` everywhere for readers without h5py."""
     compression_level: Annotated[int, Field(strict=True, ge=0, le=9)] = 4
 
 

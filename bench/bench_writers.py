@@ -1,0 +1,141 @@
+"""Writer overhead, HDF5 throughput and COCO RLE cost on the reference scene (issue 6).
+
+Usage (repository root, shared/ beside it)::
+
+    .venv/bin/python bench/bench_writers.py [--frames 6]
+
+In one process: captures frames of the reference scene (all camera annotators + RGB, 640×480),
+then measures (1) the time the HDF5, COCO and pose writers spend per frame as a fraction of the
+capture time (target ≤ 20%), (2) HDF5 write throughput beside a raw sequential write of the
+same bytes to the same disk, and (3) pycocotools RLE encoding time per instance mask.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_render import FIXTURES, REPO, SCENE, _scenario
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, default=6)
+    parser.add_argument("--compression", choices=("auto", "lzf", "gzip", "none"), default="auto")
+    args = parser.parse_args()
+    if not SCENE.is_file():
+        print(f"reference scene not found at {SCENE}", file=sys.stderr)
+        return 2
+
+    from scenesmith import SCHEMA_VERSION, __version__
+    from scenesmith.runtime.embedded.backend import EmbeddedBackend
+    from scenesmith.runtime.pipeline import run_categories
+    from scenesmith.runtime.resolve import resolve
+    from scenesmith.scenarios.loader import build
+    from scenesmith.scenarios.sampler import sample
+    from scenesmith.writers.base import RunInfo, ShardContext
+    from scenesmith.writers.coco_writer import CocoWriter, rle_encode
+    from scenesmith.writers.hdf5_writer import Hdf5Writer
+    from scenesmith.writers.pose_writer import PoseJsonWriter
+
+    resolved = resolve(build(_scenario(640, 480), base_dir=REPO / "bench", asset_roots=(FIXTURES,)))
+    backend = EmbeddedBackend()
+    backend.build(resolved)
+    params = sample(resolved, 0, 0)
+    backend.apply(params)
+    backend.capture(params)
+    payloads, capture_s = [], []
+    for i in range(args.frames):
+        params = sample(resolved, 0, i)
+        backend.apply(params)
+        start = time.perf_counter()
+        payloads.append(backend.capture(params))
+        capture_s.append(time.perf_counter() - start)
+
+    info = RunInfo(
+        __version__,
+        SCHEMA_VERSION,
+        resolved.scenario_digest,
+        resolved.randomization_digest,
+        0,
+        run_categories(resolved) or ("box", "cylinder", "sphere", "torus"),
+        ("cam",),
+    )
+    with tempfile.TemporaryDirectory(dir=REPO) as tmp:
+        out = Path(tmp)
+        context = ShardContext(out, 0, (0, args.frames), info)
+        writers = {"hdf5": Hdf5Writer(compression=args.compression), "coco": CocoWriter(), "pose": PoseJsonWriter()}
+        spent = {name: 0.0 for name in writers}
+        for name, writer in writers.items():
+            start = time.perf_counter()
+            writer.open(context)
+            for payload in payloads:
+                writer.write(payload)
+            writer.close()
+            spent[name] = time.perf_counter() - start
+        h5 = next((out / "hdf5").glob("*.h5"))
+        h5_bytes = h5.stat().st_size
+        # raw sequential write of the same number of bytes, same disk, same process
+        raw = out / "raw.bin"
+        blob = os.urandom(h5_bytes)
+        start = time.perf_counter()
+        with open(raw, "wb") as handle:
+            handle.write(blob)
+            handle.flush()
+            os.fsync(handle.fileno())
+        raw_s = time.perf_counter() - start
+        uncompressed = sum(
+            v["data"].nbytes
+            for p in payloads
+            for a in p["annotators"].values()
+            if isinstance(a, dict)
+            for v in a.values()
+            if isinstance(v, dict) and "data" in v
+        )
+        # uncompressed HDF5 for a like-for-like throughput figure
+        start = time.perf_counter()
+        plain = Hdf5Writer(compression="none")
+        plain.open(ShardContext(out / "plain", 0, (0, args.frames), info))
+        for payload in payloads:
+            plain.write(payload)
+        plain.close()
+        plain_s = time.perf_counter() - start
+        plain_bytes = next((out / "plain" / "hdf5").glob("*.h5")).stat().st_size
+
+    masks = []
+    for payload in payloads:
+        seg = payload["annotators"]["instance_segmentation"]["cam"]["data"]
+        masks += [seg == i for i in np.unique(seg) if i >= 2]
+    start = time.perf_counter()
+    for mask in masks:
+        rle_encode(mask)
+    rle_ms = (time.perf_counter() - start) / max(1, len(masks)) * 1e3
+
+    capture = statistics.median(capture_s)
+    per_frame = {name: s / args.frames for name, s in spent.items()}
+    total = sum(per_frame.values())
+    print(f"reference scene 640x480, all annotators, {args.frames} frames")
+    print(f"  capture: {capture * 1e3:.1f} ms/frame (median)")
+    for name, s in per_frame.items():
+        print(f"  writer {name:5s}: {s * 1e3:7.1f} ms/frame ({s / capture:.1%} of capture)")
+    print(f"  all writers: {total * 1e3:.1f} ms/frame = {total / capture:.1%} of capture (target <= 20%)")
+    print(f"  HDF5 {args.compression}: {h5_bytes / 2**20:.1f} MiB from {uncompressed / 2**20:.1f} MiB of arrays")
+    print(
+        f"  HDF5 uncompressed: {plain_bytes / 2**20 / plain_s:.0f} MiB/s vs raw sequential write "
+        f"{h5_bytes / 2**20 / raw_s:.0f} MiB/s (ratio {plain_bytes / plain_s / (h5_bytes / raw_s):.2f})"
+    )
+    print(f"  COCO RLE: {rle_ms:.3f} ms per mask over {len(masks)} masks")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

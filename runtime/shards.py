@@ -1,0 +1,148 @@
+"""Shards: plans, published records, and sweeping what an interrupted run left behind.
+
+A shard (DESIGN §9) writes its files, then publishes ``shards/<id:06d>.json`` — its frames, its
+files with sha256 and size, and its frames' content hashes — last, by an fsynced rename. A
+shard without a valid record does not exist: on ``--resume`` its files and every temporary
+file are deleted and it is redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ROOT_FILES",
+    "ShardPlan",
+    "file_entry",
+    "load_valid_records",
+    "plan_shards",
+    "publish_record",
+    "sha256_file",
+    "sweep",
+]
+
+RECORDS = "shards"
+ROOT_FILES = ("run.json", "scenario.yaml", "resolved.json", "stage.usda", "manifest.json")
+"""Run-level files at the top of an output folder (not owned by any shard)."""
+RUN_LEVEL_DIRS = ("stage_textures",)
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    shard_id: int
+    start: int
+    stop: int
+
+    @property
+    def frames(self) -> range:
+        return range(self.start, self.stop)
+
+
+def plan_shards(start: int, stop: int, shard_size: int) -> list[ShardPlan]:
+    """Shard k holds frames [start + k·size, min(stop, start + (k+1)·size)); ids are global
+    (frame // size), so a run's shard files do not depend on where its frame range begins."""
+    out = []
+    first = start // shard_size
+    for k in range(first, (stop - 1) // shard_size + 1):
+        a, b = max(start, k * shard_size), min(stop, (k + 1) * shard_size)
+        if a < b:
+            out.append(ShardPlan(k, a, b))
+    return out
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_entry(path: Path) -> dict[str, Any]:
+    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+def record_path(out: Path, shard_id: int) -> Path:
+    return out / RECORDS / f"{shard_id:06d}.json"
+
+
+def publish_record(out: Path, plan: ShardPlan, files: list[Path], frame_hashes: dict[int, str]) -> dict[str, Any]:
+    """Hash the shard's files and publish its record atomically (fsync, rename, fsync dir)."""
+    record = {
+        "shard": plan.shard_id,
+        "frames": [plan.start, plan.stop],
+        "files": {p.as_posix(): file_entry(out / p) for p in sorted(files)},
+        "frame_hashes": {str(k): v for k, v in sorted(frame_hashes.items())},
+    }
+    path = record_path(out, plan.shard_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(record, handle, sort_keys=True, indent=1)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return record
+
+
+def _valid(out: Path, record: dict[str, Any], plan: ShardPlan) -> bool:
+    if record.get("shard") != plan.shard_id or record.get("frames") != [plan.start, plan.stop]:
+        return False
+    for rel, entry in record.get("files", {}).items():
+        path = out / rel
+        if not path.is_file() or path.stat().st_size != entry["bytes"] or sha256_file(path) != entry["sha256"]:
+            return False
+    return len(record.get("frame_hashes", {})) == plan.stop - plan.start
+
+
+def load_valid_records(out: Path, plans: list[ShardPlan]) -> dict[int, dict[str, Any]]:
+    """Published records whose files all match; invalid records are deleted."""
+    valid = {}
+    for plan in plans:
+        path = record_path(out, plan.shard_id)
+        if not path.is_file():
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            record = {}
+        if _valid(out, record, plan):
+            valid[plan.shard_id] = record
+        else:
+            path.unlink(missing_ok=True)
+    return valid
+
+
+def sweep(out: Path, records: dict[int, dict[str, Any]]) -> list[Path]:
+    """Delete temporary files and every data file no published record owns; return them."""
+    owned = {out / rel for record in records.values() for rel in record["files"]}
+    owned |= {record_path(out, k) for k in records}
+    removed = []
+    for path in sorted(out.rglob("*")):
+        if not path.is_file() and not path.is_symlink():
+            continue
+        rel = path.relative_to(out)
+        top = rel.parts[0]
+        if path.name.endswith(".tmp"):
+            pass
+        elif len(rel.parts) == 1 and rel.name in ROOT_FILES or top in RUN_LEVEL_DIRS:
+            continue
+        elif path in owned:
+            continue
+        path.unlink()
+        removed.append(rel)
+    for folder in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    return removed

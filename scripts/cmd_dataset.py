@@ -1,0 +1,138 @@
+"""Dataset commands: ``generate``, ``verify`` and ``inspect``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .cmd_scenario import load
+
+__all__ = ["generate", "inspect", "verify"]
+
+
+def _resume_hint(args: argparse.Namespace) -> str:
+    parts = ["scenesmith", "generate", args.scenario, "-o", args.output, "--seed", str(args.seed)]
+    if args.frames is not None:
+        parts += ["--frames", f"{args.frames.start}:{args.frames.stop}"]
+    if args.shard_size is not None:
+        parts += ["--shard-size", str(args.shard_size)]
+    for root in args.asset_root:
+        parts += ["--asset-root", root]
+    return "resume with: " + " ".join(parts + ["--resume"])
+
+
+def generate(args: argparse.Namespace) -> int:
+    from ..runtime.pipeline import GenerateOptions
+    from ..runtime.pipeline import generate as run
+
+    doc = load(args)
+    opts = GenerateOptions(
+        out=Path(args.output),
+        start=None if args.frames is None else args.frames.start,
+        stop=None if args.frames is None else args.frames.stop,
+        seed=args.seed,
+        shard_size=args.shard_size,
+        workers=args.workers,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        backend=args.backend,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    try:
+        result = run(doc, opts)
+    except KeyboardInterrupt:
+        print(f"interrupted: finished shards are kept in {args.output}\n{_resume_hint(args)}", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if not hasattr(exc, "resume_hint"):
+            exc.resume_hint = _resume_hint(args)  # type: ignore[attr-defined]
+        raise
+    print(
+        f"wrote {result.frames} frames to {args.output} ({result.shards_done} shards generated, "
+        f"{result.shards_kept} kept)"
+    )
+    return 0
+
+
+def _manifest_or_bad(folder: Path) -> dict:
+    from ..scenarios.errors import BadInputError, Issue
+
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise BadInputError(
+            [
+                Issue(
+                    str(folder),
+                    1,
+                    1,
+                    "manifest.json",
+                    "no manifest: not a finished scenesmith run",
+                    "a folder written by scenesmith generate",
+                    str(folder),
+                )
+            ]
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def verify(args: argparse.Namespace) -> int:
+    from ..runtime.manifest import verify_folder
+    from .cli import EXIT_MISMATCH
+
+    folder = Path(args.output)
+    _manifest_or_bad(folder)
+    report = verify_folder(folder)
+    for line in report.lines():
+        print(line)
+    if not report.ok:
+        print(f"verify: {len(report.lines())} problems in {report.checked} files", file=sys.stderr)
+        return EXIT_MISMATCH
+    print(f"ok: {report.checked} files match the manifest")
+    return 0
+
+
+def inspect(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.table import Table
+
+    folder = Path(args.output)
+    manifest = _manifest_or_bad(folder)
+    console = Console()
+    frames = manifest["frames"]
+    console.print(
+        f"[bold]{folder}[/bold]: frames {frames['start']}..{frames['stop'] - 1} "
+        f"({frames['stop'] - frames['start']}), seed {manifest['seed']}, {len(manifest['shards'])} shards, "
+        f"scenario {manifest['scenario_digest'][:12]}"
+    )
+    coco = folder / "coco" / "annotations.json"
+    if coco.is_file():
+        data = json.loads(coco.read_text(encoding="utf-8"))
+        names = {c["id"]: c["name"] for c in data["categories"]}
+        counts = Counter(names[a["category_id"]] for a in data["annotations"])
+        table = Table(title="instances per class (COCO)")
+        table.add_column("class")
+        table.add_column("instances", justify="right")
+        table.add_column("mean visibility", justify="right")
+        for name in sorted(names.values()):
+            vis = [a["visibility"] for a in data["annotations"] if names[a["category_id"]] == name]
+            table.add_row(name, str(counts[name]), f"{sum(vis) / len(vis):.2f}" if vis else "-")
+        console.print(table)
+        console.print(f"images: {len(data['images'])}, annotations: {len(data['annotations'])}")
+    sizes: Counter[str] = Counter()
+    counts_by_top: Counter[str] = Counter()
+    for rel, entry in manifest["files"].items():
+        top = rel.split("/", 1)[0] if "/" in rel else "(top level)"
+        sizes[top] += entry["bytes"]
+        counts_by_top[top] += 1
+    table = Table(title="files")
+    table.add_column("folder")
+    table.add_column("files", justify="right")
+    table.add_column("MiB", justify="right")
+    for top in sorted(sizes):
+        table.add_row(top, str(counts_by_top[top]), f"{sizes[top] / 2**20:.2f}")
+    console.print(table)
+    return 0

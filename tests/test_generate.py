@@ -1,0 +1,320 @@
+"""``scenesmith generate`` end to end: COCO, HDF5 and pose files, determinism, verify, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import CORPUS, EXAMPLES, REPO, run_cli
+from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+from scenesmith.runtime.single_frame import capture_frame
+from scenesmith.scenarios.loader import parse
+from scenesmith.writers.hdf5_reader import read_frames
+
+SCENES = REPO / "tests" / "scenarios"
+SMALL = SCENES / "small_tabletop.yaml"
+ROOT = ["--asset-root", str(EXAMPLES)]
+
+
+def gen(out: Path, *args: str, scenario: Path = SMALL) -> subprocess.CompletedProcess[str]:
+    result = run_cli("generate", str(scenario), *ROOT, "-o", str(out), "--no-progress", *args)
+    return result
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "small"
+    result = gen(out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+# --------------------------------------------------------------------------- COCO
+
+
+def _semantic_frames(out: Path) -> dict[tuple[int, str], dict]:
+    frames = {}
+    for shard in sorted((out / "hdf5").glob("*.h5")):
+        for frame in read_frames(shard):
+            for cam, sem in frame["annotators"]["semantic_segmentation"].items():
+                frames[(frame["frame"], cam)] = sem
+    return frames
+
+
+def _check_coco(out: Path) -> int:
+    path = out / "coco" / "annotations.json"
+    data = json.loads(path.read_text())
+    coco = COCO(str(path))
+    assert len(coco.anns) == len(data["annotations"]) > 0
+    assert len({a["id"] for a in data["annotations"]}) == len(data["annotations"])
+    assert len({i["id"] for i in data["images"]}) == len(data["images"])
+    image_ids = {i["id"] for i in data["images"]}
+    category_ids = {c["id"]: c["name"] for c in data["categories"]}
+    semantics = _semantic_frames(out)
+    for ann in data["annotations"]:
+        assert ann["image_id"] in image_ids and ann["category_id"] in category_ids
+        image = coco.imgs[ann["image_id"]]
+        assert (out / "coco" / image["file_name"]).is_file()
+        mask = coco.annToMask(ann).astype(bool)
+        assert mask.any() and ann["area"] == int(mask.sum()) == int(mask_utils.area(ann["segmentation"]))
+        rows, cols = np.nonzero(mask)
+        x, y, w, h = ann["bbox"]
+        assert w > 0 and h > 0
+        assert (x, y, x + w - 1, y + h - 1) == (cols.min(), rows.min(), cols.max(), rows.max())
+        sem = semantics[(image["frame_index"], image["camera"])]
+        values = np.unique(sem["data"][mask])
+        labels = {sem["idToLabels"][int(v)]["class"] for v in values}
+        assert labels == {category_ids[ann["category_id"]]}, (ann["id"], labels)
+    return len(data["annotations"])
+
+
+def test_coco_from_the_small_tabletop_is_consistent_with_hdf5(small_run: Path) -> None:
+    assert _check_coco(small_run) > 20
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", ["tabletop.yaml", "pose_writer_parity.yaml"])
+def test_coco_from_the_examples(example: str, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = run_cli("generate", str(EXAMPLES / example), "-o", str(out), "--frames", "2", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert _check_coco(out) >= 3
+
+
+# --------------------------------------------------------------------------- HDF5
+
+
+def test_hdf5_round_trip_of_every_annotator(tmp_path: Path) -> None:
+    out = tmp_path / "all"
+    result = run_cli(
+        "generate",
+        str(SCENES / "all_annotators.yaml"),
+        "-o",
+        str(out),
+        "--frames",
+        "3",
+        "--shard-size",
+        "2",
+        "--no-progress",
+    )
+    assert result.returncode == 0, result.stderr
+    frames = [f for shard in sorted((out / "hdf5").glob("*.h5")) for f in read_frames(shard)]
+    assert [f["frame"] for f in frames] == [0, 1, 2]
+    doc = parse(SCENES / "all_annotators.yaml")
+    names = {"cam_a": 13, "cam_b": 4}
+    for frame in frames:
+        want = capture_frame(doc, 0, frame["frame"])["annotators"]
+        got = frame["annotators"]
+        for annotator, per_rp in want.items():
+            if annotator in ("camera", "resolution"):
+                assert got[annotator] == per_rp
+                continue
+            for rp, output in per_rp.items():
+                stored = got[annotator][rp]
+                assert set(stored) == set(output), (annotator, rp)
+                for key, value in output.items():
+                    if isinstance(value, np.ndarray):
+                        assert stored[key].dtype == value.dtype and np.array_equal(stored[key], value), (annotator, key)
+                    else:
+                        assert stored[key] == value, (annotator, key)
+        assert sum(1 for a in got if rp in got.get(a, {})) >= 0
+    assert {cam for a in frames[0]["annotators"].values() if isinstance(a, dict) for cam in a} >= set(names)
+    import h5py
+
+    with h5py.File(next((out / "hdf5").glob("*.h5")), "r") as f:
+        assert f.attrs["seed"] == 0 and "conventions" in f.attrs
+        assert f["cameras/cam_a/distance_to_camera/data"].attrs["units"] == "m"
+        assert f["cameras/cam_a/bounding_box_2d_tight/data/frame_offsets"][0] == 0
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def test_two_runs_in_separate_processes_are_byte_identical(small_run: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert gen(again).returncode == 0
+    a, b = files_of(small_run), files_of(again)
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+    assert any(k.startswith("hdf5/") for k in a) and any(k.startswith("pose/") for k in a)
+
+
+@pytest.mark.slow
+def test_shard_sizes_and_workers_give_identical_merged_annotations(small_run: Path, tmp_path: Path) -> None:
+    base = files_of(small_run)
+    base_manifest = json.loads(base["manifest.json"])
+    for args in (
+        ["--shard-size", "1"],
+        ["--shard-size", "8"],
+        ["--shard-size", "3", "--workers", "2"],
+        ["--shard-size", "1", "--workers", "2"],
+    ):
+        out = tmp_path / "_".join(a.strip("-") for a in args)
+        result = gen(out, *args)
+        assert result.returncode == 0, result.stderr
+        other = files_of(out)
+        assert other["coco/annotations.json"] == base["coco/annotations.json"], args
+        assert {k: v for k, v in other.items() if k.startswith("pose/")} == {
+            k: v for k, v in base.items() if k.startswith("pose/")
+        }
+        assert json.loads(other["manifest.json"])["frame_hashes"] == base_manifest["frame_hashes"]
+
+
+# --------------------------------------------------------------------------- PoseWriter parity
+
+
+def test_pose_writer_parity_through_the_cli(tmp_path: Path, fixtures_dir: Path) -> None:
+    out = tmp_path / "parity"
+    result = run_cli("generate", str(EXAMPLES / "pose_writer_parity.yaml"), "-o", str(out), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    for rp, camera in (("rp1", "PinholeCamera1"), ("rp2", "PinholeCamera2")):
+        golden = json.loads((fixtures_dir / "isaacsim-6.0.1" / "pose_writer_pinhole" / rp / "000000.json").read_text())
+        ours = json.loads((out / "pose" / camera / "000000.json").read_text())
+        assert list(ours) == list(golden)
+        assert list(ours["camera_data"]) == list(golden["camera_data"])
+        for key, value in golden["camera_data"].items():
+            got = ours["camera_data"][key]
+            if isinstance(value, dict):
+                assert got.keys() == value.keys()
+                assert np.allclose(list(got.values()), list(value.values()), rtol=1e-5, atol=1e-5)
+            else:
+                assert np.allclose(got, value, rtol=1e-5, atol=1e-5), key
+        assert ours["keypoint_order"] == golden["keypoint_order"]
+        assert [o["prim_path"] for o in ours["objects"]] == [o["prim_path"] for o in golden["objects"]]
+        for mine, gold in zip(ours["objects"], golden["objects"]):
+            assert list(mine) == list(gold)
+            for key, value in gold.items():
+                if isinstance(value, str):
+                    assert mine[key] == value
+                elif key == "visibility":
+                    assert abs(mine[key] - value) < 0.02, (rp, gold["label"], mine[key], value)
+                elif key.startswith("quat"):
+                    a, b = np.asarray(mine[key]), np.asarray(value)
+                    assert np.allclose(a, b, rtol=1e-5, atol=1e-5) or np.allclose(a, -b, rtol=1e-5, atol=1e-5), key
+                else:
+                    assert np.allclose(mine[key], value, rtol=1e-5, atol=1e-5), (rp, gold["label"], key)
+
+
+# --------------------------------------------------------------------------- verify
+
+
+@pytest.fixture()
+def copy_of_run(small_run: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "copy"
+    shutil.copytree(small_run, out)
+    return out
+
+
+def test_verify_accepts_an_untouched_run(copy_of_run: Path) -> None:
+    result = run_cli("verify", str(copy_of_run))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_verify_detects_a_deleted_file(copy_of_run: Path) -> None:
+    victim = sorted((copy_of_run / "coco" / "images").rglob("*.png"))[2]
+    victim.unlink()
+    result = run_cli("verify", str(copy_of_run))
+    assert result.returncode == 3
+    assert f"missing: {victim.relative_to(copy_of_run).as_posix()}" in result.stdout
+
+
+def test_verify_detects_a_truncated_file(copy_of_run: Path) -> None:
+    victim = sorted((copy_of_run / "hdf5").glob("*.h5"))[0]
+    data = victim.read_bytes()
+    victim.write_bytes(data[: len(data) // 2])
+    result = run_cli("verify", str(copy_of_run))
+    assert result.returncode == 3
+    assert f"truncated: {victim.relative_to(copy_of_run).as_posix()}" in result.stdout
+
+
+def test_verify_detects_a_modified_and_an_extra_file(copy_of_run: Path) -> None:
+    victim = copy_of_run / "coco" / "annotations.json"
+    text = victim.read_text()
+    victim.write_text(text.replace('"iscrowd":0', '"iscrowd":1', 1))
+    (copy_of_run / "pose" / "stray.json").write_text("{}")
+    result = run_cli("verify", str(copy_of_run))
+    assert result.returncode == 3
+    assert "altered: coco/annotations.json" in result.stdout
+    assert "extra: pose/stray.json" in result.stdout
+
+
+# --------------------------------------------------------------------------- crash and resume
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    assert gen(reference, "--frames", "23", "--shard-size", "4").returncode == 0
+    out = tmp_path / "killed"
+    env = dict(os.environ)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scenesmith.scripts.cli",
+            "generate",
+            str(SMALL),
+            *ROOT,
+            "-o",
+            str(out),
+            "--no-progress",
+            "--frames",
+            "23",
+            "--shard-size",
+            "4",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    records = out / "shards"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (records.is_dir() and any(records.glob("*.json"))):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    published = sorted(records.glob("*.json"))
+    assert 1 <= len(published) < 6, "kill must land with some shards published and some not"
+    assert not (out / "manifest.json").exists()
+    result = gen(out, "--frames", "23", "--shard-size", "4", "--resume")
+    assert result.returncode == 0, result.stderr
+    assert files_of(out) == files_of(reference)
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    assert run_cli("verify", str(out)).returncode == 0
+
+
+def test_existing_folder_is_refused_without_resume_or_overwrite(small_run: Path) -> None:
+    before = files_of(small_run)
+    result = gen(small_run)
+    assert result.returncode == 2 and "--resume" in result.stderr
+    assert files_of(small_run) == before
+
+
+def test_resume_refuses_a_different_run(copy_of_run: Path) -> None:
+    result = gen(copy_of_run, "--resume", "--seed", "5")
+    assert result.returncode == 2 and "different seed" in result.stderr
+
+
+def test_bad_input_corpus_through_generate_creates_no_folder(tmp_path: Path) -> None:
+    work = tmp_path / "bad"
+    shutil.copytree(CORPUS, work)
+    failures = []
+    for path in sorted(work.glob("*.yaml")):
+        target = tmp_path / f"out_{path.stem}"
+        result = run_cli("generate", path.name, "-o", str(target), "--no-progress", cwd=work)
+        if result.returncode != 2 or target.exists():
+            failures.append(f"{path.name}: exit {result.returncode}, created {target.exists()}")
+    assert failures == []

@@ -1,0 +1,138 @@
+"""PoseWriter-compatible JSON: ``pose/<camera>/<frame:06d>.json``, Isaac Sim's default format.
+
+Field for field what ``isaacsim.replicator.writers.PoseWriter`` writes (golden:
+``_out_test_pose_writer_pinhole``), including its rounding: ``camera_view_matrix`` and
+``camera_projection_matrix`` to 5 decimals, ``visibility`` to 3, projected keypoints to the
+nearest integer. With ``isaac_quirks: true`` (the default, so files match Isaac Sim's) it also
+copies PoseWriter's two quirks:
+
+1. ``location_camera_frame``, ``rotation_matrix_camera_frame`` and ``quat_wxyz_camera_frame``
+   come from ``world_to_camera @ local_to_world`` although both are row-vector matrices, which
+   is wrong for any object away from the origin (the cuboid keypoints are right);
+2. the principal point is ``width/2 + aperture_offset`` (millimetres added to pixels).
+
+With ``isaac_quirks: false`` the camera-frame pose is ``local_to_world @ world_to_camera`` and the
+principal point follows the camera model (``sensors.camera``). Objects with visibility at or
+below ``visibility_threshold`` are skipped; frames without objects write no file (PoseWriter's
+``skip_empty_frames``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..sensors.conventions import matrix_to_quat_wxyz
+from .base import Writer, atomic_write_bytes
+from .cuboid import KEYPOINT_ORDER, camera_model, cuboid_corners, truncation_ratio
+
+__all__ = ["PoseJsonWriter", "pose_document"]
+
+
+def _f(matrix: np.ndarray) -> list:
+    return np.asarray(matrix, dtype=np.float64).tolist()
+
+
+def _rounded(matrix: np.ndarray, digits: int) -> list:
+    return np.round(np.asarray(matrix, dtype=np.float64), digits).tolist()
+
+
+def _labels(boxes: dict[str, Any]) -> dict[int, str]:
+    return {int(k): (v.get("class", "") if isinstance(v, dict) else str(v)) for k, v in boxes["idToLabels"].items()}
+
+
+def pose_document(
+    boxes: dict[str, Any], params: dict[str, Any], quirks: bool = True, visibility_threshold: float = 0.0
+) -> dict[str, Any]:
+    """The PoseWriter JSON of one camera's ``bounding_box_3d`` and ``camera_params`` outputs."""
+    model = camera_model(params)
+    w, h = model.width, model.height
+    aperture = np.asarray(params["cameraAperture"], dtype=np.float32)
+    offset = np.asarray(params["cameraApertureOffset"], dtype=np.float32)
+    focal = float(params["cameraFocalLength"])
+    fx = focal / (float(aperture[0]) / w)
+    if quirks:
+        cx, cy = w / 2 + float(offset[0]), h / 2 + float(offset[1])
+    else:
+        cx, cy = model.cx, model.cy
+    view = np.asarray(params["cameraViewTransform"], dtype=np.float64).reshape(4, 4)
+    projection = np.asarray(params["cameraProjection"], dtype=np.float64).reshape(4, 4)
+    labels = _labels(boxes)
+    objects = []
+    for row, path in zip(boxes["data"], boxes["primPaths"]):
+        visibility = 1.0 - float(row["occlusionRatio"])
+        if visibility <= visibility_threshold:
+            continue
+        local_to_world = np.asarray(row["transform"], dtype=np.float64)
+        obj_to_camera = view @ local_to_world if quirks else local_to_world @ view
+        corners_world = cuboid_corners(row)
+        corners_camera = (np.c_[corners_world, np.ones(9)] @ view)[:, :3]
+        depth = -corners_camera[:, 2]
+        u = cx + fx * corners_camera[:, 0] / depth
+        v = cy - fx * corners_camera[:, 1] / depth
+        projected = np.round(np.c_[u, v]).astype(int)
+        lo = np.array([row["x_min"], row["y_min"], row["z_min"]], dtype=np.float64)
+        hi = np.array([row["x_max"], row["y_max"], row["z_max"]], dtype=np.float64)
+        scale = np.linalg.norm(local_to_world[:3, :3], axis=1)
+        objects.append(
+            {
+                "label": labels.get(int(row["semanticId"]), ""),
+                "prim_path": str(path),
+                "visibility": round(visibility, 3),
+                "local_to_world_transform": _f(local_to_world),
+                "location_world_frame": _f(local_to_world[3, :3]),
+                "rotation_matrix_world_frame": _f(local_to_world[:3, :3]),
+                "quat_wxyz_world_frame": _f(matrix_to_quat_wxyz(local_to_world)),
+                "location_camera_frame": _f(obj_to_camera[3, :3]),
+                "rotation_matrix_camera_frame": _f(obj_to_camera[:3, :3]),
+                "quat_wxyz_camera_frame": _f(matrix_to_quat_wxyz(obj_to_camera)),
+                "size": _f((hi - lo) * scale),
+                "cuboid_keypoints_world_frame": _f(corners_world),
+                "cuboid_keypoints_camera_frame": _f(corners_camera),
+                "cuboid_keypoints_projected": projected.tolist(),
+                "truncation_ratio": truncation_ratio(np.c_[u, v], w, h),
+            }
+        )
+    return {
+        "camera_data": {
+            "aperture": [float(a) for a in aperture],
+            "aperture_offset": [float(o) for o in offset],
+            "focal_length": focal,
+            "resolution": [w, h],
+            "meters_per_scene_unit": float(params["metersPerSceneUnit"]),
+            "intrinsics": {"fx": fx, "fy": fx, "cx": cx, "cy": cy},
+            "camera_view_matrix": _rounded(view, 5),
+            "camera_projection_matrix": _rounded(projection, 5),
+        },
+        "keypoint_order": list(KEYPOINT_ORDER),
+        "objects": objects,
+    }
+
+
+class PoseJsonWriter(Writer):
+    name = "pose"
+    required_annotators = ("bounding_box_3d", "camera_params")
+
+    def write(self, payload: dict[str, Any]) -> None:
+        assert self.context is not None
+        frame = int(payload["swhFrameNumber"])
+        annotators = payload["annotators"]
+        quirks = bool(self.options.get("isaac_quirks", True))
+        threshold = float(self.options.get("visibility_threshold", 0.0))
+        for camera in sorted(annotators.get("camera", {})):
+            boxes = annotators.get("bounding_box_3d", {}).get(camera)
+            params = annotators.get("camera_params", {}).get(camera)
+            if boxes is None or params is None:
+                continue
+            document = pose_document(boxes, params, quirks, threshold)
+            if not document["objects"]:
+                continue
+            path = self.context.out_dir / "pose" / camera / f"{frame:06d}.json"
+            atomic_write_bytes(path, (json.dumps(document, indent=2) + "\n").encode())
+            self.files.append(self._rel(path))
+
+    def close(self) -> list[Path]:
+        return list(self.files)
