@@ -90,7 +90,7 @@ def _writers(resolved: ResolvedScenario) -> dict[str, dict[str, Any]]:
     spec = resolved.scenario.output.writers
     return {
         name: getattr(spec, name).model_dump(mode="json")
-        for name in ("hdf5", "coco", "pose")
+        for name in ("hdf5", "coco", "pose", "pointcloud")
         if getattr(spec, name) is not None
     }
 

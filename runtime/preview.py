@@ -75,13 +75,13 @@ def _lidar_panel(points: np.ndarray, semantic: np.ndarray, name: str, size: int 
     draw = ImageDraw.Draw(img)
     draw.text((4, 1), f"{name}: bird's-eye view (sensor frame, +x up)", fill=(230, 230, 230))
     if len(points):
-        extent = max(float(np.percentile(np.abs(points[:, :2]), 98)), 1.0)
+        extent = max(float(np.percentile(np.abs(points[:, :2]), 90)), 1.0)
         px = (size / 2 - points[:, 1] / extent * size / 2).astype(int)
         py = (size / 2 - points[:, 0] / extent * size / 2).astype(int) + 14
         ok = (px >= 0) & (px < size) & (py >= 14) & (py < size + 14)
         arr = np.asarray(img).copy()
         colors = np.array(
-            [colorize_id(int(s) + 2)[:3] if s > 0 else (160, 160, 160) for s in semantic[ok]], dtype=np.uint8
+            [colorize_id(int(s))[:3] if s >= 2 else (140, 140, 140) for s in semantic[ok]], dtype=np.uint8
         ).reshape(-1, 3)
         arr[py[ok], px[ok]] = colors
         img = Image.fromarray(arr)

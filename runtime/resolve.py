@@ -13,11 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import config_path
+from ..scenarios.errors import BadInputError, Issue
 from ..scenarios.loader import ScenarioDocument
 from ..scenarios.model import Shape
 from ..scenarios.placement import convex_hull_2d
 from ..scenarios.resolved import Bounds, MeshData, ResolvedScenario, ShapeGeometry, SupportSurface
 from ..scenarios.seeding import randomization_digest, scenario_digest
+from ..sensors.lidar import LidarProfile, ProfileError, load_profile, profile_from_simple
 from .mesh_io import MeshReadError, read_mesh
 from .tessellate import tessellate_shape
 
@@ -97,6 +99,24 @@ def _profile_files(doc: ScenarioDocument) -> list[tuple[str, Path]]:
     return files
 
 
+def lidar_profiles(doc: ScenarioDocument) -> dict[str, LidarProfile]:
+    """Load each LiDAR's profile; a bad profile is bad input naming its file, line and key."""
+    out = {}
+    for name, spec in sorted(doc.scenario.lidars.items()):
+        if spec.simple is not None:
+            out[name] = profile_from_simple(name, spec.simple)
+            continue
+        assert spec.profile is not None
+        path = doc.files.get(spec.profile) or config_path("lidar_profiles", f"{spec.profile}.json")
+        try:
+            out[name] = load_profile(Path(path), Path(path).stem)
+        except ProfileError as exc:
+            raise BadInputError(
+                [Issue(exc.file, exc.line, exc.col, exc.key, exc.message, exc.expected, exc.got)]
+            ) from None
+    return out
+
+
 def resolve(doc: ScenarioDocument) -> ResolvedScenario:
     """Measure every asset of ``doc``; raise ``BadInputError`` for unreadable assets."""
     s = doc.scenario
@@ -107,7 +127,7 @@ def resolve(doc: ScenarioDocument) -> ResolvedScenario:
     }
     files = sorted({*doc.files.items(), *_profile_files(doc)})
     digest, per_file = scenario_digest(s, files)
-    return ResolvedScenario(doc, assets, pools, digest, randomization_digest(s), per_file)
+    return ResolvedScenario(doc, assets, pools, digest, randomization_digest(s), per_file, lidar_profiles(doc))
 
 
 __all__ += ["MeshData"]

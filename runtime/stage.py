@@ -41,6 +41,7 @@ from ..scenarios.prim_paths import (
 from ..scenarios.references import expand_targets
 from ..scenarios.resolved import ResolvedScenario, ShapeGeometry
 from ..scenarios.sampler import authored_orientation
+from .stage_lidar import omni_lidar_attributes, sdf_type
 from .stage_materials import SHADER_NAME, author_material, author_physics_material, texture_asset_path
 
 __all__ = [
@@ -343,6 +344,10 @@ def _author_lidar(stage: Any, resolved: ResolvedScenario, name: str, spec: Lidar
         prim.CreateAttribute("scenesmith:lidar:simple", Sdf.ValueTypeNames.String).Set(
             json.dumps(spec.simple.model_dump(mode="json"), sort_keys=True)
         )
+    profile = resolved.lidar_profiles.get(name)
+    if profile is not None:
+        for attr, value in sorted(omni_lidar_attributes(profile.raw["profile"]).items()):
+            prim.CreateAttribute(attr, sdf_type(value)).Set(value)
     _xform_ops(prim, spec.position_m, authored_orientation(spec))
 
 

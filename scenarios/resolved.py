@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..sensors.lidar import LidarProfile
 from .loader import ScenarioDocument
 from .model import Scenario
 
@@ -76,6 +77,8 @@ class ResolvedScenario:
     scenario_digest: str
     randomization_digest: str
     asset_digests: dict[str, str] = field(default_factory=dict)
+    lidar_profiles: dict[str, LidarProfile] = field(default_factory=dict)
+    """Per LiDAR name, its loaded profile (shipped, from a file, or built from ``simple``)."""
 
     @property
     def scenario(self) -> Scenario:

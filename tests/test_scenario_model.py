@@ -18,6 +18,7 @@ from scenesmith.scenarios import (
     CubeSpec,
     CylinderSpec,
     DistractorSpec,
+    LidarSpec,
     LightRandomizer,
     LightSpec,
     LogUniform,
@@ -136,6 +137,11 @@ def test_python_api_builds_the_tabletop_model() -> None:
         cameras={
             "front": CameraSpec(
                 resolution=(640, 480), focal_length_mm=18.0, position_m=(1.6, -1.2, 1.5), look_at_m=(0.0, 0.0, 0.78)
+            )
+        },
+        lidars={
+            "roof_lidar": LidarSpec(
+                profile="OS1_REV6_32ch10hz1024res", position_m=(-1.6, -1.3, 1.3), rotation_deg=(0.0, 0.0, 39.0)
             )
         },
         distractors={

@@ -38,9 +38,10 @@ def default_registry() -> WriterRegistry:
     """The registry with scenesmith's own writers."""
     from .coco_writer import CocoWriter
     from .hdf5_writer import Hdf5Writer
+    from .pointcloud_writer import PointCloudWriter
     from .pose_writer import PoseJsonWriter
 
     registry = WriterRegistry()
-    for cls in (Hdf5Writer, CocoWriter, PoseJsonWriter):
+    for cls in (Hdf5Writer, CocoWriter, PoseJsonWriter, PointCloudWriter):
         registry.register(cls)
     return registry

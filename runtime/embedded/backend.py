@@ -8,13 +8,16 @@ from typing import Any
 
 from ...scenarios.frame_params import FrameParams
 from ...scenarios.model import ANNOTATORS
-from ...scenarios.prim_paths import camera_path, render_product_path
+from ...scenarios.prim_paths import camera_path, lidar_path, render_product_path
 from ...scenarios.resolved import ResolvedScenario
+from ...scenarios.seeding import frame_rng
+from ...sensors.lidar import scan_pattern
 from ...sensors.outputs import SCENESMITH_KEY, annotator_payload, empty_payload
 from ..backend import Backend, Capabilities, check_supported
 from ..stage import apply, author_stage
 from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
+from .lidar import LIDAR_ANNOTATOR, scan, sensor_pose
 from .materials import MaterialTable
 from .render import Renderer
 from .scene import FrameGeometry, SceneIndex
@@ -24,13 +27,12 @@ __all__ = ["EmbeddedBackend"]
 CAPABILITIES = Capabilities(
     annotators=frozenset(ANNOTATORS),
     light_types=frozenset({"distant", "sphere", "disk", "rect", "dome"}),
-    lidar=False,
+    lidar=True,
     physics=False,
     notes={
         "randomization_mode replicator": "randomization_mode: deterministic (replicator mode needs Isaac Sim)",
         "up_axis Y": "up_axis: Z",
         "stages with meters_per_unit other than 1": "meters_per_unit: 1.0",
-        "LiDAR sensors": "no lidars (not yet supported by this backend)",
         "physics": "physics: {enabled: false} (not yet supported by this backend)",
     },
 )
@@ -56,6 +58,7 @@ class EmbeddedBackend(Backend):
         tess = resolved.scenario.render.tessellation
         self.index = SceneIndex(self.stage, tess.segments, tess.rings)
         self.materials = MaterialTable(self.stage)
+        self.patterns = {name: scan_pattern(profile) for name, profile in resolved.lidar_profiles.items()}
 
     def apply(self, params: FrameParams) -> None:
         apply(self.stage, params, self.texture_dir, self.resolved)
@@ -87,6 +90,24 @@ class EmbeddedBackend(Backend):
                 annotator_payload(payload, anno, name, value)
             payload["annotators"]["camera"][name] = camera_path(name)
             payload["annotators"]["resolution"][name] = [model.width, model.height]
+        if scenario.lidars:
+            gprim_materials = self.materials.for_gprims([g.path for g in self.index.gprims])
+            for name in sorted(scenario.lidars):
+                path = lidar_path(name)
+                rng = frame_rng(self.resolved.randomization_digest, params.seed, params.frame_index, "lidar", path)
+                base = sensor_pose(self.stage.GetPrimAtPath(path))
+                output = scan(
+                    frame,
+                    self.index,
+                    gprim_materials,
+                    name,
+                    scenario.lidars[name],
+                    self.resolved.lidar_profiles[name],
+                    self.patterns[name],
+                    base,
+                    rng,
+                )
+                annotator_payload(payload, LIDAR_ANNOTATOR, name, output)
         payload[SCENESMITH_KEY] = {"frame_params": params.to_dict(), "scenario_digest": self.resolved.scenario_digest}
         return payload
 
