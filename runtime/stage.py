@@ -427,17 +427,28 @@ _MATERIAL_INPUTS = {
 }
 
 
+POSE_KEYS = frozenset({"translate", "orient", "scale", "visible"})
+
+
 def apply(
-    stage: Any, params: FrameParams, texture_dir: Path | None = None, resolved: ResolvedScenario | None = None
+    stage: Any,
+    params: FrameParams,
+    texture_dir: Path | None = None,
+    resolved: ResolvedScenario | None = None,
+    physics_owned: frozenset[str] = frozenset(),
 ) -> None:
-    """Set a frame's sampled values on ``stage`` (all prims must have been authored)."""
+    """Set a frame's sampled values on ``stage`` (all prims must have been authored).
+
+    Prims in ``physics_owned`` keep their pose, scale and visibility: inside an episode physics
+    moves them, not the sampler."""
     from pxr import Gf, Sdf
 
     with Sdf.ChangeBlock():
-        for path, values in params.prims.items():
+        for path, sampled in params.prims.items():
             prim = stage.GetPrimAtPath(path)
             if not prim.IsValid():
                 raise KeyError(f"frame parameters name {path}, which the stage does not have")
+            values = {k: v for k, v in sampled.items() if k not in POSE_KEYS} if path in physics_owned else sampled
             if "translate" in values:
                 prim.GetAttribute("xformOp:translate").Set(Gf.Vec3d(*map(float, values["translate"])))
             if "orient" in values:

@@ -17,12 +17,12 @@ from ..scenarios.model import ConeSpec, CubeSpec, CylinderSpec, PlaneSpec, Spher
 from ..scenarios.resolved import Bounds, ShapeGeometry
 from .tessellate import TriMesh, tessellate_shape
 
-__all__ = ["gprim_mesh", "iter_gprims", "mesh_from_usd", "reference_geometry"]
+__all__ = ["gprim_mesh", "iter_gprims", "mesh_from_usd", "reference_geometry", "shape_spec_of"]
 
 IMPLICIT = {"Cube", "Sphere", "Cylinder", "Cone", "Capsule", "Plane"}
 
 
-def _spec_of(prim: Any) -> tuple[str, object]:
+def shape_spec_of(prim: Any) -> tuple[str, object]:
     """Our shape spec for an implicit UsdGeom gprim (its authored or schema-default attributes)."""
     t = prim.GetTypeName()
     get = lambda name: prim.GetAttribute(name).Get()  # noqa: E731
@@ -85,7 +85,7 @@ def gprim_mesh(prim: Any, segments: int, rings: int) -> TriMesh | None:
     if prim.GetTypeName() == "Mesh":
         return mesh_from_usd(prim)
     if prim.GetTypeName() in IMPLICIT:
-        kind, spec = _spec_of(prim)
+        kind, spec = shape_spec_of(prim)
         return tessellate_shape(kind, spec, segments, rings)
     return None
 

@@ -318,8 +318,8 @@ class BodyPhysics(Spec):
             times = [k.time_s for k in self.path]
             if any(b <= a for a, b in zip(times, times[1:])):
                 raise invalid("path keyframes must have increasing time_s", expected="increasing times", got=times)
-        if self.body in ("dynamic", "kinematic") and self.collider == "none" and self.body == "dynamic":
-            raise invalid("a dynamic body needs a collider", expected="collider other than none", got="none")
+        if self.body in ("dynamic", "kinematic") and self.collider == "none":
+            raise invalid(f"a {self.body} body needs a collider", expected="collider other than none", got="none")
         return self
 
 
@@ -346,7 +346,9 @@ class PhysicsSpec(Spec):
     settle: SettleSpec | None = SettleSpec()
     """Settle before each episode's first capture; ``null`` captures the initial state."""
     episode: EpisodeSpec = EpisodeSpec()
-    log_every_n_steps: PosInt = 1
+    log_every_n_steps: PosInt = 10
+    """Log body states and contacts every n physics steps (50 Hz at the default 2 ms step); the
+    initial and every captured instant are always logged."""
     ground_plane: bool = False
     """Add an infinite static ground plane at z = 0."""
     drop_fallen_from_labels: bool = False

@@ -16,6 +16,7 @@ __all__ = [
     "point_in_convex",
     "polygon_inside",
     "polygons_overlap",
+    "support_outline",
     "uniform_quat",
 ]
 
@@ -92,3 +93,11 @@ def uniform_quat(rng: np.random.Generator) -> np.ndarray:
     z, w = b * np.sin(2 * np.pi * u3), b * np.cos(2 * np.pi * u3)
     q = np.array([w, x, y, z])
     return q if q[0] >= 0 else -q
+
+
+def support_outline(height: float, polygon: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, float]:
+    """World outline (CCW convex polygon) and height of a support top given in a prim's local
+    frame, for the prim's local-to-world row-vector ``matrix``."""
+    local = np.array([[x, y, height, 1.0] for x, y in polygon])
+    world = local @ matrix
+    return convex_hull_2d(world[:, :2]), float(world[:, 2].mean())

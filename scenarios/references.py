@@ -136,6 +136,20 @@ class _Checker:
                 )
         for name, rnd in self.s.randomizers.items():
             self.randomizer(name, rnd)
+        self.physics()
+
+    def physics(self) -> None:
+        p = self.s.physics
+        if not p.enabled:
+            return
+        steps = p.episode.capture_interval_s / p.timestep_s
+        if round(steps) < 1 or abs(round(steps) - steps) > 1e-6:
+            self.add(
+                ("physics", "episode", "capture_interval_s"),
+                "the capture interval must be a whole number of physics steps",
+                f"a multiple of physics.timestep_s ({p.timestep_s})",
+                p.episode.capture_interval_s,
+            )
 
     def randomizer(self, name: str, rnd: object) -> None:
         base: Loc = ("randomizers", name)

@@ -29,7 +29,14 @@ from ..sensors.conventions import (
 from .distributions import draw_scalar, draw_vector
 from .frame_params import FrameParams
 from .model import Asset, DistractorSpec, Scenario
-from .placement import convex_hull_2d, point_in_convex, polygon_inside, polygons_overlap, uniform_quat
+from .placement import (
+    convex_hull_2d,
+    point_in_convex,
+    polygon_inside,
+    polygons_overlap,
+    support_outline,
+    uniform_quat,
+)
 from .prim_paths import asset_paths, distractor_slot_paths, target_paths
 from .randomizers import (
     CountRandomizer,
@@ -225,9 +232,23 @@ def _surface_outline(f: _Frame, name: str, loc: tuple, surface: str) -> tuple[np
             expected="a surface rotated only about the vertical",
             got=orient.tolist(),
         )
-    local = np.array([[x, y, geometry.support.height, 1.0] for x, y in geometry.support.polygon])
-    world = local @ matrix
-    return convex_hull_2d(world[:, :2]), float(world[:, 2].mean())
+    return support_outline(geometry.support.height, np.asarray(geometry.support.polygon), matrix)
+
+
+def _obstacles(f: _Frame, surface: str) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """World (xy min, xy max, top z) of every visible asset other than ``surface`` this frame."""
+    out = []
+    for name in sorted(f.s.assets):
+        if name == surface:
+            continue
+        asset = f.s.assets[name]
+        for path in asset_paths(name, asset.count):
+            if not f.visible(path, asset.visible):
+                continue
+            translate, orient, scale = f.pose(path, asset)
+            corners = f.r.assets[name].bounds.corners() * scale @ quat_to_rotation_matrix(orient) + translate
+            out.append((corners[:, :2].min(axis=0), corners[:, :2].max(axis=0), float(corners[:, 2].max())))
+    return out
 
 
 def _footprint(geometry: ShapeGeometry, scale: np.ndarray, orient: np.ndarray) -> tuple[np.ndarray, float]:
@@ -445,6 +466,7 @@ def _distractors(f: _Frame, name: str, spec: DistractorSpec) -> None:
         volume = None
         outline, height = _surface_outline(f, name, loc, placement.surface or "")
         drop_spheres: list[tuple[np.ndarray, float]] = []
+        obstacles = _obstacles(f, placement.surface or "")
     shown = {path for path, _ in assigned}
     for path in (p for entry_slots in slots for p in entry_slots):
         if path not in shown:
@@ -477,7 +499,12 @@ def _distractors(f: _Frame, name: str, spec: DistractorSpec) -> None:
                 if not polygon_inside(footprint + center, outline) or not point_in_convex(outline, center):
                     continue
                 lift = rng.uniform(*placement.drop_height_m)
-                point = np.array([center[0], center[1], height - bottom + lift])
+                # released above whatever already stands under it, never inside it
+                lo, hi = footprint.min(axis=0) + center, footprint.max(axis=0) + center
+                floor = max(
+                    [height] + [top for o_lo, o_hi, top in obstacles if np.all(o_lo < hi) and np.all(lo < o_hi)]
+                )
+                point = np.array([center[0], center[1], floor - bottom + lift])
                 if placement.no_overlap and any(np.linalg.norm(point - p) < radius + r for p, r in drop_spheres):
                     continue
                 drop_spheres.append((point, radius))

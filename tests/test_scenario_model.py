@@ -44,7 +44,17 @@ from scenesmith.scenarios import (
     dump_yaml,
     parse,
 )
-from scenesmith.scenarios.model import Box3, CapsuleSpec, CheckerTexture, ConeSpec, CountRange, Shape
+from scenesmith.scenarios.model import (
+    BodyPhysics,
+    CapsuleSpec,
+    CheckerTexture,
+    ConeSpec,
+    CountRange,
+    FrictionSpec,
+    PhysicsSpec,
+    SettleSpec,
+    Shape,
+)
 from scenesmith.scenarios.schema import scenario_json_schema
 from scenesmith.scenarios.yaml_source import load_yaml_bytes
 
@@ -75,7 +85,7 @@ def test_python_api_builds_the_tabletop_model() -> None:
     scenario = Scenario(
         version=1,
         name="tabletop",
-        description="Labelled objects on a table, flying distractors, randomised lights and camera.",
+        description="Labelled objects on a table, clutter dropped onto it, randomised lights and camera.",
         stage=StageSpec(meters_per_unit=1.0, up_axis="Z"),
         textures={
             "floor_tiles": TextureSpec(
@@ -155,9 +165,22 @@ def test_python_api_builds_the_tabletop_model() -> None:
                 count=CountRange(min=2, max=5),
                 scale=_u(0.7, 1.5),
                 materials=clutter_materials,
-                placement=Placement(kind="flying", volume=Box3(min_m=(-0.6, -0.4, 0.9), max_m=(0.6, 0.4, 1.25))),
+                placement=Placement(kind="dropped", surface="table", drop_height_m=(0.05, 0.25)),
+                physics=BodyPhysics(
+                    body="dynamic",
+                    density_kg_m3=600.0,
+                    friction=FrictionSpec(static=0.6, dynamic=0.5, torsional=0.01, rolling=0.002),
+                    restitution=0.2,
+                ),
             )
         },
+        physics=PhysicsSpec(
+            enabled=True,
+            timestep_s=0.002,
+            settle=SettleSpec(linear_speed_m_s=0.01, angular_speed_deg_s=5.0, hold_s=0.1, max_s=4.0),
+            log_every_n_steps=10,
+            drop_fallen_from_labels=False,
+        ),
         randomizers={
             "objects_on_table": ScatterRandomizer(
                 kind="scatter", targets=("mug", "can", "box", "ball", "cone"), surface="table", margin_m=0.01
@@ -243,6 +266,8 @@ SCHEMA_ERRORS = {
     "oversized_frames",
 }
 LOADER_ONLY = {
+    "physics_dynamic_without_collider",
+    "physics_interval_not_steps",
     "syntax_error",
     "duplicate_key",
     "nan_value",

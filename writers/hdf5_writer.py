@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..sensors.outputs import PHYSICS_STATE_KEY, SCENESMITH_KEY
+from ..sensors.physics_state import PHYSICS_FIELDS
 from .base import ShardContext, Writer, tmp_path_for
 from .content_hash import canonical
 
@@ -57,6 +58,8 @@ UNITS = {
     ("bounding_box_2d_loose", "data"): "px (x_max, y_max inclusive)",
     ("bounding_box_3d", "data"): "stage units (m), local frame before scale",
 }
+
+UNITS.update({("physics_state", key): field.units for key, field in PHYSICS_FIELDS.items() if field.units})
 
 CONVENTIONS = {
     "units": "metres, seconds, kilograms; angles in radians unless a name says _deg",
@@ -195,7 +198,7 @@ class Hdf5Writer(Writer):
         offsets.resize(self.count + 2, axis=0)
         offsets[self.count + 1] = start + len(arr)
 
-    def _scalar(self, group: Any, key: str, value: Any) -> None:
+    def _scalar(self, group: Any, key: str, value: Any, units: str | None = None) -> None:
         import h5py
 
         if key not in group:
@@ -207,7 +210,9 @@ class Hdf5Writer(Writer):
                 dtype = np.int64
             else:
                 dtype = np.float64
-            group.create_dataset(key, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(1024,), track_times=False)
+            ds = group.create_dataset(key, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(1024,), track_times=False)
+            if units:
+                ds.attrs["units"] = units
         ds = group[key]
         ds.resize(self.count + 1, axis=0)
         if isinstance(value, (dict, list)):
@@ -226,7 +231,7 @@ class Hdf5Writer(Writer):
             elif isinstance(value, list) and all(isinstance(v, str) for v in value):
                 self._strings(group, key, value)
             else:
-                self._scalar(group, key, value)
+                self._scalar(group, key, value, units)
 
     # ------------------------------------------------------------------ frames
 
