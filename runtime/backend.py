@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from fractions import Fraction
 from importlib import import_module
 from typing import Any
 
@@ -17,7 +18,7 @@ from ..scenarios.errors import BadInputError
 from ..scenarios.frame_params import FrameParams
 from ..scenarios.resolved import ResolvedScenario
 
-__all__ = ["BACKENDS", "Backend", "Capabilities", "check_supported", "create_backend"]
+__all__ = ["BACKENDS", "Backend", "Capabilities", "check_supported", "create_backend", "frame_reference_time"]
 
 
 @dataclass(frozen=True)
@@ -114,3 +115,12 @@ def check_supported(resolved: ResolvedScenario, caps: Capabilities, backend: str
         refuse(("physics", "enabled"), "physics", True)
     if problems:
         raise BadInputError([issue for p in problems for issue in p.issues])
+
+
+def frame_reference_time(resolved: ResolvedScenario, params: FrameParams) -> tuple[int, int]:
+    """The payload's ``reference_time`` (numerator, denominator) in seconds: the frame's time in
+    its episode (0 without physics sequences)."""
+    s = resolved.scenario
+    interval = Fraction(s.physics.episode.capture_interval_s).limit_denominator(10**6)
+    time = params.frame_in_episode * interval if s.physics.enabled else Fraction(0)
+    return time.numerator, time.denominator

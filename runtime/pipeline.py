@@ -33,12 +33,23 @@ from ..sensors.outputs import PHYSICS_STATE_KEY
 from ..writers.base import RunInfo, ShardContext, Writer, atomic_write_bytes
 from ..writers.content_hash import frame_content_hash
 from ..writers.registry import default_registry
-from .backend import Backend, check_supported, create_backend
+from .backend import Backend, Capabilities, check_supported, create_backend
 from .manifest import build_manifest, environment
 from .resolve import resolve
 from .shards import ShardPlan, load_valid_records, plan_shards, publish_record, sweep
 
-__all__ = ["GenerateOptions", "GenerateResult", "generate", "run_categories"]
+__all__ = [
+    "GenerateOptions",
+    "GenerateResult",
+    "RunSetup",
+    "ShardJob",
+    "ShardWriter",
+    "abandon_run",
+    "finish_run",
+    "generate",
+    "prepare_run",
+    "run_categories",
+]
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +121,7 @@ def _annotators(resolved: ResolvedScenario, writers: list[Writer]) -> dict[str, 
 
 
 @dataclass(frozen=True)
-class _Job:
+class ShardJob:
     document: ScenarioDocument
     seed: int
     plan: ShardPlan
@@ -123,7 +134,7 @@ class _Job:
 _WORKER_STATE: dict[str, Any] = {}
 
 
-def _engine(job: _Job) -> tuple[ResolvedScenario, Backend]:
+def _engine(job: ShardJob) -> tuple[ResolvedScenario, Backend]:
     """Resolve and build once per process (cached across the shards a worker runs)."""
     key = (job.document.file, job.run_info.scenario_digest, job.backend)
     if _WORKER_STATE.get("key") != key:
@@ -134,25 +145,41 @@ def _engine(job: _Job) -> tuple[ResolvedScenario, Backend]:
     return _WORKER_STATE["resolved"], _WORKER_STATE["engine"]
 
 
-def _run_shard(job: _Job, on_frame: Callable[[int], None] | None = None) -> dict[str, Any]:
+class ShardWriter:
+    """One shard's writers: opened for the shard, fed each frame's payload, closed into the
+    shard record (published last, by rename). Backends that capture asynchronously (Isaac Sim)
+    drive it from their own loop."""
+
+    def __init__(self, job: ShardJob, resolved: ResolvedScenario) -> None:
+        self.job = job
+        self.writers = _instantiate(job.writer_configs)
+        self.annotators = _annotators(resolved, self.writers)
+        context = ShardContext(job.out, job.plan.shard_id, (job.plan.start, job.plan.stop), job.run_info)
+        for writer in self.writers:
+            writer.open(context)
+        self.hashes: dict[int, str] = {}
+
+    def write(self, frame: int, payload: dict[str, Any], state: dict[str, Any] | None) -> None:
+        if state is not None:
+            payload[PHYSICS_STATE_KEY] = state
+        self.hashes[frame] = frame_content_hash(payload)
+        for writer in self.writers:
+            writer.write(payload)
+
+    def close(self) -> dict[str, Any]:
+        files = [f for writer in self.writers for f in writer.close()]
+        return publish_record(self.job.out, self.job.plan, files, self.hashes)
+
+
+def _run_shard(job: ShardJob, on_frame: Callable[[int], None] | None = None) -> dict[str, Any]:
     resolved, engine = _engine(job)
-    writers = _instantiate(job.writer_configs)
-    annotators = _annotators(resolved, writers)
-    context = ShardContext(job.out, job.plan.shard_id, (job.plan.start, job.plan.stop), job.run_info)
-    for writer in writers:
-        writer.open(context)
-    hashes: dict[int, str] = {}
+    shard = ShardWriter(job, resolved)
     for frame in job.plan.frames:
         try:
             params = sample(resolved, job.seed, frame)
             engine.apply(params)
             state = engine.simulate(params)
-            payload = engine.capture(params, annotators)  # type: ignore[call-arg]
-            if state is not None:
-                payload[PHYSICS_STATE_KEY] = state
-            hashes[frame] = frame_content_hash(payload)
-            for writer in writers:
-                writer.write(payload)
+            shard.write(frame, engine.capture(params, shard.annotators), state)  # type: ignore[call-arg]
         except BadInputError:
             raise
         except Exception as exc:
@@ -160,11 +187,10 @@ def _run_shard(job: _Job, on_frame: Callable[[int], None] | None = None) -> dict
             raise
         if on_frame is not None:
             on_frame(1)
-    files = [f for writer in writers for f in writer.close()]
-    return publish_record(job.out, job.plan, files, hashes)
+    return shard.close()
 
 
-def _worker(job: _Job, queue: Any) -> dict[str, Any]:
+def _worker(job: ShardJob, queue: Any) -> dict[str, Any]:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent decides; workers just die
     return _run_shard(job, lambda n: queue.put(n))
 
@@ -278,13 +304,38 @@ def _progress(enabled: bool, total: int) -> Any:
     return progress
 
 
-def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
+@dataclass
+class RunSetup:
+    """A prepared run: folder checked and claimed, run files written, shards planned."""
+
+    opts: GenerateOptions
+    resolved: ResolvedScenario
+    run: dict[str, Any]
+    run_files: list[Path]
+    info: RunInfo
+    writer_configs: dict[str, dict[str, Any]]
+    plans: list[ShardPlan]
+    records: dict[int, dict[str, Any]]
+    jobs: list[ShardJob]
+
+    @property
+    def total(self) -> int:
+        return sum(len(p.frames) for p in self.plans)
+
+    @property
+    def remaining(self) -> int:
+        return sum(len(j.plan.frames) for j in self.jobs)
+
+
+def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities | None = None) -> RunSetup:
+    """Validate options against the scenario and backend, claim the folder (or check the run to
+    resume), write run.json, scenario.yaml, resolved.json and stage.usda, plan the shards."""
     s = doc.scenario
     start = 0 if opts.start is None else opts.start
     stop = (s.output.frames or DEFAULT_FRAMES) if opts.stop is None else opts.stop
     shard_size = opts.shard_size or s.output.shard_size
     resolved = resolve(doc)
-    check_supported(resolved, create_backend(opts.backend).capabilities(), opts.backend)
+    check_supported(resolved, caps or create_backend(opts.backend).capabilities(), opts.backend)
     episode = s.physics.episode.frames if s.physics.enabled else 1
     if episode > 1 and (shard_size % episode or start % episode):
         raise _bad(
@@ -313,32 +364,49 @@ def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
         tuple(sorted(s.cameras)),
         tuple(sorted(s.lidars)),
     )
-    todo = [p for p in plans if p.shard_id not in records]
-    kept = len(records)
-    jobs = [_Job(doc, opts.seed, plan, out, opts.backend, writer_configs, info) for plan in todo]
-    total = sum(len(p.frames) for p in plans)
-    progress = _progress(opts.progress, total)
+    jobs = [
+        ShardJob(doc, opts.seed, plan, out, opts.backend, writer_configs, info)
+        for plan in plans
+        if plan.shard_id not in records
+    ]
+    return RunSetup(opts, resolved, run, run_files, info, writer_configs, plans, records, jobs)
+
+
+def abandon_run(setup: RunSetup) -> None:
+    """After an interruption: keep what was published, remove the unfinished shards' files so
+    nothing half-written looks complete (``--resume`` redoes them)."""
+    sweep(setup.opts.out, load_valid_records(setup.opts.out, setup.plans))
+
+
+def finish_run(setup: RunSetup) -> GenerateResult:
+    """Writers' final merges, then manifest.json."""
+    run_files = list(setup.run_files)
+    for writer in _instantiate(setup.writer_configs):
+        run_files += writer.on_final_frame(setup.opts.out, setup.info, sorted(setup.records))
+    manifest = build_manifest(setup.opts.out, setup.run, setup.records, run_files)
+    return GenerateResult(setup.total, len(setup.jobs), len(setup.plans) - len(setup.jobs), manifest)
+
+
+def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
+    setup = prepare_run(doc, opts)
+    jobs = setup.jobs
+    progress = _progress(opts.progress, setup.total)
     try:
         with progress:
-            task = progress.add_task("frames", total=total, completed=total - sum(len(j.plan.frames) for j in jobs))
+            task = progress.add_task("frames", total=setup.total, completed=setup.total - setup.remaining)
             advance = lambda n: progress.advance(task, n)  # noqa: E731
             if opts.workers == 1 or len(jobs) <= 1:
                 for job in jobs:
-                    records[job.plan.shard_id] = _run_shard(job, advance)
+                    setup.records[job.plan.shard_id] = _run_shard(job, advance)
             else:
-                records.update(_run_pool(jobs, opts.workers, advance))
+                setup.records.update(_run_pool(jobs, opts.workers, advance))
     except BaseException:
-        # Keep what was published; remove the unfinished shards' files so nothing half-written
-        # looks complete. --resume redoes them.
-        sweep(out, load_valid_records(out, plans))
+        abandon_run(setup)
         raise
-    for writer in _instantiate(writer_configs):
-        run_files += writer.on_final_frame(out, info, sorted(records))
-    manifest = build_manifest(out, run, records, run_files)
-    return GenerateResult(total, len(jobs), kept, manifest)
+    return finish_run(setup)
 
 
-def _run_pool(jobs: list[_Job], workers: int, advance: Callable[[int], None]) -> dict[int, dict[str, Any]]:
+def _run_pool(jobs: list[ShardJob], workers: int, advance: Callable[[int], None]) -> dict[int, dict[str, Any]]:
     ctx = multiprocessing.get_context("spawn")
     manager = ctx.Manager()
     queue = manager.Queue()

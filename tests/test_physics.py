@@ -198,7 +198,7 @@ def test_drop_scene_builds_with_its_flat_ground_and_settles(fixtures_dir: Path) 
     assert not left.any() and on_ground.all()
     assert np.all(state.position_m[~fell][:, 2] > 0.75)
     assert world.contacts()["penetration"].max() < 0.005
-    arrays = log.take(world.dynamic)
+    arrays = log.take(world.body_frame_mask)
     assert step_rows({"body_paths": world.bodies, **arrays}, "step_position_m").shape == (
         len(arrays["step_index"]),
         30,
@@ -293,6 +293,6 @@ def test_velocities_are_reported_in_the_world_frame() -> None:
     expected = np.radians([0.0, 30.0, 90.0])
     np.testing.assert_allclose(state.angular_velocity_rad_s[0], expected, atol=1e-9)
     np.testing.assert_allclose(state.linear_velocity_m_s[0], [0.1, 0.2, 0.0], atol=1e-12)
-    logged = log.take(world.dynamic)
+    logged = log.take(world.body_frame_mask)
     assert len(logged["step_index"]) == 200 // 7
     np.testing.assert_allclose(logged["step_angular_velocity_rad_s"], np.tile(expected, (200 // 7, 1)), atol=1e-9)

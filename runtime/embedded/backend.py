@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import dataclasses
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from ...scenarios.frame_params import FrameParams
-from ...scenarios.model import ANNOTATORS
+from ...scenarios.model import ANNOTATORS, PhysicsSpec
 from ...scenarios.prim_paths import camera_path, lidar_path, render_product_path
 from ...scenarios.resolved import ResolvedScenario
-from ...scenarios.sampler import sample
 from ...scenarios.seeding import frame_rng
 from ...sensors.lidar import scan_pattern
 from ...sensors.outputs import SCENESMITH_KEY, annotator_payload, empty_payload
-from ..backend import Backend, Capabilities, check_supported
-from ..stage import apply, author_stage
+from ..backend import Backend, Capabilities, check_supported, frame_reference_time
+from ..episode import PhysicsFrames, StageFrames
+from ..stage import author_stage
 from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
-from .episode import EpisodePhysics
 from .lidar import LIDAR_ANNOTATOR, scan, sensor_pose
 from .materials import MaterialTable
+from .physics import PhysicsWorld
 from .render import Renderer
 from .scene import FrameGeometry, SceneIndex
 
@@ -40,7 +38,7 @@ CAPABILITIES = Capabilities(
 )
 
 
-class EmbeddedBackend(Backend):
+class EmbeddedBackend(StageFrames, Backend):
     name = "embedded"
 
     def __init__(self, texture_dir: Path | None = None) -> None:
@@ -49,9 +47,7 @@ class EmbeddedBackend(Backend):
         self.stage: Any = None
         self.index: SceneIndex | None = None
         self.materials: MaterialTable | None = None
-        self.physics: EpisodePhysics | None = None
-        self.bodies: frozenset[str] = frozenset()
-        self._rest_poses: dict[str, tuple[Any, Any]] = {}
+        self.physics: PhysicsFrames | None = None
 
     def capabilities(self) -> Capabilities:
         return CAPABILITIES
@@ -65,44 +61,13 @@ class EmbeddedBackend(Backend):
         self.materials = MaterialTable(self.stage)
         self.patterns = {name: scan_pattern(profile) for name, profile in resolved.lidar_profiles.items()}
         if resolved.scenario.physics.enabled:
-            self.physics = EpisodePhysics(resolved, self.stage)
-            self._rest_poses = _body_poses(self.stage)
-            self.bodies = frozenset(self._rest_poses)
-
-    def apply(self, params: FrameParams) -> None:
-        owned: frozenset[str] = frozenset()
-        if self.physics is not None:
-            if params.frame_in_episode == 0:
-                # every episode starts from the authored scene, not where the last one ended
-                self.physics.restore_visibility()
-                _set_body_poses(self.stage, self._rest_poses)
-            else:
-                owned = self.bodies
-        apply(self.stage, params, self.texture_dir, self.resolved, owned)
-
-    def simulate(self, params: FrameParams) -> dict[str, Any] | None:
-        """Settle (first frame of an episode) or step to the frame's capture time.
-
-        A frame asked for out of order (``capture`` of frame k alone, a resumed run) replays
-        its episode from the start, so it comes out identical to the same frame of a full run."""
-        if self.physics is None:
-            return None
-        if not self.physics.is_next(params):
-            assert self.resolved is not None
-            start = params.frame_index - params.frame_in_episode
-            self.apply(sample(self.resolved, params.seed, start))
-            for k in range(params.frame_in_episode):
-                self.physics.run(dataclasses.replace(params, frame_index=start + k, frame_in_episode=k))
-            self.apply(params)
-        return self.physics.run(params)
+            self.physics = PhysicsFrames(resolved, self.stage, _mujoco_world, self.texture_dir)
 
     def capture(self, params: FrameParams, annotators: dict[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
         """Payload of the frame; ``annotators`` overrides each camera's list (preview)."""
         assert self.resolved is not None and self.index is not None and self.materials is not None
         scenario = self.resolved.scenario
-        interval = Fraction(scenario.physics.episode.capture_interval_s).limit_denominator(10**6)
-        time = params.frame_in_episode * interval if scenario.physics.enabled else Fraction(0)
-        payload = empty_payload(params.frame_index, (time.numerator, time.denominator))
+        payload = empty_payload(params.frame_index, frame_reference_time(self.resolved, params))
         frame = FrameGeometry(self.index)
         renderer = Renderer(
             frame, self.materials, scenario.render, self.resolved.randomization_digest, params.seed, params.frame_index
@@ -162,22 +127,5 @@ class EmbeddedBackend(Backend):
         self.physics = None
 
 
-def _body_poses(stage: Any) -> dict[str, tuple[Any, Any]]:
-    """Authored translate and orient of every rigid body prim."""
-    from pxr import Usd, UsdPhysics
-
-    return {
-        str(prim.GetPath()): (prim.GetAttribute("xformOp:translate").Get(), prim.GetAttribute("xformOp:orient").Get())
-        for prim in Usd.PrimRange(stage.GetPseudoRoot())
-        if prim.HasAPI(UsdPhysics.RigidBodyAPI)
-    }
-
-
-def _set_body_poses(stage: Any, poses: dict[str, tuple[Any, Any]]) -> None:
-    from pxr import Sdf
-
-    with Sdf.ChangeBlock():
-        for path, (translate, orient) in poses.items():
-            prim = stage.GetPrimAtPath(path)
-            prim.GetAttribute("xformOp:translate").Set(translate)
-            prim.GetAttribute("xformOp:orient").Set(orient)
+def _mujoco_world(stage: Any, spec: PhysicsSpec) -> PhysicsWorld:
+    return PhysicsWorld(stage, spec.timestep_s, tuple(spec.gravity_m_s2), spec.ground_plane)

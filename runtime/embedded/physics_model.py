@@ -41,7 +41,6 @@ Unsupported or invalid input raises ``BadInputError`` naming the prim path.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ import numpy as np
 
 from ...scenarios.errors import BadInputError, Issue, format_got
 from ...sensors.conventions import normalize_quat, quat_multiply, quat_to_rotation_matrix, rotation_matrix_to_quat
+from ..physics_world import KinematicTrack
 from ..tessellate import tessellate_shape
 from ..usd_geometry import mesh_from_usd, shape_spec_of
 
@@ -155,43 +155,6 @@ def _decompose(m: np.ndarray, prim: Any) -> tuple[np.ndarray, np.ndarray, np.nda
 
 def _world(cache: Any, prim: Any) -> np.ndarray:
     return np.asarray(cache.GetLocalToWorldTransform(prim), dtype=np.float64)
-
-
-@dataclass
-class KinematicTrack:
-    """How a kinematic body moves: keyframes, or constant velocities from its start pose."""
-
-    position_m: np.ndarray
-    quat_wxyz: np.ndarray
-    velocity_m_s: np.ndarray
-    angular_velocity_rad_s: np.ndarray
-    keyframes: list[dict[str, Any]] | None
-
-    def pose(self, t: float) -> tuple[np.ndarray, np.ndarray]:
-        keys = self.keyframes
-        if keys:
-            times = [k["time_s"] for k in keys]
-            i = int(np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(keys) - 2))
-            u = float(np.clip((t - times[i]) / (times[i + 1] - times[i]), 0.0, 1.0))
-            p = np.asarray(keys[i]["position_m"]) * (1 - u) + np.asarray(keys[i + 1]["position_m"]) * u
-            return p, _slerp(normalize_quat(keys[i]["quat_wxyz"]), normalize_quat(keys[i + 1]["quat_wxyz"]), u)
-        q = self.quat_wxyz
-        speed = float(np.linalg.norm(self.angular_velocity_rad_s))
-        if speed > 0:
-            axis = self.angular_velocity_rad_s / speed
-            half = speed * t / 2
-            q = normalize_quat(quat_multiply(np.array([math.cos(half), *(axis * math.sin(half))]), q))
-        return self.position_m + self.velocity_m_s * t, q
-
-
-def _slerp(q0: np.ndarray, q1: np.ndarray, u: float) -> np.ndarray:
-    dot = float(np.dot(q0, q1))
-    if dot < 0:
-        q1, dot = -q1, -dot
-    if dot > 0.9995:
-        return normalize_quat(q0 + (q1 - q0) * u)
-    theta = math.acos(dot)
-    return (math.sin((1 - u) * theta) * q0 + math.sin(u * theta) * q1) / math.sin(theta)
 
 
 @dataclass
@@ -496,17 +459,13 @@ def _add_body(b: _Builder, parts: ModelParts, prim: Any, cache: Any) -> None:
             geom.mass = float(mass) / count
         else:
             geom.density = float(density) if density else DEFAULT_DENSITY_KG_M3
-    rb = UsdPhysics.RigidBodyAPI(prim)
-    velocity = np.asarray(rb.GetVelocityAttr().Get() or (0, 0, 0), dtype=np.float64)
-    angular = np.radians(np.asarray(rb.GetAngularVelocityAttr().Get() or (0, 0, 0), dtype=np.float64))
+    track = KinematicTrack.from_prim(prim, pos, quat)
     parts.bodies.append(path)
-    if rb.GetKinematicEnabledAttr().Get():
+    if UsdPhysics.RigidBodyAPI(prim).GetKinematicEnabledAttr().Get():
         body.mocap = True
-        attr = prim.GetAttribute("scenesmith:physics:path")
-        keys = json.loads(attr.Get()) if attr and attr.Get() else None
-        parts.kinematic[path] = KinematicTrack(pos, quat, velocity, angular, keys)
+        parts.kinematic[path] = track
         parts.body_kind.append("kinematic")
     else:
         body.add_freejoint()
-        parts.initial_velocity[path] = (velocity, angular)
+        parts.initial_velocity[path] = (track.velocity_m_s, track.angular_velocity_rad_s)
         parts.body_kind.append("dynamic")

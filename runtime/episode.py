@@ -1,6 +1,7 @@
-"""Physics across an episode for the embedded backend: settle-then-capture, then sequences.
+"""Physics across an episode, for any backend: settle-then-capture, then sequences.
 
-An episode's first frame builds a MuJoCo world from the stage as the frame left it, logs the
+An episode's first frame builds a physics world (MuJoCo on the embedded backend, PhysX in Isaac
+Sim — a ``world_factory``) from the stage as the frame left it, logs the
 initial state, settles (if the scenario asks), and writes the poses back to the stage. Each
 later frame steps ``capture_interval_s`` further. Every frame returns its physics state in the
 schema of :mod:`scenesmith.sensors.physics_state`.
@@ -11,22 +12,30 @@ their ``placement.surface``, targets of a ``scatter`` randomizer with a ``surfac
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ...scenarios.frame_params import FrameParams
-from ...scenarios.model import Scenario
-from ...scenarios.placement import support_outline
-from ...scenarios.prim_paths import asset_paths, distractor_slot_paths, target_paths
-from ...scenarios.randomizers import ScatterRandomizer
-from ...scenarios.references import expand_targets
-from ...scenarios.resolved import ResolvedScenario
-from ...sensors.physics_state import SETTLE_STATUS
-from .physics import PhysicsLog, PhysicsWorld, Support
+from ..scenarios.frame_params import FrameParams
+from ..scenarios.model import PhysicsSpec, Scenario
+from ..scenarios.placement import support_outline
+from ..scenarios.prim_paths import asset_paths, distractor_slot_paths, target_paths
+from ..scenarios.randomizers import ScatterRandomizer
+from ..scenarios.references import expand_targets
+from ..scenarios.resolved import ResolvedScenario
+from ..scenarios.sampler import sample
+from ..sensors.physics_state import SETTLE_STATUS
+from .physics_world import PhysicsLog, SimWorld, Support
+from .stage import apply
 
-__all__ = ["EpisodePhysics", "support_assets"]
+__all__ = ["EpisodePhysics", "PhysicsFrames", "StageFrames", "WorldFactory", "support_assets"]
+
+WorldFactory = Callable[[Any, PhysicsSpec], SimWorld]
+"""Builds a backend's physics world from (stage, scenario physics spec)."""
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +61,17 @@ def support_assets(scenario: Scenario) -> dict[str, str]:
 class EpisodePhysics:
     """The running episode's world and its bookkeeping."""
 
-    def __init__(self, resolved: ResolvedScenario, stage: Any) -> None:
+    def __init__(self, resolved: ResolvedScenario, stage: Any, world_factory: WorldFactory) -> None:
         s = resolved.scenario.physics
         # the loader checked that the interval is a whole number of steps
         steps = round(s.episode.capture_interval_s / s.timestep_s)
         self.resolved = resolved
         self.spec = s
         self.stage = stage
+        self.world_factory = world_factory
         self.steps_per_capture = steps
         self.supports_of = support_assets(resolved.scenario)
-        self.world: PhysicsWorld | None = None
+        self.world: SimWorld | None = None
         self.key: tuple[int, int] | None = None
         self.frame = -1
         self.log = PhysicsLog(every=s.log_every_n_steps)
@@ -91,7 +101,9 @@ class EpisodePhysics:
 
     def _start(self, params: FrameParams) -> tuple[str, float]:
         s = self.spec
-        self.world = PhysicsWorld(self.stage, s.timestep_s, tuple(s.gravity_m_s2), s.ground_plane)
+        if self.world is not None:
+            self.world.close()
+        self.world = self.world_factory(self.stage, s)
         self.key = (params.seed, params.episode_index)
         self.log = PhysicsLog(every=s.log_every_n_steps)
         self.world.set_supports(self._supports())
@@ -163,7 +175,7 @@ class EpisodePhysics:
             "in_labels": ~out_of_labels,
             "collider_paths": list(world.colliders),
         }
-        state.update(self.log.take(world.dynamic))
+        state.update(self.log.take(world.body_frame_mask))
         if fell.any() or left.any():
             log.info(
                 "frame %d: %d bodies fell off their support, %d left the scene",
@@ -187,3 +199,83 @@ class EpisodePhysics:
     def restore_visibility(self) -> None:
         """Show bodies hidden by the previous episode (called before a new episode is applied)."""
         self._set_hidden(set())
+
+
+class PhysicsFrames:
+    """How a backend applies and simulates frames when physics runs (shared by all backends).
+
+    Inside an episode physics owns the bodies: the sampler's poses, scales and visibility of
+    rigid bodies apply only on an episode's first frame, and every episode starts from the
+    authored scene. A frame asked for out of order (``capture`` of frame k alone, a resumed
+    run) replays its episode from the start, so it comes out identical to the same frame of a
+    full run.
+    """
+
+    def __init__(
+        self, resolved: ResolvedScenario, stage: Any, world_factory: WorldFactory, texture_dir: Path | None = None
+    ) -> None:
+        self.resolved = resolved
+        self.stage = stage
+        self.texture_dir = texture_dir
+        self.episode = EpisodePhysics(resolved, stage, world_factory)
+        self.rest_poses = _body_poses(stage)
+        self.bodies = frozenset(self.rest_poses)
+
+    def apply(self, params: FrameParams) -> None:
+        owned: frozenset[str] = frozenset()
+        if params.frame_in_episode == 0:
+            # every episode starts from the authored scene, not where the last one ended
+            self.episode.restore_visibility()
+            _set_body_poses(self.stage, self.rest_poses)
+        else:
+            owned = self.bodies
+        apply(self.stage, params, self.texture_dir, self.resolved, owned)
+
+    def simulate(self, params: FrameParams) -> dict[str, Any]:
+        """Settle (an episode's first frame) or step to the frame's capture time."""
+        if not self.episode.is_next(params):
+            start = params.frame_index - params.frame_in_episode
+            self.apply(sample(self.resolved, params.seed, start))
+            for k in range(params.frame_in_episode):
+                self.episode.run(dataclasses.replace(params, frame_index=start + k, frame_in_episode=k))
+            self.apply(params)
+        return self.episode.run(params)
+
+
+def _body_poses(stage: Any) -> dict[str, tuple[Any, Any]]:
+    """Authored translate and orient of every rigid body prim."""
+    from pxr import Usd, UsdPhysics
+
+    return {
+        str(prim.GetPath()): (prim.GetAttribute("xformOp:translate").Get(), prim.GetAttribute("xformOp:orient").Get())
+        for prim in Usd.PrimRange(stage.GetPseudoRoot())
+        if prim.HasAPI(UsdPhysics.RigidBodyAPI)
+    }
+
+
+def _set_body_poses(stage: Any, poses: dict[str, tuple[Any, Any]]) -> None:
+    from pxr import Sdf
+
+    with Sdf.ChangeBlock():
+        for path, (translate, orient) in poses.items():
+            prim = stage.GetPrimAtPath(path)
+            prim.GetAttribute("xformOp:translate").Set(translate)
+            prim.GetAttribute("xformOp:orient").Set(orient)
+
+
+class StageFrames:
+    """Backend mixin: ``apply`` and ``simulate`` for backends whose scene is a USD stage."""
+
+    stage: Any
+    resolved: ResolvedScenario | None
+    texture_dir: Path | None
+    physics: PhysicsFrames | None
+
+    def apply(self, params: FrameParams) -> None:
+        if self.physics is not None:
+            self.physics.apply(params)
+        else:
+            apply(self.stage, params, self.texture_dir, self.resolved)
+
+    def simulate(self, params: FrameParams) -> dict[str, Any] | None:
+        return None if self.physics is None else self.physics.simulate(params)
