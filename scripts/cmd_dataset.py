@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from .cmd_scenario import load
 
-__all__ = ["generate", "inspect", "verify"]
+__all__ = ["generate", "inspect", "options_from_args", "verify"]
 
 
 def _resume_hint(args: argparse.Namespace) -> str:
@@ -23,23 +24,29 @@ def _resume_hint(args: argparse.Namespace) -> str:
     return "resume with: " + " ".join(parts + ["--resume"])
 
 
-def generate(args: argparse.Namespace) -> int:
+def options_from_args(args: argparse.Namespace, backend: str, workers: int, progress: bool) -> Any:
+    """``GenerateOptions`` from the ``generate`` arguments (shared with ``isaac_generate.py``)."""
     from ..runtime.pipeline import GenerateOptions
-    from ..runtime.pipeline import generate as run
 
-    doc = load(args)
-    opts = GenerateOptions(
+    return GenerateOptions(
         out=Path(args.output),
         start=None if args.frames is None else args.frames.start,
         stop=None if args.frames is None else args.frames.stop,
         seed=args.seed,
         shard_size=args.shard_size,
-        workers=args.workers,
+        workers=workers,
         resume=args.resume,
         overwrite=args.overwrite,
-        backend=args.backend,
-        progress=not args.no_progress and sys.stderr.isatty(),
+        backend=backend,
+        progress=progress,
     )
+
+
+def generate(args: argparse.Namespace) -> int:
+    from ..runtime.pipeline import generate as run
+
+    doc = load(args)
+    opts = options_from_args(args, args.backend, args.workers, not args.no_progress and sys.stderr.isatty())
     try:
         result = run(doc, opts)
     except KeyboardInterrupt:

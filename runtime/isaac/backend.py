@@ -1,0 +1,228 @@
+"""The Isaac Sim backend: our stage in Kit, RTX render products and Replicator annotators per
+camera, RTX LiDAR from the same profile, PhysX settling (DESIGN §5).
+
+- **Stage**: the same ``author_stage`` as the embedded backend, exported to the work folder and
+  opened in Kit's USD context (``open_stage_async``); LiDARs are already ``OmniLidar`` prims
+  with the profile's ``omni:sensor:Core:*`` attributes, which is how Isaac Sim 5.1's
+  ``IsaacSensorCreateRtxLidar`` builds a sensor from a config it does not ship.
+- **Sensors**: one render product per camera (``rep.create.render_product(camera, (w, h),
+  name=camera)``, so Replicator's render-product name is our camera name) with the requested
+  annotators attached; one per LiDAR with ``render_vars=["GenericModelOutput",
+  "RtxSensorMetadata"]`` and the ``IsaacCreateRTXLidarScanBuffer`` annotator — the set-up of
+  Isaac Sim 5.1's own ``test_annotators.py``.
+- **Frames**: ``deterministic`` mode applies our sampler's values through USD (identical
+  parameters to the embedded backend); ``replicator`` mode compiles the randomizers into a
+  Replicator graph once (``replicator_graph.py``). Physics runs through the same
+  :class:`~scenesmith.runtime.episode.PhysicsFrames` as the embedded backend, with PhysX.
+- **Capture**: ``rep.orchestrator.step_async(rt_subframes=…, delta_time=0.0)`` renders the frame;
+  each annotator's ``get_data()`` is normalised into the flat ``annotator`` payload our writers
+  take (``writers/replicator_adapter.py``).
+
+Kit renders only while its event loop turns, so capture is asynchronous; the synchronous
+:class:`~scenesmith.runtime.backend.Backend` methods run the coroutines through ``runner``
+(``SimulationApp.run_coroutine`` in headless runs). Every ``omni``/``carb`` name used here is
+cited in ``extension/api_citations.toml``. This module has never run: Isaac Sim cannot be
+installed on our machines (see the README's Isaac Sim section).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from ...scenarios.frame_params import FrameParams
+from ...scenarios.model import ANNOTATORS
+from ...scenarios.prim_paths import camera_path, lidar_path
+from ...scenarios.resolved import ResolvedScenario
+from ...sensors.outputs import SCENESMITH_KEY, annotator_payload, empty_payload
+from ...writers.replicator_adapter import normalize_output, standard_name
+from ..backend import Backend, Capabilities, check_supported, frame_reference_time
+from ..episode import PhysicsFrames, StageFrames
+from ..stage import author_stage
+from ..stage_materials import texture_asset_path
+from .physx_world import physx_world
+from .replicator_graph import compile_randomizers, prepare_xform_ops, replicator_mode_problems, rotated_prims
+
+__all__ = ["CAPABILITIES", "LIDAR_ANNOTATOR", "LIDAR_OUTPUTS", "RENDERERS", "IsaacBackend"]
+
+log = logging.getLogger(__name__)
+
+LIDAR_ANNOTATOR = "IsaacCreateRTXLidarScanBuffer"
+LIDAR_OUTPUTS = (
+    "outputIntensity",
+    "outputDistance",
+    "outputObjectId",
+    "outputVelocity",
+    "outputAzimuth",
+    "outputElevation",
+    "outputNormal",
+    "outputTimestamp",
+    "outputEmitterId",
+    "outputMaterialId",
+)
+"""``IsaacCreateRTXLidarScanBuffer`` init flags (Isaac Sim 5.1 ``test_annotators.py``)."""
+RENDERERS = ("RaytracedLighting", "PathTracing", "RealTimePathTracing")
+"""Values of the ``/rtx/rendermode`` setting (``SimulationApp._set_render_settings``, 5.1)."""
+
+CAPABILITIES = Capabilities(
+    annotators=frozenset(ANNOTATORS),
+    light_types=frozenset({"distant", "sphere", "disk", "rect", "dome"}),
+    lidar=True,
+    physics=True,
+    randomization_modes=frozenset({"deterministic", "replicator"}),
+)
+
+
+class IsaacBackend(StageFrames, Backend):
+    name = "isaac"
+
+    def __init__(
+        self,
+        texture_dir: Path | None = None,
+        rt_subframes: int | None = None,
+        renderer: str | None = None,
+        work_dir: Path | None = None,
+        runner: Callable[[Coroutine[Any, Any, Any]], Any] | None = None,
+    ) -> None:
+        """``rt_subframes`` and ``renderer`` override the scenario's ``isaac`` section."""
+        if renderer is not None and renderer not in RENDERERS:
+            raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
+        if rt_subframes is not None and rt_subframes < 1:
+            raise ValueError(f"rt_subframes must be >= 1, got {rt_subframes}")
+        self.texture_dir = texture_dir
+        self.rt_subframes = rt_subframes
+        self.renderer = renderer
+        self.work_dir = work_dir
+        self.runner = runner
+        self.resolved: ResolvedScenario | None = None
+        self.stage: Any = None
+        self.physics: PhysicsFrames | None = None
+        self.replicator_mode = False
+        self._products: dict[str, Any] = {}
+        self._annotators: dict[tuple[str, str], Any] = {}
+
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES
+
+    def _run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        if self.runner is None:
+            coroutine.close()
+            raise RuntimeError("inside Kit use the *_async methods; synchronous calls need runner=")
+        return self.runner(coroutine)
+
+    # ------------------------------------------------------------------ build
+
+    def build(self, resolved: ResolvedScenario) -> None:
+        self._run(self.build_async(resolved))
+
+    async def build_async(self, resolved: ResolvedScenario) -> None:
+        import carb
+        import omni.replicator.core as rep
+        import omni.usd
+
+        check_supported(resolved, self.capabilities(), self.name)
+        self.replicator_mode = resolved.scenario.isaac.randomization_mode == "replicator"
+        if self.replicator_mode:
+            problems = replicator_mode_problems(resolved)
+            if problems is not None:
+                raise problems
+        self.resolved = resolved
+        self.rt_subframes = self.rt_subframes or resolved.scenario.isaac.rt_subframes
+        self.renderer = self.renderer or resolved.scenario.isaac.renderer
+        work = Path(self.work_dir) if self.work_dir is not None else Path.cwd()
+        work.mkdir(parents=True, exist_ok=True)
+        textures = self.texture_dir or work / "stage_textures"
+        self.texture_dir = textures
+        path = work / "scenesmith_stage.usda"
+        author_stage(resolved, textures).GetRootLayer().Export(str(path))
+        context = omni.usd.get_context()
+        result, error = await context.open_stage_async(str(path))
+        if not result:
+            raise RuntimeError(f"Kit could not open {path}: {error}")
+        self.stage = context.get_stage()
+        carb.settings.get_settings().set("/rtx/rendermode", self.renderer)
+        s = resolved.scenario
+        for name in sorted(s.cameras):
+            cam = s.cameras[name]
+            self._products[name] = rep.create.render_product(camera_path(name), tuple(cam.resolution), name=name)
+        for name in sorted(s.lidars):
+            rp = rep.create.render_product(
+                lidar_path(name), (1, 1), name=name, render_vars=["GenericModelOutput", "RtxSensorMetadata"]
+            )
+            self._products[name] = rp
+            annotator = rep.AnnotatorRegistry.get_annotator(LIDAR_ANNOTATOR)
+            annotator.initialize(**dict.fromkeys(LIDAR_OUTPUTS, True))
+            annotator.attach([rp.path])
+            self._annotators[(name, LIDAR_ANNOTATOR)] = annotator
+        if s.physics.enabled:
+            self.physics = PhysicsFrames(resolved, self.stage, physx_world, textures)
+        if self.replicator_mode:
+            prepare_xform_ops(self.stage, rotated_prims(resolved))
+            files = {
+                t: texture_asset_path(s, t, resolved.document.files, textures) for t in s.textures if s.textures[t].file
+            }
+            for line in compile_randomizers(rep, resolved, files):
+                log.info("replicator graph: %s", line)
+
+    def seed_graph(self, seed: int) -> None:
+        """Seed Replicator's samplers (``replicator`` mode); the run's seed."""
+        import omni.replicator.core as rep
+
+        rep.set_global_seed(int(seed))
+
+    # ------------------------------------------------------------------ frames
+
+    def apply(self, params: FrameParams) -> None:
+        if not self.replicator_mode:  # in replicator mode the graph draws on every capture
+            super().apply(params)
+
+    def _ensure_annotators(self, annotators: dict[str, tuple[str, ...]] | None) -> None:
+        import omni.replicator.core as rep
+
+        assert self.resolved is not None
+        cameras = self.resolved.scenario.cameras
+        wanted = annotators or {name: tuple(cam.annotators) for name, cam in cameras.items()}
+        for camera, names in sorted(wanted.items()):
+            for anno in names:
+                if (camera, anno) not in self._annotators:
+                    annotator = rep.AnnotatorRegistry.get_annotator(anno)
+                    annotator.attach([self._products[camera].path])
+                    self._annotators[(camera, anno)] = annotator
+
+    def capture(self, params: FrameParams, annotators: dict[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
+        return self._run(self.capture_async(params, annotators))
+
+    async def capture_async(
+        self, params: FrameParams, annotators: dict[str, tuple[str, ...]] | None = None
+    ) -> dict[str, Any]:
+        import omni.replicator.core as rep
+
+        assert self.resolved is not None
+        self._ensure_annotators(annotators)
+        await rep.orchestrator.step_async(rt_subframes=self.rt_subframes, delta_time=0.0)
+        payload = empty_payload(params.frame_index, frame_reference_time(self.resolved, params))
+        wanted = annotators
+        for (product, anno), annotator in sorted(self._annotators.items()):
+            if anno != LIDAR_ANNOTATOR and wanted is not None and anno not in wanted.get(product, ()):
+                continue
+            annotator_payload(payload, standard_name(anno), product, normalize_output(anno, annotator.get_data()))
+        for name in sorted(self.resolved.scenario.cameras):
+            payload["annotators"]["camera"][name] = camera_path(name)
+            payload["annotators"]["resolution"][name] = list(self.resolved.scenario.cameras[name].resolution)
+        lineage = None if self.replicator_mode else params.to_dict()
+        payload[SCENESMITH_KEY] = {"frame_params": lineage, "scenario_digest": self.resolved.scenario_digest}
+        return payload
+
+    def close(self) -> None:
+        for annotator in self._annotators.values():
+            annotator.detach()
+        for product in self._products.values():
+            product.destroy()
+        self._annotators.clear()
+        self._products.clear()
+        if self.physics is not None and self.physics.episode.world is not None:
+            self.physics.episode.world.close()
+        self.physics = None
+        self.stage = None
