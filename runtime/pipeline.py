@@ -245,9 +245,11 @@ def _prepare_folder(opts: GenerateOptions, run: dict[str, Any]) -> None:
         raise _bad(
             "--output", "output folder exists and is not empty", "a new or empty folder (or --resume, --overwrite)", out
         )
-    if not out.parent.is_dir():
-        raise _bad("--output", "parent folder does not exist", "an existing parent folder", out.parent)
-    out.mkdir(exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _bad("--output", "cannot create the output folder", "a folder path that can be created",
+                   f"{out} ({err.strerror})") from None  # fmt: skip
     atomic_write_bytes(out / "run.json", (json.dumps(run, indent=1, sort_keys=True) + "\n").encode(), fsync=True)
 
 

@@ -318,3 +318,17 @@ def test_bad_input_corpus_through_generate_creates_no_folder(tmp_path: Path) -> 
         if result.returncode != 2 or target.exists():
             failures.append(f"{path.name}: exit {result.returncode}, created {target.exists()}")
     assert failures == []
+
+
+def test_output_folders_are_created_with_their_parents_and_impossible_ones_refused(tmp_path: Path) -> None:
+    """The README's main command writes to out/tabletop in a fresh checkout: parents are made."""
+    nested = tmp_path / "runs" / "today" / "parity"
+    result = run_cli(
+        "generate", str(EXAMPLES / "pose_writer_parity.yaml"), "-o", str(nested), "--frames", "1", "--no-progress"
+    )
+    assert result.returncode == 0, result.stderr
+    assert (nested / "manifest.json").is_file()
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    bad = run_cli("generate", str(EXAMPLES / "pose_writer_parity.yaml"), "-o", str(blocker / "out"), "--frames", "1")
+    assert bad.returncode == 2 and "--output" in bad.stderr and "cannot create" in bad.stderr
