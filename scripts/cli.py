@@ -217,6 +217,26 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=getattr(logging, level), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
+def _refuse_isaac_here() -> None:
+    """The isaac backend needs a running Kit app (``SimulationApp``), which this CLI never starts."""
+    from ..scenarios.errors import BadInputError, Issue
+
+    raise BadInputError(
+        [
+            Issue(
+                "--backend",
+                1,
+                1,
+                "--backend",
+                "the isaac backend runs inside Isaac Sim only",
+                "--backend embedded here, or ./python.sh <kit folder>/scenesmith/scripts/isaac_generate.py "
+                "(README, Isaac Sim)",
+                "isaac",
+            )
+        ]
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     from ..scenarios.errors import BadInputError
@@ -227,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     module_name, func_name = COMMANDS[args.command]
     handler = getattr(import_module(f"{__package__}.{module_name}"), func_name)
     try:
+        if getattr(args, "backend", None) == "isaac":
+            _refuse_isaac_here()
         return int(handler(args) or EXIT_OK)
     except BadInputError as exc:
         print(str(exc), file=sys.stderr)

@@ -257,3 +257,12 @@ def test_what_replicator_mode_cannot_express_is_refused_naming_the_keys() -> Non
     assert "randomization_mode: deterministic" in text
     with pytest.raises(BadInputError):
         compile_randomizers(RecordingRep(), resolve(doc), {})
+
+
+def test_the_cli_refuses_the_isaac_backend_outside_isaac_sim(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    for command in (["generate", "-o", str(out)], ["capture", "-o", str(out)]):
+        result = run_cli(command[0], str(EXAMPLES / "pose_writer_parity.yaml"), *command[1:], "--backend", "isaac")
+        assert result.returncode == 2, result.stderr
+        assert "--backend" in result.stderr and "isaac_generate.py" in result.stderr
+        assert not out.exists()
