@@ -76,7 +76,7 @@ class CocoWriter(Writer):
         image_id = frame * len(cameras) + cameras.index(camera)
         rel = Path("images") / camera / f"{frame:06d}.png"
         buffer = io.BytesIO()
-        Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(buffer, format="PNG", compress_level=6)
+        Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(buffer, format="PNG", compress_level=1)
         path = self.context.out_dir / "coco" / rel
         atomic_write_bytes(path, buffer.getvalue())
         self.files.append(self._rel(path))

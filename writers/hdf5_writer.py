@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,21 @@ CONVENTIONS = {
 
 BIG_BYTES = 1 << 16
 """Per-frame size from which an array counts as bulk data (fast compression in ``auto``)."""
+PROBE_BYTES = 1 << 16
+PROBE_KEEP_RAW = 0.8
+"""``auto`` stores bulk data raw when zlib level 1 saves less than 20% on its first 64 KiB."""
+
+
+CHUNK_BYTES = (16 << 10, 1 << 20)
+"""Bounds of a ragged dataset's chunk size in bytes."""
+
+
+def _chunk_rows(value: np.ndarray) -> int:
+    """About one frame's rows per chunk, kept between 16 KiB and 1 MiB: appending a frame then
+    rewrites (and recompresses) at most a chunk or two, never megabytes of empty rows."""
+    row_bytes = max(1, value.dtype.itemsize * int(np.prod(value.shape[1:])))
+    low, high = (max(1, b // row_bytes) for b in CHUNK_BYTES)
+    return int(min(max(len(value), low), high))
 
 
 def _is_fixed(annotator: str, key: str, value: Any) -> bool:
@@ -118,19 +134,30 @@ class Hdf5Writer(Writer):
         }
         lzf = {"compression": "lzf", "shuffle": True}
         none: dict[str, Any] = {}
-        # image-like stacks (``_fixed``) and ragged arrays (``_ragged``) may compress differently
+        # bulk arrays (>= BIG_BYTES a frame) and small ones may compress differently
         self.compress_images, self.compress = {
             "auto": (lzf, gzip),
             "gzip": (gzip, gzip),
             "lzf": (lzf, lzf),
             "none": (none, none),
         }[compression]
+        self.probe_bulk = compression == "auto"
 
     # ------------------------------------------------------------------ datasets
 
+    def _settings(self, value: np.ndarray) -> dict[str, Any]:
+        """Compression of a new dataset. In ``auto``, bulk data that barely compresses (point
+        positions, noisy depth) is stored raw: a fast zlib probe of the first frame decides."""
+        if value.nbytes < BIG_BYTES:
+            return self.compress
+        if self.probe_bulk:
+            sample = np.ascontiguousarray(value).reshape(-1).view(np.uint8)[:PROBE_BYTES].tobytes()
+            if len(zlib.compress(sample, 1)) > PROBE_KEEP_RAW * len(sample):
+                return {}
+        return self.compress_images
+
     def _fixed(self, group: Any, key: str, value: np.ndarray, units: str | None) -> None:
         if key not in group:
-            big = value.nbytes >= BIG_BYTES
             ds = group.create_dataset(
                 key,
                 shape=(0, *value.shape),
@@ -138,7 +165,7 @@ class Hdf5Writer(Writer):
                 dtype=value.dtype,
                 chunks=(1, *value.shape) if value.size else None,
                 track_times=False,
-                **((self.compress_images if big else self.compress) if value.size else {}),
+                **(self._settings(value) if value.size else {}),
             )
             if units:
                 ds.attrs["units"] = units
@@ -150,8 +177,8 @@ class Hdf5Writer(Writer):
         if key not in group:
             sub = group.create_group(key)
             tail = value.shape[1:]
-            chunk = (max(1, min(65536, 65536 // max(1, int(np.prod(tail)) if tail else 1))), *tail)
-            settings = self.compress_images if value.nbytes >= BIG_BYTES else self.compress
+            chunk = (_chunk_rows(value), *tail)
+            settings = self._settings(value)
             sub.create_dataset(
                 "values",
                 shape=(0, *tail),
