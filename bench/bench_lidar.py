@@ -62,7 +62,7 @@ def main() -> int:
         el, az = pattern.elevation_rad, pattern.azimuth_rad
         dirs = np.stack([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)], axis=1)
         rays = np.concatenate([np.broadcast_to([-2.0, -0.5, 1.5], dirs.shape), dirs], axis=1).astype(np.float32)
-        tensor = o3d.core.Tensor(rays)
+        tensor = o3d.core.Tensor.from_numpy(np.ascontiguousarray(rays))
         start = time.perf_counter()
         geometry = FrameGeometry(backend.index)
         geometry.scene.cast_rays(tensor)

@@ -106,7 +106,7 @@ def _floor(frame_vertices: np.ndarray, frame_faces: np.ndarray, log: list) -> fl
     start = time.perf_counter()
     bvh = scene_mod.build_raycasting_scene.__wrapped__(frame_vertices, frame_faces)  # type: ignore[attr-defined]
     for name, inner, rays, kw in log:
-        tensor = o3d.core.Tensor(rays)
+        tensor = o3d.core.Tensor.from_numpy(np.ascontiguousarray(rays))
         target = inner if inner is not None else bvh
         getattr(target, name)(tensor, **kw)
     return time.perf_counter() - start

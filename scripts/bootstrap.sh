@@ -8,9 +8,12 @@ cd "$(dirname "$0")/.."
 extras="embedded"
 if [ "${1:-}" = "dev" ]; then extras="embedded,dev"; fi
 
-# Open3D links libusb-1.0 (DESIGN §5); Debian's python3-venv provides venv where it is split out.
+# Open3D links libusb-1.0 (DESIGN §5); numba's parallel kernels use GNU OpenMP (libgomp; without
+# it they fall back to numba's slower workqueue); Debian's python3-venv provides venv where it is
+# split out.
 need=()
 if ! ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0'; then need+=(libusb-1.0-0); fi
+if ! ldconfig -p 2>/dev/null | grep -q 'libgomp.so.1'; then need+=(libgomp1); fi
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then need+=(python3-venv); fi
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then

@@ -106,7 +106,9 @@ def test_disk_light_on_axis_matches_closed_form() -> None:
         )
     )
     irradiance = radiance * math.pi * r * r / (r * r + d * d)
-    got = img[16, 16, 0]
+    # 16 pixels within 2 cm of the axis (irradiance there is within 1e-3 of the axis value):
+    # 16 × 256 independent samples keep the Monte Carlo error near 0.5%.
+    got = centre(img)[0]
     assert got == pytest.approx(0.5 * irradiance / math.pi, rel=0.01)
 
 
@@ -169,7 +171,8 @@ def test_each_light_type_lights_a_probe_and_casts_a_shadow(kind: str) -> None:
         height=6.0,
         res=96,
         extra=PROBE,
-        render_opts={"area_light_samples": 16, "dome_light_samples": 64},
+        # enough samples that the penumbra pixels' Monte Carlo noise cannot decide the assertion
+        render_opts={"area_light_samples": 64, "dome_light_samples": 64},
     )
     scene["cameras"]["cam"]["position_m"] = [0.0, -4.0, 4.0]
     scene["cameras"]["cam"]["look_at_m"] = [0.0, 0.0, 0.3]
@@ -186,7 +189,7 @@ def test_each_light_type_lights_a_probe_and_casts_a_shadow(kind: str) -> None:
     assert img.max() > 0.05, "the light lights the scene"
     # From above, the probe's lit top and the ground far from it are bright; the ground right
     # beside the probe's base, in its shadow (or its contact shadow under a dome), is darker.
-    ring = top_view[48, 48 + 9 : 48 + 12]  # just outside the probe's silhouette (radius ≈ 8 px)
+    ring = top_view[48, 48 + 10 : 48 + 12]  # just outside the probe's silhouette (its edge is at 9 px)
     far_ground = top_view[48, 85:95]
     assert ring.mean() < 0.8 * far_ground.mean(), (ring.mean(), far_ground.mean())
     assert top_view[48, 48] > ring.mean()

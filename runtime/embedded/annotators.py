@@ -25,12 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numba as nb
 import numpy as np
 
 from ...scenarios.model import CameraSpec
 from ...sensors.camera import PinholeCamera
 from ...sensors.outputs import BACKGROUND, BBOX2D_DTYPE, BBOX3D_DTYPE, OCCLUSION_DTYPE, UNLABELLED, pack_rgba
 from .camera_rays import CameraRays, camera_rays
+from .occlusion_pass import unoccluded_pixels
 from .scene import FrameGeometry, Instance, SceneIndex
 
 __all__ = ["CameraHits", "camera_annotators", "cast_camera", "colorize_id"]
@@ -76,54 +78,76 @@ def cast_camera(frame: FrameGeometry, model: PinholeCamera, cam_to_world: np.nda
     return CameraHits(model, cam_to_world, rays, hits, valid, distance, depth)
 
 
-def _window(
-    inst: Instance, matrix: np.ndarray, model: PinholeCamera, world_to_cam: np.ndarray
-) -> tuple[int, ...] | None:
-    """Pixel window (x0, y0, x1, y1, exclusive ends) that can contain the instance."""
-    if inst.local_bounds is None:
-        return None
-    lo, hi = inst.local_bounds
-    corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-    cam = corners @ matrix @ world_to_cam
-    if np.all(cam[:, 2] >= -model.near_m):
-        return None  # entirely behind the near plane
-    if np.any(cam[:, 2] >= -model.near_m):
-        return (0, 0, model.width, model.height)
-    uv = model.project(cam[:, :3])
-    x0, y0 = np.floor(uv.min(axis=0)).astype(int) - 1
-    x1, y1 = np.ceil(uv.max(axis=0)).astype(int) + 1
-    x0, y0 = max(x0, 0), max(y0, 0)
-    x1, y1 = min(x1, model.width), min(y1, model.height)
-    if x0 >= x1 or y0 >= y1:
-        return None
-    return (int(x0), int(y0), int(x1), int(y1))
+@nb.njit(cache=True)
+def _pixel_ids(
+    valid: np.ndarray, gprim: np.ndarray, gprim_instance: np.ndarray, sem_of_instance: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel: the gprim hit (−1 if none), the instance-segmentation id and the semantic id
+    (0 nothing hit, 1 hit but unlabelled, else the labelled prim's id)."""
+    n = valid.shape[0]
+    hit_gprim = np.full(n, -1, dtype=np.int64)
+    inst_ids, sem_ids = np.zeros(n, dtype=np.uint32), np.zeros(n, dtype=np.uint32)
+    for i in range(n):
+        if not valid[i]:
+            continue
+        g = gprim[i]
+        hit_gprim[i] = g
+        owner = gprim_instance[g] if g >= 0 else -1
+        if owner >= 0:
+            inst_ids[i], sem_ids[i] = owner + 2, sem_of_instance[owner]
+        else:
+            inst_ids[i], sem_ids[i] = 1, 1
+    return hit_gprim, inst_ids, sem_ids
 
 
-def _unoccluded(inst: Instance, matrix: np.ndarray, ch: CameraHits, world_to_cam: np.ndarray) -> tuple[int, tuple]:
-    """Pixels of the instance rendered alone: count and inclusive box (or 0, ())."""
-    import open3d as o3d
+@nb.njit(cache=True)
+def _normals4(valid: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    out = np.zeros((valid.shape[0], 4), dtype=np.float32)
+    for i in range(valid.shape[0]):
+        if valid[i]:
+            for k in range(3):
+                out[i, k] = normals[i, k]
+    return out
 
-    window = _window(inst, matrix, ch.model, world_to_cam)
-    if window is None or inst.scene is None:
-        return 0, ()
-    x0, y0, x1, y1 = window
-    w = ch.model.width
-    rows, cols = np.mgrid[y0:y1, x0:x1]
-    flat = (rows * w + cols).reshape(-1)
-    inv = np.linalg.inv(matrix)
-    origins = np.c_[ch.rays.origins[flat], np.ones(len(flat))] @ inv
-    dirs = ch.rays.directions[flat] @ inv[:3, :3]
-    rays = np.concatenate([origins[:, :3], dirs], axis=1).astype(np.float32)
-    t = inst.scene.cast_rays(o3d.core.Tensor(rays))["t_hit"].numpy()
-    # The map to local space is affine, so t is the same in both frames: world distance from the
-    # ray's start on the near plane.
-    hit = np.isfinite(t)
-    hit &= (t + ch.rays.start[flat]) * ch.rays.cos[flat] <= ch.model.far_m
-    count = int(hit.sum())
-    if count == 0:
-        return 0, ()
-    r, c = rows.reshape(-1)[hit], cols.reshape(-1)[hit]
-    return count, (int(c.min()), int(r.min()), int(c.max()), int(r.max()))
+
+@nb.njit(cache=True)
+def _id_boxes(ids: np.ndarray, width: int, n_ids: int) -> np.ndarray:
+    """Inclusive pixel box (x0, y0, x1, y1) of every id in one pass (empty ids keep x0 > x1)."""
+    box = np.empty((n_ids, 4), dtype=np.int64)
+    box[:, 0], box[:, 1], box[:, 2], box[:, 3] = width, ids.shape[0], -1, -1
+    for i in range(ids.shape[0]):
+        k, row, col = ids[i], i // width, i % width
+        box[k, 0], box[k, 1] = min(box[k, 0], col), min(box[k, 1], row)
+        box[k, 2], box[k, 3] = max(box[k, 2], col), max(box[k, 3], row)
+    return box
+
+
+@nb.njit(parallel=True, cache=True)
+def _pointcloud(
+    sel: np.ndarray,
+    eye: np.ndarray,
+    directions: np.ndarray,
+    distance: np.ndarray,
+    rgb: np.ndarray,
+    normals4: np.ndarray,
+    sem_ids: np.ndarray,
+    inst_ids: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ``pointcloud`` arrays of pixels ``sel``: world points (float32, N×3), flat RGBA,
+    flat normals (N×4), semantic and instance ids."""
+    n = sel.shape[0]
+    flat_rgb = rgb.reshape(-1, 4)
+    points, colors = np.empty((n, 3), dtype=np.float32), np.empty(n * 4, dtype=np.uint8)
+    normals, sem, inst = np.empty(n * 4, dtype=np.float32), np.empty(n, dtype=np.uint32), np.empty(n, dtype=np.uint32)
+    for j in nb.prange(n):
+        i = sel[j]
+        for k in range(3):
+            points[j, k] = eye[k] + directions[i, k] * distance[i]
+        for k in range(4):
+            colors[4 * j + k] = flat_rgb[i, k]
+            normals[4 * j + k] = normals4[i, k]
+        sem[j], inst[j] = sem_ids[i], inst_ids[i]
+    return points, colors, normals, sem, inst
 
 
 def _boxes(rows: list[tuple], dtype: np.dtype) -> np.ndarray:
@@ -143,10 +167,11 @@ def camera_annotators(
     h, w = model.height, model.width
     wanted = set(spec.annotators)
     out: dict[str, dict[str, Any]] = {}
-    gprim = np.where(ch.valid, ch.hits["gprim"], -1)
-    gprim_instance = np.array([g.instance for g in index.gprims] + [-1], dtype=np.int64)
-    owner = gprim_instance[gprim]  # -1: background or unlabelled; gprim -1 indexes the sentinel
-    inst_ids = np.where(owner >= 0, owner + 2, np.where(ch.valid, 1, 0)).astype(np.uint32)
+    gprim_instance = np.array([g.instance for g in index.gprims], dtype=np.int64)
+    sem_of_instance = np.array(
+        [index.semantic_ids.get(i.class_label, 1) if i.class_label else 1 for i in index.instances], dtype=np.uint32
+    )
+    gprim, inst_ids, sem_ids = _pixel_ids(ch.valid, ch.hits["gprim"], gprim_instance, sem_of_instance)
     world_to_cam = np.linalg.inv(ch.cam_to_world)
 
     if "distance_to_camera" in wanted:
@@ -157,13 +182,11 @@ def camera_annotators(
         out["distance_to_image_plane"] = {
             "data": ch.depth.reshape(h, w).astype(np.float32) * np.float32(index.meters_per_unit)
         }
-    normals = None
+    normals4 = None  # (H*W, 4) float32, zero where nothing is hit
     if {"normals", "pointcloud"} & wanted:
-        normals = np.where(ch.valid[:, None], ch.shading_normals(frame), 0.0)
+        normals4 = _normals4(ch.valid, ch.shading_normals(frame))
     if "normals" in wanted:
-        n4 = np.zeros((h * w, 4), dtype=np.float32)
-        n4[:, :3] = normals
-        out["normals"] = {"data": n4.reshape(h, w, 4)}
+        out["normals"] = {"data": normals4.reshape(h, w, 4)}
 
     present = [int(i) for i in np.flatnonzero(np.bincount(inst_ids)) if i >= 2]
     if "instance_segmentation" in wanted:
@@ -190,11 +213,6 @@ def camera_annotators(
         labels = {int(i): index.gprims[int(i) - 1].path for i in np.flatnonzero(np.bincount(ids)) if i > 0}
         out["instance_id_segmentation"] = {"data": ids.reshape(h, w), "idToLabels": labels}
 
-    sem_of_instance = np.array(
-        [index.semantic_ids.get(i.class_label, 1) if i.class_label else 1 for i in index.instances] + [0],
-        dtype=np.uint32,
-    )
-    sem_ids = np.where(owner >= 0, sem_of_instance[owner], np.where(ch.valid, 1, 0)).astype(np.uint32)
     if "semantic_segmentation" in wanted:
         present_sem = [int(s) for s in np.flatnonzero(np.bincount(sem_ids))]
         label_of = {v: k for k, v in index.semantic_ids.items()}
@@ -226,18 +244,17 @@ def camera_annotators(
         if "rgb" in wanted:
             out["rgb"] = {"data": rgb}
     if "pointcloud" in wanted:
-        include = ch.valid if spec.annotator_options.pointcloud_include_unlabelled else owner >= 0
-        sel = np.nonzero(include)[0]
-        points = ch.rays.eye + ch.rays.directions[sel] * ch.distance[sel, None]
-        assert normals is not None and rgb is not None
-        n4 = np.zeros((len(sel), 4), dtype=np.float32)
-        n4[:, :3] = normals[sel]
+        include = ch.valid if spec.annotator_options.pointcloud_include_unlabelled else inst_ids >= 2
+        assert normals4 is not None and rgb is not None
+        points, point_rgb, point_normals, point_sem, point_inst = _pointcloud(
+            np.flatnonzero(include), ch.rays.eye, ch.rays.directions, ch.distance, rgb, normals4, sem_ids, inst_ids
+        )
         out["pointcloud"] = {
-            "data": points.astype(np.float32),
-            "pointRgb": rgb.reshape(-1, 4)[sel].reshape(-1).astype(np.uint8),
-            "pointNormals": n4.reshape(-1),
-            "pointSemantic": sem_ids[sel].astype(np.uint32),
-            "pointInstance": inst_ids[sel].astype(np.uint32),
+            "data": points,
+            "pointRgb": point_rgb,
+            "pointNormals": point_normals,
+            "pointSemantic": point_sem,
+            "pointInstance": point_inst,
         }
     return out
 
@@ -253,6 +270,7 @@ def _box_outputs(
     model = ch.model
     w = model.width
     counts = np.bincount(inst_ids, minlength=len(index.instances) + 2)
+    extents = _id_boxes(inst_ids, w, len(counts))
     tight, loose, box3d, occl = [], [], [], []
     tight_ids, loose_ids, paths_t, paths_l = [], [], [], []
     for inst in index.visible_instances(frame):
@@ -260,7 +278,7 @@ def _box_outputs(
             continue
         gi = inst.gprims[0]
         matrix = _instance_matrix(index, frame, inst, gi)
-        unoccluded, loose_box = _unoccluded(inst, matrix, ch, world_to_cam)
+        unoccluded, loose_box = unoccluded_pixels(inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id])
         if unoccluded == 0:
             continue
         visible = int(counts[inst.instance_id])
@@ -274,10 +292,7 @@ def _box_outputs(
             lo, hi = inst.local_bounds
             box3d.append((sem, *lo, *hi, matrix.astype(np.float32), ratio))
         if visible > 0:
-            mask = inst_ids == inst.instance_id
-            flat = np.nonzero(mask)[0]
-            rows, cols = flat // w, flat % w
-            tight.append((sem, int(cols.min()), int(rows.min()), int(cols.max()), int(rows.max()), ratio))
+            tight.append((sem, *(int(v) for v in extents[inst.instance_id]), ratio))
             tight_ids.append(inst.instance_id)
             paths_t.append(inst.path)
     id_to_labels = {v: {"class": k} for k, v in index.box_semantic_ids.items()}

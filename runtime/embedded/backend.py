@@ -15,6 +15,7 @@ from ...sensors.outputs import SCENESMITH_KEY, annotator_payload, empty_payload
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
 from ..stage import author_stage
+from .allocator import retain_freed_memory
 from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
 from .lidar import LIDAR_ANNOTATOR, scan, sensor_pose
@@ -54,6 +55,7 @@ class EmbeddedBackend(StageFrames, Backend):
 
     def build(self, resolved: ResolvedScenario) -> None:
         check_supported(resolved, self.capabilities(), self.name)
+        retain_freed_memory()
         self.resolved = resolved
         self.stage = author_stage(resolved, self.texture_dir)
         tess = resolved.scenario.render.tessellation

@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numba as nb
 import numpy as np
 
 from ..textures import load_texture, procedural_image
@@ -34,9 +35,11 @@ __all__ = ["DomeLight", "LightSample", "read_lights"]
 
 @dataclass
 class LightSample:
-    direction: np.ndarray  # (M, 3) unit, from the point towards the light
-    distance: np.ndarray  # (M,) to the light (inf for distant and dome)
-    li_over_pdf: np.ndarray  # (M, 3)
+    """Per point, or one row shared by every point (a sun: direction, ∞, its irradiance)."""
+
+    direction: np.ndarray  # (M, 3) or (1, 3) unit, from the point towards the light
+    distance: np.ndarray  # (M,) or (1,) to the light (inf for distant and dome)
+    li_over_pdf: np.ndarray  # (M, 3) or (1, 3)
 
 
 def _scale(prim: Any) -> np.ndarray:
@@ -65,35 +68,114 @@ def _normalize(v: np.ndarray) -> np.ndarray:
     return v / n
 
 
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cross product (much faster than ``np.cross`` on many short rows)."""
-    out = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype=np.result_type(a, b))
-    out[..., 0] = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
-    out[..., 1] = a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2]
-    out[..., 2] = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+@nb.njit(cache=True)
+def _basis(ax: float, ay: float, az: float) -> tuple[float, float, float, float, float, float]:
+    """Two unit vectors (t, b) orthogonal to the unit axis, t = normalize(axis × helper)."""
+    hx, hy = (1.0, 0.0) if abs(ax) < 0.9 else (0.0, 1.0)
+    tx, ty, tz = -az * hy, az * hx, ax * hy - ay * hx  # axis × (hx, hy, 0)
+    length = math.sqrt(tx * tx + ty * ty + tz * tz)
+    if length > 0.0:
+        tx, ty, tz = tx / length, ty / length, tz / length
+    return tx, ty, tz, ay * tz - az * ty, az * tx - ax * tz, ax * ty - ay * tx
+
+
+@nb.njit(cache=True)
+def _cone_dir(ax: float, ay: float, az: float, cos_max: float, u0: float, u1: float) -> tuple[float, float, float]:
+    """A direction uniform in the cone of half-angle acos(cos_max) around the unit axis."""
+    cos_t = 1.0 - u0 * (1.0 - cos_max)
+    sin_t = math.sqrt(max(0.0, 1.0 - cos_t * cos_t))
+    phi = 2.0 * math.pi * u1
+    tx, ty, tz, bx, by, bz = _basis(ax, ay, az)
+    a, b = sin_t * math.cos(phi), sin_t * math.sin(phi)
+    return tx * a + bx * b + ax * cos_t, ty * a + by * b + ay * cos_t, tz * a + bz * b + az * cos_t
+
+
+@nb.njit(parallel=True, cache=True)
+def _cone_samples(axis: np.ndarray, cos_max: float, u: np.ndarray) -> np.ndarray:
+    out = np.empty((u.shape[0], 3))
+    for i in nb.prange(u.shape[0]):
+        out[i, 0], out[i, 1], out[i, 2] = _cone_dir(axis[0], axis[1], axis[2], cos_max, u[i, 0], u[i, 1])
     return out
 
 
-def _frame(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two unit vectors orthogonal to each row of ``axis`` (M, 3), or to one axis (3,)."""
-    if axis.ndim == 1:
-        helper = np.array([1.0, 0.0, 0.0]) if abs(axis[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    else:
-        helper = np.zeros_like(axis)
-        use_x = np.abs(axis[:, 0]) < 0.9
-        helper[use_x, 0] = 1.0
-        helper[~use_x, 1] = 1.0
-    t = _normalize(_cross(axis, helper))
-    return t, _cross(axis, t)
+@nb.njit(parallel=True, cache=True)
+def _sphere_samples(
+    points: np.ndarray, center: np.ndarray, radius: float, radiance: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Uniform samples of the cone the sphere subtends: direction, distance to its near side, Li/pdf."""
+    m = points.shape[0]
+    directions, distance, li = np.empty((m, 3)), np.empty(m), np.empty((m, 3))
+    for i in nb.prange(m):
+        cx, cy, cz = center[0] - points[i, 0], center[1] - points[i, 1], center[2] - points[i, 2]
+        dist = math.sqrt(cx * cx + cy * cy + cz * cz)
+        inside = dist <= radius
+        safe = radius * 2.0 if inside else dist
+        sin2 = min(max((radius / safe) ** 2, 0.0), 1.0)
+        cos_max = math.sqrt(1.0 - sin2)
+        d = _cone_dir(cx / safe, cy / safe, cz / safe, cos_max, u[i, 0], u[i, 1])
+        b = d[0] * cx + d[1] * cy + d[2] * cz
+        c = dist * dist - radius * radius
+        distance[i] = max(b - math.sqrt(max(b * b - c, 0.0)), 0.0)
+        solid_angle = 2.0 * math.pi * (1.0 - cos_max)
+        for k in range(3):
+            directions[i, k] = d[k]
+            li[i, k] = 0.0 if inside else radiance[k] * solid_angle
+    return directions, distance, li
 
 
-def _cone(axis: np.ndarray, cos_max: np.ndarray | float, u: np.ndarray) -> np.ndarray:
-    """Directions uniform in the cone of half-angle acos(cos_max) around ``axis`` ((M, 3) or (3,))."""
-    cos_t = 1.0 - u[:, 0] * (1.0 - cos_max)
-    sin_t = np.sqrt(np.maximum(0.0, 1.0 - cos_t * cos_t))
-    phi = 2 * math.pi * u[:, 1]
-    t, b = _frame(axis)
-    return t * (sin_t * np.cos(phi))[:, None] + b * (sin_t * np.sin(phi))[:, None] + axis * cos_t[:, None]
+@nb.njit(parallel=True, cache=True)
+def _area_samples(
+    points: np.ndarray,
+    matrix: np.ndarray,
+    normal: np.ndarray,
+    radiance: np.ndarray,
+    area: float,
+    disk_radius: float,
+    rect_size: np.ndarray,
+    u: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Uniform samples over a disk (``disk_radius`` > 0) or rect's local XY face: direction,
+    distance and Li/pdf = L·A·cosθ_light / d² (zero behind the emitting face)."""
+    m = points.shape[0]
+    directions, distance, li = np.empty((m, 3)), np.empty(m), np.empty((m, 3))
+    for i in nb.prange(m):
+        if disk_radius > 0.0:
+            r = disk_radius * math.sqrt(u[i, 0])
+            phi = 2.0 * math.pi * u[i, 1]
+            x, y = r * math.cos(phi), r * math.sin(phi)
+        else:
+            x, y = (u[i, 0] - 0.5) * rect_size[0], (u[i, 1] - 0.5) * rect_size[1]
+        lx = x * matrix[0, 0] + y * matrix[1, 0] + matrix[3, 0] - points[i, 0]
+        ly = x * matrix[0, 1] + y * matrix[1, 1] + matrix[3, 1] - points[i, 1]
+        lz = x * matrix[0, 2] + y * matrix[1, 2] + matrix[3, 2] - points[i, 2]
+        dist = math.sqrt(lx * lx + ly * ly + lz * lz)
+        inv = 1.0 / max(dist, 1e-12)
+        cos_light = max(0.0, -(lx * normal[0] + ly * normal[1] + lz * normal[2]) * inv)
+        g = area * cos_light / max(dist * dist, 1e-12)
+        distance[i] = dist
+        directions[i, 0], directions[i, 1], directions[i, 2] = lx * inv, ly * inv, lz * inv
+        for k in range(3):
+            li[i, k] = radiance[k] * g
+    return directions, distance, li
+
+
+@nb.njit(parallel=True, cache=True)
+def _cosine_samples(normals: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine-weighted hemisphere directions about each normal, and π / cosθ (1 / pdf)."""
+    m = normals.shape[0]
+    directions, inv_pdf = np.empty((m, 3)), np.empty(m)
+    for i in nb.prange(m):
+        n = normals[i]
+        r = math.sqrt(u[i, 0])
+        phi = 2.0 * math.pi * u[i, 1]
+        z = math.sqrt(max(0.0, 1.0 - u[i, 0]))
+        tx, ty, tz, bx, by, bz = _basis(n[0], n[1], n[2])
+        a, b = r * math.cos(phi), r * math.sin(phi)
+        directions[i, 0] = tx * a + bx * b + n[0] * z
+        directions[i, 1] = ty * a + by * b + n[1] * z
+        directions[i, 2] = tz * a + bz * b + n[2] * z
+        inv_pdf[i] = math.pi / max(z, 1e-8)
+    return directions, inv_pdf
 
 
 class DistantLight:
@@ -106,12 +188,11 @@ class DistantLight:
         self.half_angle = math.radians(float(UsdLux.DistantLight(prim).GetAngleAttr().Get() or 0.0)) / 2
 
     def sample(self, points: np.ndarray, u: np.ndarray) -> LightSample:
-        m = len(points)
         if self.half_angle > 0:
-            direction = _cone(self.toward, math.cos(self.half_angle), u)
+            direction = _cone_samples(self.toward, math.cos(self.half_angle), u)
         else:
-            direction = np.broadcast_to(self.toward, (m, 3))
-        return LightSample(direction, np.full(m, np.inf), np.broadcast_to(self.scale, (m, 3)))
+            direction = self.toward[None, :]
+        return LightSample(direction, np.array([np.inf]), self.scale[None, :])
 
 
 class SphereLight:
@@ -128,21 +209,7 @@ class SphereLight:
         self.radiance = radiance
 
     def sample(self, points: np.ndarray, u: np.ndarray) -> LightSample:
-        to_center = self.center - points
-        dist = np.linalg.norm(to_center, axis=1)
-        inside = dist <= self.radius
-        safe = np.where(inside, self.radius * 2, dist)
-        axis = to_center / safe[:, None]
-        sin2 = np.clip((self.radius / safe) ** 2, 0.0, 1.0)
-        cos_max = np.sqrt(1.0 - sin2)
-        direction = _cone(axis, cos_max, u)
-        # distance to the near side of the sphere along the sampled direction
-        b = np.sum(direction * to_center, axis=1)
-        c = dist * dist - self.radius**2
-        t = b - np.sqrt(np.maximum(b * b - c, 0.0))
-        solid_angle = 2 * math.pi * (1.0 - cos_max)
-        li = np.where(inside[:, None], 0.0, self.radiance * solid_angle[:, None])
-        return LightSample(direction, np.maximum(t, 0.0), li)
+        return LightSample(*_sphere_samples(points, self.center, self.radius, self.radiance, u))
 
 
 class AreaLight:
@@ -155,14 +222,15 @@ class AreaLight:
         self.kind = kind
         self.matrix = matrix
         sx, sy = float(np.linalg.norm(matrix[0, :3])), float(np.linalg.norm(matrix[1, :3]))
+        self.radius = 0.0  # > 0 selects disk sampling
+        self.size = np.zeros(2)
         if kind == "disk":
             self.radius = float(UsdLux.DiskLight(prim).GetRadiusAttr().Get() or 0.5)
             self.area = math.pi * self.radius**2 * sx * sy
         else:
             rect = UsdLux.RectLight(prim)
-            self.width = float(rect.GetWidthAttr().Get() or 1.0)
-            self.height = float(rect.GetHeightAttr().Get() or 1.0)
-            self.area = self.width * self.height * sx * sy
+            self.size = np.array([float(rect.GetWidthAttr().Get() or 1.0), float(rect.GetHeightAttr().Get() or 1.0)])
+            self.area = float(self.size[0] * self.size[1]) * sx * sy
         radiance = _scale(prim)
         if UsdLux.LightAPI(prim).GetNormalizeAttr().Get():
             radiance = radiance / self.area
@@ -170,21 +238,9 @@ class AreaLight:
         self.normal = -_normalize(matrix[2, :3].copy())  # emits along −Z
 
     def sample(self, points: np.ndarray, u: np.ndarray) -> LightSample:
-        if self.kind == "disk":
-            r = self.radius * np.sqrt(u[:, 0])
-            phi = 2 * math.pi * u[:, 1]
-            local = np.stack([r * np.cos(phi), r * np.sin(phi), np.zeros_like(r), np.ones_like(r)], axis=1)
-        else:
-            local = np.stack(
-                [(u[:, 0] - 0.5) * self.width, (u[:, 1] - 0.5) * self.height, np.zeros(len(u)), np.ones(len(u))], axis=1
-            )
-        targets = (local @ self.matrix)[:, :3]
-        to_light = targets - points
-        dist = np.linalg.norm(to_light, axis=1)
-        direction = to_light / np.maximum(dist, 1e-12)[:, None]
-        cos_light = np.maximum(0.0, -np.sum(direction * self.normal, axis=1))
-        li = self.radiance * (self.area * cos_light / np.maximum(dist * dist, 1e-12))[:, None]
-        return LightSample(direction, dist, li)
+        return LightSample(
+            *_area_samples(points, self.matrix, self.normal, self.radiance, self.area, self.radius, self.size, u)
+        )
 
 
 class DomeLight:
@@ -208,22 +264,9 @@ class DomeLight:
         y = np.minimum(((1.0 - v) * h).astype(np.int64), h - 1)
         return self.image[y, x] * self.scale
 
-    @staticmethod
-    def basis(normals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Tangent frame per normal; computed once and reused by every dome sample."""
-        return _frame(normals)
-
-    def sample(
-        self, points: np.ndarray, normals: np.ndarray, u: np.ndarray, basis: tuple[np.ndarray, np.ndarray] | None = None
-    ) -> LightSample:
-        r = np.sqrt(u[:, 0])
-        phi = 2 * math.pi * u[:, 1]
-        t, b = basis if basis is not None else _frame(normals)
-        z = np.sqrt(np.maximum(0.0, 1.0 - u[:, 0]))
-        direction = t * (r * np.cos(phi))[:, None] + b * (r * np.sin(phi))[:, None] + normals * z[:, None]
-        cos = np.maximum(z, 1e-8)
-        li = self.radiance(direction) * (math.pi / cos)[:, None]
-        return LightSample(direction, np.full(len(points), np.inf), li)
+    def sample(self, points: np.ndarray, normals: np.ndarray, u: np.ndarray) -> LightSample:
+        direction, inv_pdf = _cosine_samples(normals, u)
+        return LightSample(direction, np.array([np.inf]), self.radiance(direction) * inv_pdf[:, None])
 
 
 def _dome_image(prim: Any, cache: dict[str, Any]) -> np.ndarray | None:

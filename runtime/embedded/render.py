@@ -5,7 +5,8 @@ the UsdPreviewSurface BRDF (``brdf.py``), plus the dome. Anti-aliasing uses ``sa
 jittered sub-pixel positions (stratified on a √n × √n grid when n is a square); with one
 sample per pixel the ray goes through the pixel centre, exactly like the label annotators'.
 Every random number comes from the frame's seeded generator (seed, frame, camera), so the
-same seed gives bit-identical images. Vectorised NumPy throughout.
+same seed gives bit-identical images. Per-ray work runs in compiled kernels (numba, parallel
+over rays: ``shading_points``, ``lights``, ``direct_light``); this module orchestrates them.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import numpy as np
 from ...scenarios.model import RenderSpec
 from ...scenarios.seeding import frame_rng
 from .annotators import CameraHits
-from .brdf import evaluate
 from .camera_rays import camera_rays
+from .direct_light import accumulate, lit_points, shadow_rays
 from .lights import DistantLight, DomeLight, LightSample, read_lights
 from .materials import MaterialParams, MaterialTable
 from .scene import FrameGeometry
+from .shading_points import fresnel_f0, shading_points
 from .tonemap import tone_map
 
 __all__ = ["Renderer", "jitter_offsets"]
@@ -74,13 +76,16 @@ class Renderer:
         self.params: list[MaterialParams] = materials.for_gprims([g.path for g in gprims])
         self._textures: dict[str, Any] = {}
         self.lights, self.dome = read_lights(frame.index.stage, self._textures)
-        self.albedo = np.array([p.diffuse for p in self.params] + [(0.0, 0.0, 0.0)])
-        self.roughness = np.array([p.roughness for p in self.params] + [1.0])
-        self.metallic = np.array([p.metallic for p in self.params] + [0.0])
-        self.emissive = np.array([p.emissive for p in self.params] + [(0.0, 0.0, 0.0)])
+        self.albedo = np.array([p.diffuse for p in self.params] + [(0.0, 0.0, 0.0)], dtype=np.float64)
+        self.roughness = np.array([p.roughness for p in self.params] + [1.0], dtype=np.float64)
+        self.metallic = np.array([p.metallic for p in self.params] + [0.0], dtype=np.float64)
+        self.emissive = np.array([p.emissive for p in self.params] + [(0.0, 0.0, 0.0)], dtype=np.float64)
         self.specular = np.array(
-            [p.specular if p.specular is not None else (-1.0, -1.0, -1.0) for p in self.params] + [(-1.0, -1.0, -1.0)]
+            [p.specular if p.specular is not None else (-1.0, -1.0, -1.0) for p in self.params] + [(-1.0, -1.0, -1.0)],
+            dtype=np.float64,
         )
+        self.tables = (self.albedo, self.roughness, self.metallic, self.specular, self.emissive)
+        self.textured = [gi for gi, p in enumerate(self.params) if p.texture is not None]
 
     # ------------------------------------------------------------------ surfaces
 
@@ -92,30 +97,20 @@ class Renderer:
         valid: np.ndarray,
         normals_all: np.ndarray | None = None,
     ) -> _Surface:
-        sel = np.nonzero(valid)[0]
-        sub = {k: v[sel] for k, v in hits.items()}
-        t = sub["t"]
-        points = origins[sel] + directions[sel] * t[:, None]
-        view = -directions[sel]
-        normals = normals_all[sel] if normals_all is not None else self.frame.smooth_normals(sub)
-        geo = sub["face_normal"]  # Embree's face normals are unit length
-        flip = np.einsum("ij,ij->i", geo, view) < 0
-        geo[flip] = -geo[flip]
-        normals[np.sum(normals * geo, axis=1) < 0] *= -1.0
-        gprim = sub["gprim"]
-        albedo = self.albedo[gprim].copy()
-        for gi in np.flatnonzero(np.bincount(gprim)):
-            texture = self.params[gi].texture
-            if texture is None:
-                continue
-            rows = np.nonzero(gprim == gi)[0]
-            albedo[rows] = texture.sample(self._uvs(sub, rows, int(gi)))
-        metallic = self.metallic[gprim]
-        spec = self.specular[gprim]
-        f0 = np.where(spec[:, :1] >= 0, spec, 0.04 * (1 - metallic[:, None]) + albedo * metallic[:, None])
-        metallic = np.where(spec[:, 0] >= 0, 0.0, metallic)
+        sel = np.flatnonzero(valid)
+        if normals_all is None:
+            normals_all = self.frame.smooth_normals(hits)
+        p = shading_points(sel, origins, directions, hits, normals_all, self.tables)
+        if self.textured:
+            gprim = hits["gprim"][sel]
+            for gi in self.textured:
+                rows = np.flatnonzero(gprim == gi)
+                if len(rows):
+                    texture = self.params[gi].texture
+                    p.albedo[rows] = texture.sample(self._uvs(hits, sel[rows], gi))
+        f0, metallic = fresnel_f0(p.albedo, p.metallic, p.specular)
         return _Surface(
-            points, normals, geo, view, albedo, self.roughness[gprim], metallic, f0, self.emissive[gprim], t
+            p.points, p.normals, p.geo_normals, p.view, p.albedo, p.roughness, metallic, f0, p.emissive, p.t
         )
 
     def _uvs(self, hits: dict[str, np.ndarray], rows: np.ndarray, gi: int) -> np.ndarray:
@@ -129,29 +124,28 @@ class Renderer:
     # ------------------------------------------------------------------ lighting
 
     def _add(self, radiance: np.ndarray, s: _Surface, sample: LightSample, shadows: bool, weight: float) -> None:
-        direction = sample.direction
-        cos = np.einsum("ij,ij->i", s.normals, direction)
-        cos_geo = np.einsum("ij,ij->i", s.geo_normals, direction)
-        lit = (cos > 0) & (cos_geo > 0)
-        li = sample.li_over_pdf
-        if li.strides[0] != 0:  # per-point radiance (area lights): skip the points they miss
-            lit &= li.max(axis=1) > 0
-        if not lit.any():
-            return
-        idx = np.nonzero(lit)[0]
-        if shadows:
-            eps = 1e-4 + 1e-5 * s.t[idx]
-            origin = s.points[idx] + s.geo_normals[idx] * eps[:, None]
-            dist = sample.distance[idx]
-            far = np.where(np.isfinite(dist), dist * (1 - 1e-4) - eps, 1e6)
-            blocked = self.frame.occluded(origin, direction[idx], np.maximum(far, 0.0))
-            idx = idx[~blocked]
+        idx = np.flatnonzero(lit_points(s.normals, s.geo_normals, sample.direction, sample.li_over_pdf))
         if len(idx) == 0:
             return
-        f = evaluate(
-            s.normals[idx], s.view[idx], direction[idx], s.albedo[idx], s.roughness[idx], s.metallic[idx], s.f0[idx]
+        if shadows:
+            rays = shadow_rays(idx, s.points, s.geo_normals, s.t, sample.direction, sample.distance)
+            blocked = self.frame.occluded_rays(rays)
+        else:
+            blocked = np.zeros(len(idx), dtype=bool)
+        accumulate(
+            radiance,
+            idx,
+            blocked,
+            s.normals,
+            s.view,
+            sample.direction,
+            s.albedo,
+            s.roughness,
+            s.metallic,
+            s.f0,
+            sample.li_over_pdf,
+            weight,
         )
-        radiance[idx] += f * li[idx] * (cos[idx] * weight)[:, None]
 
     def shade(
         self,
@@ -177,15 +171,14 @@ class Renderer:
             soft = not (isinstance(light, DistantLight) and light.half_angle == 0)
             count = -(-self.spec.area_light_samples // n) if soft else 1
             for _ in range(count):
-                u = rng.random((len(s.points), 2))
+                u = rng.random((len(s.points), 2), dtype=np.float32)
                 self._add(radiance, s, light.sample(s.points, u), light.shadows, 1.0 / count)
         if self.dome is not None:
             dome: DomeLight = self.dome
             count = -(-self.spec.dome_light_samples // n)
-            basis = dome.basis(s.normals)
             for _ in range(count):
-                u = rng.random((len(s.points), 2))
-                self._add(radiance, s, dome.sample(s.points, s.normals, u, basis), dome.shadows, 1.0 / count)
+                u = rng.random((len(s.points), 2), dtype=np.float32)
+                self._add(radiance, s, dome.sample(s.points, s.normals, u), dome.shadows, 1.0 / count)
         out[valid] = radiance
         return out
 

@@ -10,9 +10,11 @@ world space with the stage's current xformOps and put into one Embree BVH (a reb
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba as nb
 import numpy as np
 
 from ..tessellate import TriMesh
@@ -191,18 +193,15 @@ class FrameGeometry:
         self.face_gprim = np.concatenate(owner) if owner else np.zeros(0, dtype=np.int64)
         """Gprim index of every triangle of the frame's scene."""
         self.scene = build_raycasting_scene(self.vertices, self.faces)
+        self._vertex_normals: np.ndarray | None = None  # world-space, computed on first use
+        self._smooth_face: np.ndarray | None = None
 
     def cast(self, origins: np.ndarray, directions: np.ndarray) -> dict[str, np.ndarray]:
         """First hits of rays (N, 3) + (N, 3): t (inf on miss), gprim (−1 on miss), face, uv, face normal."""
         import open3d as o3d
 
-        rays = np.concatenate([origins, directions], axis=-1).astype(np.float32)
-        out = self.scene.cast_rays(o3d.core.Tensor(rays))
-        t = out["t_hit"].numpy().astype(np.float64)
-        prim_ids = out["primitive_ids"].numpy()
-        hit = np.isfinite(t)
-        face = np.where(hit, prim_ids, 0).astype(np.int64)
-        gprim = np.where(hit, self.face_gprim[face] if len(self.face_gprim) else -1, -1)
+        out = self.scene.cast_rays(o3d.core.Tensor.from_numpy(_ray_array(origins, directions)))
+        t, hit, face, gprim = _hit_ids(out["t_hit"].numpy(), out["primitive_ids"].numpy(), self.face_gprim)
         return {
             "t": t,
             "hit": hit,
@@ -212,34 +211,94 @@ class FrameGeometry:
             "face_normal": out["primitive_normals"].numpy().astype(np.float64),
         }
 
-    def occluded(self, origins: np.ndarray, directions: np.ndarray, t_far: np.ndarray | float) -> np.ndarray:
-        """Any-hit shadow test: True where something lies between origin and origin + t_far·dir."""
+    def occluded_rays(self, rays: np.ndarray) -> np.ndarray:
+        """Any-hit test of float32 rays (K, 6) whose directions are scaled so that t = 1 is their end."""
         import open3d as o3d
 
-        scaled = directions * np.asarray(t_far, dtype=np.float64)[..., None] if np.ndim(t_far) else directions * t_far
-        rays = np.concatenate([origins, scaled], axis=-1).astype(np.float32)
-        # test_occlusions takes one scalar tfar: directions are scaled so that tfar = 1 is the light.
-        return self.scene.test_occlusions(o3d.core.Tensor(rays), tnear=0.0, tfar=1.0).numpy().astype(bool)
+        return self.scene.test_occlusions(o3d.core.Tensor.from_numpy(rays), tnear=0.0, tfar=1.0).numpy().astype(bool)
 
     def smooth_normals(self, hits: dict[str, np.ndarray]) -> np.ndarray:
         """World-space shading normals: interpolated for implicit surfaces, face normals for meshes."""
-        normals = hits["face_normal"].copy()
-        sel = np.nonzero(hits["hit"])[0]
-        if len(sel) == 0:
-            return normals
-        gprims = hits["gprim"][sel]
-        for gi in np.flatnonzero(np.bincount(gprims)):
-            g = self.index.gprims[gi]
-            if not g.smooth_normals:
+        if self._vertex_normals is None:
+            self._vertex_normals, self._smooth_face = self._world_vertex_normals()
+        return _interpolated_normals(
+            hits["hit"],
+            hits["face"],
+            hits["uv"],
+            hits["face_normal"],
+            self.faces,
+            self._vertex_normals,
+            self._smooth_face,
+        )
+
+    def _world_vertex_normals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Vertex normals of smooth gprims in world space (by the inverse transpose; the map is
+        linear, so interpolating them equals mapping the interpolated local normal), and which
+        triangles use them."""
+        normals = np.zeros_like(self.vertices)
+        smooth = np.zeros(len(self.faces), dtype=np.bool_)
+        start = 0
+        for g in self.index.gprims:
+            if not self.visible[g.index]:
                 continue
-            rows = sel[gprims == gi]
-            local_face = hits["face"][rows] - self.face_offset[gi]
-            tri = g.mesh.faces[local_face]
-            u, v = hits["uv"][rows, 0:1], hits["uv"][rows, 1:2]
-            n = (1 - u - v) * g.mesh.normals[tri[:, 0]] + u * g.mesh.normals[tri[:, 1]] + v * g.mesh.normals[tri[:, 2]]
-            inv_t = np.linalg.inv(self.matrices[gi][:3, :3]).T
-            n = n @ inv_t
-            normals[rows] = n
-        length = np.linalg.norm(normals, axis=-1, keepdims=True)
-        length[length == 0] = 1.0
-        return normals / length
+            end = start + len(g.mesh.vertices)
+            if g.smooth_normals:
+                normals[start:end] = g.mesh.normals @ np.linalg.inv(self.matrices[g.index][:3, :3]).T
+                smooth[self.face_offset[g.index] : self.face_offset[g.index] + len(g.mesh.faces)] = True
+            start = end
+        return normals, smooth
+
+
+@nb.njit(parallel=True, cache=True)
+def _ray_array(origins: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """Embree's float32 (N, 6) rays."""
+    rays = np.empty((origins.shape[0], 6), dtype=np.float32)
+    for i in nb.prange(origins.shape[0]):
+        for k in range(3):
+            rays[i, k], rays[i, 3 + k] = origins[i, k], directions[i, k]
+    return rays
+
+
+@nb.njit(parallel=True, cache=True)
+def _hit_ids(
+    t_hit: np.ndarray, primitive_ids: np.ndarray, face_gprim: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """t as float64 (inf on miss), hit mask, triangle (0 on miss) and gprim (−1 on miss)."""
+    n = t_hit.shape[0]
+    t, hit = np.empty(n), np.empty(n, dtype=np.bool_)
+    face, gprim = np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+    for i in nb.prange(n):
+        t[i] = t_hit[i]
+        hit[i] = math.isfinite(t[i])
+        if hit[i]:
+            face[i] = primitive_ids[i]
+            gprim[i] = face_gprim[face[i]]
+    return t, hit, face, gprim
+
+
+@nb.njit(parallel=True, cache=True)
+def _interpolated_normals(
+    hit: np.ndarray,
+    face: np.ndarray,
+    uv: np.ndarray,
+    face_normal: np.ndarray,
+    faces: np.ndarray,
+    vertex_normals: np.ndarray,
+    smooth_face: np.ndarray,
+) -> np.ndarray:
+    out = np.empty((hit.shape[0], 3))
+    for i in nb.prange(hit.shape[0]):
+        if hit[i] and smooth_face[face[i]]:
+            a, b, c = faces[face[i], 0], faces[face[i], 1], faces[face[i], 2]
+            u, v = np.float64(uv[i, 0]), np.float64(uv[i, 1])
+            w = 1.0 - u - v
+            for k in range(3):
+                out[i, k] = w * vertex_normals[a, k] + u * vertex_normals[b, k] + v * vertex_normals[c, k]
+        else:
+            for k in range(3):
+                out[i, k] = face_normal[i, k]
+        length = math.sqrt(out[i, 0] ** 2 + out[i, 1] ** 2 + out[i, 2] ** 2)
+        if length > 0.0:
+            for k in range(3):
+                out[i, k] /= length
+    return out

@@ -1,0 +1,136 @@
+"""The occlusion pass: each labelled object ray cast alone over its projected pixel window.
+
+Its unoccluded pixels give the loose 2D box and the denominator of ``occlusionRatio``. Rays
+are the camera's own pixel-centre rays mapped into the object's local frame (its BVH is
+built once, in local space); the map is affine, so hit distances are the same in both
+frames. Ray setup and the hit reduction are compiled (numba); Embree does the casting.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numba as nb
+import numpy as np
+
+from ...sensors.camera import PinholeCamera
+from .scene import Instance
+
+if TYPE_CHECKING:
+    from .annotators import CameraHits
+
+__all__ = ["projected_window", "unoccluded_pixels"]
+
+
+def projected_window(
+    inst: Instance, matrix: np.ndarray, model: PinholeCamera, world_to_cam: np.ndarray
+) -> tuple[int, int, int, int] | None:
+    """Pixel window (x0, y0, x1, y1, exclusive ends) that can contain the instance."""
+    if inst.local_bounds is None:
+        return None
+    lo, hi = inst.local_bounds
+    corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    cam = corners @ matrix @ world_to_cam
+    if np.all(cam[:, 2] >= -model.near_m):
+        return None  # entirely behind the near plane
+    if np.any(cam[:, 2] >= -model.near_m):
+        return (0, 0, model.width, model.height)
+    uv = model.project(cam[:, :3])
+    x0, y0 = np.floor(uv.min(axis=0)).astype(int) - 1
+    x1, y1 = np.ceil(uv.max(axis=0)).astype(int) + 1
+    x0, y0 = max(x0, 0), max(y0, 0)
+    x1, y1 = min(x1, model.width), min(y1, model.height)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return (int(x0), int(y0), int(x1), int(y1))
+
+
+def unoccluded_pixels(
+    inst: Instance,
+    matrix: np.ndarray,
+    ch: CameraHits,
+    world_to_cam: np.ndarray,
+    inst_ids: np.ndarray,
+    visible_box: np.ndarray,
+) -> tuple[int, tuple[int, ...]]:
+    """Pixels of the instance rendered alone: count and inclusive box (x0, y0, x1, y1), or (0, ()).
+
+    Pixels where the full scene already shows the instance (``inst_ids``, their inclusive box
+    ``visible_box``) are hits of the instance alone too, so only the other pixels of the
+    window are cast."""
+    import open3d as o3d
+
+    window = projected_window(inst, matrix, ch.model, world_to_cam)
+    if window is None or inst.scene is None:
+        return 0, ()
+    x0, y0, x1, y1 = window
+    width = ch.model.width
+    inv = np.ascontiguousarray(np.linalg.inv(matrix))
+    rays, pixel, own = _window_rays(
+        x0, y0, x1, y1, width, ch.rays.origins, ch.rays.directions, inv, inst_ids, inst.instance_id
+    )
+    t = inst.scene.cast_rays(o3d.core.Tensor.from_numpy(rays))["t_hit"].numpy() if len(rays) else np.zeros(0)
+    box = np.array(visible_box if own else (width, ch.model.height, -1, -1), dtype=np.int64)
+    count = own + _window_hits(t, pixel, width, ch.rays.start, ch.rays.cos, ch.model.far_m, box)
+    if count == 0:
+        return 0, ()
+    return int(count), tuple(int(v) for v in box)
+
+
+@nb.njit(cache=True)  # serial: windows are small, and waking OpenMP workers per object costs more
+def _window_rays(
+    x0: int,
+    y0: int,
+    x1: int,
+    y1: int,
+    width: int,
+    origins: np.ndarray,
+    directions: np.ndarray,
+    inv: np.ndarray,
+    inst_ids: np.ndarray,
+    instance_id: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """float32 rays in the object's local frame (row-vector ``inv``) for the window's pixels not
+    showing the instance, those pixels' indices, and how many pixels do show it."""
+    rows, w = y1 - y0, x1 - x0
+    per_row = np.zeros(rows + 1, dtype=np.int64)
+    for r in range(rows):
+        base = (y0 + r) * width + x0
+        n = 0
+        for c in range(w):
+            n += inst_ids[base + c] != instance_id
+        per_row[r + 1] = n
+    offset = np.cumsum(per_row)
+    total = offset[rows]
+    rays = np.empty((total, 6), dtype=np.float32)
+    pixel = np.empty(total, dtype=np.int64)
+    for r in range(rows):
+        j = offset[r]
+        for c in range(w):
+            i = (y0 + r) * width + x0 + c
+            if inst_ids[i] == instance_id:
+                continue
+            o, d = origins[i], directions[i]
+            for k in range(3):
+                rays[j, k] = o[0] * inv[0, k] + o[1] * inv[1, k] + o[2] * inv[2, k] + inv[3, k]
+                rays[j, 3 + k] = d[0] * inv[0, k] + d[1] * inv[1, k] + d[2] * inv[2, k]
+            pixel[j] = i
+            j += 1
+    return rays, pixel, rows * w - total
+
+
+@nb.njit(cache=True)
+def _window_hits(
+    t: np.ndarray, pixel: np.ndarray, width: int, start: np.ndarray, cos: np.ndarray, far_m: float, box: np.ndarray
+) -> int:
+    """Hits within the clipping range: their count, grown into the inclusive pixel ``box``."""
+    count = 0
+    for j in range(t.shape[0]):
+        i = pixel[j]
+        if not np.isfinite(t[j]) or (t[j] + start[i]) * cos[i] > far_m:
+            continue
+        count += 1
+        row, col = i // width, i % width
+        box[0], box[1] = min(box[0], col), min(box[1], row)
+        box[2], box[3] = max(box[2], col), max(box[3], row)
+    return count
