@@ -29,14 +29,13 @@ from ..scenarios.loader import ScenarioDocument
 from ..scenarios.resolved import ResolvedScenario
 from ..scenarios.sampler import sample
 from ..scenarios.yaml_dump import dump_yaml
-from ..sensors.outputs import PHYSICS_STATE_KEY
-from ..writers.base import RunInfo, ShardContext, Writer, atomic_write_bytes
-from ..writers.content_hash import frame_content_hash
-from ..writers.registry import default_registry
+from ..writers.base import RunInfo, atomic_write_bytes
 from .backend import Backend, Capabilities, check_supported, create_backend
 from .manifest import build_manifest, environment
 from .resolve import resolve
-from .shards import ShardPlan, load_valid_records, plan_shards, publish_record, sweep
+from .shard_writer import ShardWriter, instantiate_writers
+from .shards import ShardPlan, load_valid_records, plan_shards, sweep
+from .writer_process import BackgroundShardWriter, WriterProcess
 
 __all__ = [
     "GenerateOptions",
@@ -68,6 +67,8 @@ class GenerateOptions:
     overwrite: bool = False
     backend: str = "embedded"
     progress: bool = True
+    writer_process: bool = True
+    """With one worker, write in a child process while the next frame is captured."""
 
 
 @dataclass
@@ -106,17 +107,6 @@ def _writers(resolved: ResolvedScenario) -> dict[str, dict[str, Any]]:
     }
 
 
-def _instantiate(configs: dict[str, dict[str, Any]]) -> list[Writer]:
-    registry = default_registry()
-    return [registry.get(name)(**options) for name, options in sorted(configs.items())]
-
-
-def _annotators(resolved: ResolvedScenario, writers: list[Writer]) -> dict[str, tuple[str, ...]]:
-    """Each camera's annotators plus what the writers need (order kept, no duplicates)."""
-    needed = [a for w in writers for a in w.requires()]
-    return {name: tuple(dict.fromkeys([*cam.annotators, *needed])) for name, cam in resolved.scenario.cameras.items()}
-
-
 # --------------------------------------------------------------------------- one shard
 
 
@@ -145,49 +135,29 @@ def _engine(job: ShardJob) -> tuple[ResolvedScenario, Backend]:
     return _WORKER_STATE["resolved"], _WORKER_STATE["engine"]
 
 
-class ShardWriter:
-    """One shard's writers: opened for the shard, fed each frame's payload, closed into the
-    shard record (published last, by rename). Backends that capture asynchronously (Isaac Sim)
-    drive it from their own loop."""
-
-    def __init__(self, job: ShardJob, resolved: ResolvedScenario) -> None:
-        self.job = job
-        self.writers = _instantiate(job.writer_configs)
-        self.annotators = _annotators(resolved, self.writers)
-        context = ShardContext(job.out, job.plan.shard_id, (job.plan.start, job.plan.stop), job.run_info)
-        for writer in self.writers:
-            writer.open(context)
-        self.hashes: dict[int, str] = {}
-
-    def write(self, frame: int, payload: dict[str, Any], state: dict[str, Any] | None) -> None:
-        if state is not None:
-            payload[PHYSICS_STATE_KEY] = state
-        self.hashes[frame] = frame_content_hash(payload)
-        for writer in self.writers:
-            writer.write(payload)
-
-    def close(self) -> dict[str, Any]:
-        files = [f for writer in self.writers for f in writer.close()]
-        return publish_record(self.job.out, self.job.plan, files, self.hashes)
-
-
-def _run_shard(job: ShardJob, on_frame: Callable[[int], None] | None = None) -> dict[str, Any]:
+def _run_shard(
+    job: ShardJob, on_frame: Callable[[int], None] | None = None, writer: WriterProcess | None = None
+) -> dict[str, Any]:
     resolved, engine = _engine(job)
-    shard = ShardWriter(job, resolved)
-    for frame in job.plan.frames:
-        try:
-            params = sample(resolved, job.seed, frame)
-            engine.apply(params)
-            state = engine.simulate(params)
-            shard.write(frame, engine.capture(params, shard.annotators), state)  # type: ignore[call-arg]
-        except BadInputError:
-            raise
-        except Exception as exc:
-            exc.frame_index = frame  # type: ignore[attr-defined]  # the CLI reports where it failed
-            raise
-        if on_frame is not None:
-            on_frame(1)
-    return shard.close()
+    shard = BackgroundShardWriter(job, resolved, writer) if writer is not None else ShardWriter(job, resolved)
+    try:
+        for frame in job.plan.frames:
+            try:
+                params = sample(resolved, job.seed, frame)
+                engine.apply(params)
+                state = engine.simulate(params)
+                shard.write(frame, engine.capture(params, shard.annotators), state)  # type: ignore[call-arg]
+            except BadInputError:
+                raise
+            except Exception as exc:
+                exc.frame_index = frame  # type: ignore[attr-defined]  # the CLI reports where it failed
+                raise
+            if on_frame is not None:
+                on_frame(1)
+        return shard.close()
+    except BaseException:
+        shard.abort()  # nothing may still be writing when the run sweeps unfinished files
+        raise
 
 
 def _worker(job: ShardJob, queue: Any) -> dict[str, Any]:
@@ -383,7 +353,7 @@ def abandon_run(setup: RunSetup) -> None:
 def finish_run(setup: RunSetup) -> GenerateResult:
     """Writers' final merges, then manifest.json."""
     run_files = list(setup.run_files)
-    for writer in _instantiate(setup.writer_configs):
+    for writer in instantiate_writers(setup.writer_configs):
         run_files += writer.on_final_frame(setup.opts.out, setup.info, sorted(setup.records))
     manifest = build_manifest(setup.opts.out, setup.run, setup.records, run_files)
     return GenerateResult(setup.total, len(setup.jobs), len(setup.plans) - len(setup.jobs), manifest)
@@ -398,8 +368,15 @@ def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
             task = progress.add_task("frames", total=setup.total, completed=setup.total - setup.remaining)
             advance = lambda n: progress.advance(task, n)  # noqa: E731
             if opts.workers == 1 or len(jobs) <= 1:
-                for job in jobs:
-                    setup.records[job.plan.shard_id] = _run_shard(job, advance)
+                # one capture loop: a writer process overlaps writing with capture (with
+                # several workers every core is already capturing)
+                writer = WriterProcess() if opts.writer_process and jobs else None
+                try:
+                    for job in jobs:
+                        setup.records[job.plan.shard_id] = _run_shard(job, advance, writer)
+                finally:
+                    if writer is not None:
+                        writer.shutdown()
             else:
                 setup.records.update(_run_pool(jobs, opts.workers, advance))
     except BaseException:

@@ -199,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--resume", action="store_true", help="keep finished shards of an earlier run, redo the rest")
     group.add_argument("--overwrite", action="store_true", help="delete an existing output folder first")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--in-process-writers",
+        action="store_true",
+        help="write in the capturing process instead of a writer process beside it (slower; same files)",
+    )
 
     p = sub.add_parser("verify", help="re-hash an output folder against its manifest (exit 3 on mismatch)")
     p.add_argument("output", help="output folder of generate")

@@ -39,6 +39,7 @@ def options_from_args(args: argparse.Namespace, backend: str, workers: int, prog
         overwrite=args.overwrite,
         backend=backend,
         progress=progress,
+        writer_process=not getattr(args, "in_process_writers", False),
     )
 
 

@@ -36,7 +36,8 @@ ANNOTATIONS_PER_IMAGE = 10_000
 def rle_encode(mask: np.ndarray) -> dict[str, Any]:
     from pycocotools import mask as mask_utils
 
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    as_u8 = mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
+    rle = mask_utils.encode(np.asfortranarray(as_u8))  # no copy for a Fortran-ordered mask
     return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
@@ -102,7 +103,15 @@ class CocoWriter(Writer):
             ids, semantics = _instance_ids(annotators["instance_segmentation"][camera])
             occlusion, loose = self._occlusion(annotators, camera)
             keypoints = self._keypoints(annotators, camera) if self.options.get("keypoints") else {}
-            values, counts = np.unique(ids.reshape(-1), return_counts=True)
+            flat = ids.reshape(-1)
+            if len(flat) and int(flat.max()) < 1 << 20:  # plain ids: counting beats sorting
+                counts = np.bincount(flat)
+                values = np.flatnonzero(counts)
+                counts = counts[values]
+            else:  # colorized (packed RGBA) ids
+                values, counts = np.unique(flat, return_counts=True)
+            # ids transposed once: each instance mask is then Fortran-ordered, as RLE wants it
+            ids_t = np.ascontiguousarray(ids.T)
             j = 0
             for iid, count in zip(values.tolist(), counts.tolist()):
                 if count < min_pixels:
@@ -110,7 +119,7 @@ class CocoWriter(Writer):
                 label = semantics.get(int(iid), {}).get("class")
                 if label is None or label not in self.category:  # BACKGROUND, UNLABELLED, other taxonomies
                     continue
-                mask = ids == iid
+                mask = (ids_t == iid).T
                 rows = np.flatnonzero(mask.any(axis=1))
                 cols = np.flatnonzero(mask.any(axis=0))
                 x0, x1, y0, y1 = int(cols[0]), int(cols[-1]), int(rows[0]), int(rows[-1])

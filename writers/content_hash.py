@@ -41,7 +41,7 @@ def _update(h: Any, parts: tuple[str, ...], value: Any) -> None:
         arr = np.ascontiguousarray(value)
         h.update(str(arr.dtype.descr if arr.dtype.names else arr.dtype.str).encode() + b"\0")
         h.update(str(arr.shape).encode() + b"\0")
-        h.update(arr.tobytes())
+        h.update(arr.reshape(-1).view(np.uint8).data if arr.size else b"")  # the bytes, without a copy
     else:
         h.update(json.dumps(canonical(value), sort_keys=True, separators=(",", ":")).encode())
     h.update(b"\1")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,11 @@ CONVENTIONS = {
 }
 
 
+_CREATE: dict[str, Any] = {"track_times": False, "fill_time": "alloc"}
+"""Every dataset: no timestamps, and chunk buffers filled when allocated — otherwise the unused
+tail of a partly filled chunk holds whatever memory HDF5 reused, its compressed bytes vary from
+run to run, and byte-identical shards are lost (seen on a ragged LiDAR dataset)."""
+
 BIG_BYTES = 1 << 16
 """Per-frame size from which an array counts as bulk data (fast compression in ``auto``)."""
 PROBE_BYTES = 1 << 16
@@ -115,6 +121,13 @@ class Hdf5Writer(Writer):
         self.tmp = tmp_path_for(self.final)
         self.file = h5py.File(self.tmp, "w", track_order=False)
         self.count = 0
+        self._groups: dict[str, Any] = {}
+        self._datasets: dict[tuple[str, str], Any] = {}
+        self._ends: dict[tuple[str, str], int] = {}
+        """Rows in each concatenated ``values`` dataset (so appending never reads the file)."""
+        self._pending: dict[tuple[str, str], list[tuple[int, Any]]] = {}
+        self._deferred: set[tuple[str, str]] = set()
+        """Concatenated datasets whose frames are held back for one write at close."""
         run = context.run
         attrs = self.file.attrs
         attrs["schema_version"] = run.schema_version
@@ -156,79 +169,99 @@ class Hdf5Writer(Writer):
                 return {}
         return self.compress_images
 
-    def _fixed(self, group: Any, key: str, value: np.ndarray, units: str | None) -> None:
-        if key not in group:
-            ds = group.create_dataset(
+    def _group(self, path: str) -> Any:
+        """The group at ``path`` ("" is the root), looked up in HDF5 once per shard."""
+        group = self._groups.get(path)
+        if group is None:
+            group = self._groups[path] = self.file.require_group(path) if path else self.file
+        return group
+
+    def _fixed(self, path: str, key: str, value: np.ndarray, units: str | None) -> None:
+        ds = self._datasets.get((path, key))
+        if ds is None:
+            ds = self._group(path).create_dataset(
                 key,
                 shape=(0, *value.shape),
                 maxshape=(None, *value.shape),
                 dtype=value.dtype,
                 chunks=(1, *value.shape) if value.size else None,
-                track_times=False,
+                **_CREATE,
                 **(self._settings(value) if value.size else {}),
             )
             if units:
                 ds.attrs["units"] = units
-        ds = group[key]
+            self._datasets[(path, key)] = ds
+        if value.nbytes < BIG_BYTES:
+            self._pending.setdefault((path, key), []).append((self.count, value))
+            return
         ds.resize(self.count + 1, axis=0)
         ds[self.count] = value
 
-    def _ragged(self, group: Any, key: str, value: np.ndarray, units: str | None) -> None:
-        if key not in group:
-            sub = group.create_group(key)
-            tail = value.shape[1:]
-            chunk = (_chunk_rows(value), *tail)
-            settings = self._settings(value)
-            sub.create_dataset(
-                "values",
-                shape=(0, *tail),
-                maxshape=(None, *tail),
-                dtype=value.dtype,
-                chunks=chunk,
-                track_times=False,
-                **settings,
-            )
+    def _concatenated(
+        self, path: str, key: str, create: Callable[[Any], Any], units: str | None = None
+    ) -> tuple[Any, Any]:
+        """``<key>/values`` (made by ``create`` in the new group) and ``<key>/frame_offsets``."""
+        handles = self._datasets.get((path, key))
+        if handles is None:
+            sub = self._group(path).create_group(key)
+            values = create(sub)
             offsets = sub.create_dataset(
-                "frame_offsets", shape=(1,), maxshape=(None,), dtype=np.int64, chunks=(4096,), track_times=False
+                "frame_offsets", shape=(1,), maxshape=(None,), dtype=np.int64, chunks=(4096,), **_CREATE
             )
             offsets[0] = 0
             if units:
                 sub.attrs["units"] = units
-        sub = group[key]
-        values, offsets = sub["values"], sub["frame_offsets"]
-        start = int(offsets[self.count])
-        values.resize(start + len(value), axis=0)
+            handles = self._datasets[(path, key)] = (values, offsets)
+            self._ends[(path, key)] = 0
+        return handles
+
+    def _append(self, path: str, key: str, handles: tuple[Any, Any], value: np.ndarray) -> None:
+        if (path, key) in self._deferred:
+            self._pending.setdefault((path, key), []).append((self.count, value))
+            return
+        values, offsets = handles
+        start = self._ends[(path, key)]
+        end = self._ends[(path, key)] = start + len(value)
+        values.resize(end, axis=0)
         if len(value):
             values[start:] = value
         offsets.resize(self.count + 2, axis=0)
-        offsets[self.count + 1] = start + len(value)
+        offsets[self.count + 1] = end
 
-    def _strings(self, group: Any, key: str, value: list[str]) -> None:
+    def _ragged(self, path: str, key: str, value: np.ndarray, units: str | None) -> None:
+        def create(sub: Any) -> Any:
+            tail = value.shape[1:]
+            if value.nbytes < BIG_BYTES:
+                self._deferred.add((path, key))
+            return sub.create_dataset(
+                "values",
+                shape=(0, *tail),
+                maxshape=(None, *tail),
+                dtype=value.dtype,
+                chunks=(_chunk_rows(value), *tail),
+                **_CREATE,
+                **self._settings(value),
+            )
+
+        self._append(path, key, self._concatenated(path, key, create, units), value)
+
+    def _strings(self, path: str, key: str, value: list[str]) -> None:
         import h5py
+
+        def create(sub: Any) -> Any:
+            self._deferred.add((path, key))
+            return sub.create_dataset(
+                "values", shape=(0,), maxshape=(None,), dtype=h5py.string_dtype(), chunks=(1024,), **_CREATE
+            )
 
         arr = np.array([s.encode("utf-8") for s in value], dtype=object)
-        if key not in group:
-            sub = group.create_group(key)
-            sub.create_dataset(
-                "values", shape=(0,), maxshape=(None,), dtype=h5py.string_dtype(), chunks=(1024,), track_times=False
-            )
-            offsets = sub.create_dataset(
-                "frame_offsets", shape=(1,), maxshape=(None,), dtype=np.int64, chunks=(4096,), track_times=False
-            )
-            offsets[0] = 0
-        sub = group[key]
-        values, offsets = sub["values"], sub["frame_offsets"]
-        start = int(offsets[self.count])
-        values.resize(start + len(arr), axis=0)
-        if len(arr):
-            values[start:] = arr
-        offsets.resize(self.count + 2, axis=0)
-        offsets[self.count + 1] = start + len(arr)
+        self._append(path, key, self._concatenated(path, key, create), arr)
 
-    def _scalar(self, group: Any, key: str, value: Any, units: str | None = None) -> None:
+    def _scalar(self, path: str, key: str, value: Any, units: str | None = None) -> None:
         import h5py
 
-        if key not in group:
+        ds = self._datasets.get((path, key))
+        if ds is None:
             if isinstance(value, str) or isinstance(value, (dict, list)):
                 dtype: Any = h5py.string_dtype()
             elif isinstance(value, (bool, np.bool_)):
@@ -237,55 +270,92 @@ class Hdf5Writer(Writer):
                 dtype = np.int64
             else:
                 dtype = np.float64
-            ds = group.create_dataset(key, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(1024,), track_times=False)
+            ds = self._group(path).create_dataset(
+                key, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(1024,), **_CREATE
+            )
             if units:
                 ds.attrs["units"] = units
-        ds = group[key]
-        ds.resize(self.count + 1, axis=0)
+            self._datasets[(path, key)] = ds
         if isinstance(value, (dict, list)):
             value = json.dumps(canonical(value), sort_keys=True, default=_json_default)
-        ds[self.count] = value
+        self._pending.setdefault((path, key), []).append((self.count, value))
 
-    def _store(self, group: Any, annotator: str, output: dict[str, Any]) -> None:
+    def _store(self, path: str, annotator: str, output: dict[str, Any]) -> None:
         for key in sorted(output):
             value = output[key]
             units = UNITS.get((annotator, key))
             if isinstance(value, np.ndarray):
                 if _is_fixed(annotator, key, value):
-                    self._fixed(group, key, value, units)
+                    self._fixed(path, key, value, units)
                 else:
-                    self._ragged(group, key, value if value.ndim else value.reshape(1), units)
+                    self._ragged(path, key, value if value.ndim else value.reshape(1), units)
             elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-                self._strings(group, key, value)
+                self._strings(path, key, value)
             else:
-                self._scalar(group, key, value, units)
+                self._scalar(path, key, value, units)
 
     # ------------------------------------------------------------------ frames
 
     def write(self, payload: dict[str, Any]) -> None:
         assert self.context is not None
-        root = self.file
         lidars = set(self.context.run.lidars)
         annotators = payload["annotators"]
         for annotator in sorted(k for k in annotators if k not in ("camera", "resolution")):
             for rp in sorted(annotators[annotator]):
                 kind = "lidars" if rp in lidars else "cameras"
-                group = root.require_group(f"{kind}/{rp}/{annotator}")
-                self._store(group, annotator, annotators[annotator][rp])
+                self._store(f"{kind}/{rp}/{annotator}", annotator, annotators[annotator][rp])
         for rp in sorted(annotators.get("camera", {})):
-            group = root.require_group(f"cameras/{rp}")
+            group = self._group(f"cameras/{rp}")
             group.attrs["camera"] = annotators["camera"][rp]
             group.attrs["resolution"] = np.asarray(annotators["resolution"][rp], dtype=np.int64)
-        self._scalar(root, "frames", int(payload["swhFrameNumber"]))
+        self._scalar("", "frames", int(payload["swhFrameNumber"]))
         lineage = payload.get(SCENESMITH_KEY, {}).get("frame_params")
-        self._scalar(root, "frame_params", json.dumps(lineage, sort_keys=True) if lineage is not None else "")
-        self._fixed(root, "reference_time", np.asarray(payload["reference_time"], dtype=np.int64), "s (num, den)")
+        self._scalar("", "frame_params", json.dumps(lineage, sort_keys=True) if lineage is not None else "")
+        self._fixed("", "reference_time", np.asarray(payload["reference_time"], dtype=np.int64), "s (num, den)")
         state = payload.get(PHYSICS_STATE_KEY)
         if state is not None:
-            self._store(root.require_group("physics"), "physics_state", state)
+            self._store("physics", "physics_state", state)
         self.count += 1
+        # compress this frame's cached chunks now, while the next frame is being captured,
+        # instead of all of them in close()
+        self.file.flush()
+
+    def _write_pending(self) -> None:
+        """Small per-frame data, held back so each dataset gets one resize and one write for the
+        shard instead of a few HDF5 calls per frame (~0.1 ms each, dozens of datasets)."""
+        for key, items in self._pending.items():
+            rows = [i for i, _ in items]
+            handles = self._datasets[key]
+            if isinstance(handles, tuple):  # concatenated: values + frame_offsets
+                values, offsets = handles
+                start = self._ends[key]
+                ends = start + np.cumsum([len(v) for _, v in items])
+                self._ends[key] = int(ends[-1])
+                values.resize(self._ends[key], axis=0)
+                if self._ends[key] > start:
+                    values[start:] = np.concatenate([v for _, v in items])
+                offsets.resize(rows[-1] + 2, axis=0)
+                self._put_rows(offsets, [r + 1 for r in rows], ends)
+            else:
+                handles.resize(rows[-1] + 1, axis=0)
+                data = [v for _, v in items]
+                if handles.dtype.kind == "O":
+                    stacked: Any = np.array(data, dtype=object)
+                else:
+                    stacked = np.stack([np.asarray(v, dtype=handles.dtype) for v in data])
+                self._put_rows(handles, rows, stacked)
+        self._pending.clear()
+
+    @staticmethod
+    def _put_rows(ds: Any, rows: list[int], data: Any) -> None:
+        if rows == list(range(rows[0], rows[0] + len(rows))):
+            ds[rows[0] : rows[0] + len(rows)] = data
+        else:  # frames without this key leave their rows at the fill value, as before
+            for k, row in enumerate(rows):
+                ds[row] = data[k]
 
     def close(self) -> list[Path]:
+        self._write_pending()
         self.file.flush()
         self.file.close()
         with open(self.tmp, "rb+") as handle:

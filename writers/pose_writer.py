@@ -19,11 +19,11 @@ below ``visibility_threshold`` are skipped; frames without objects write no file
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from ..sensors.conventions import matrix_to_quat_wxyz
 from .base import Writer, atomic_write_bytes
@@ -131,7 +131,9 @@ class PoseJsonWriter(Writer):
             if not document["objects"]:
                 continue
             path = self.context.out_dir / "pose" / camera / f"{frame:06d}.json"
-            atomic_write_bytes(path, (json.dumps(document, indent=2) + "\n").encode())
+            # orjson: json.dumps(indent=2) runs the pure-Python encoder (~3 ms per document);
+            # the layout is the same, exponents are written 1e-7 instead of 1e-07
+            atomic_write_bytes(path, orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
             self.files.append(self._rel(path))
 
     def close(self) -> list[Path]:

@@ -1,0 +1,244 @@
+"""Shard writers in a child process, so writing frame k overlaps capturing frame k + 1.
+
+The capture loop and the writers share two cores; in one process they also share the GIL
+(Open3D's ray casts and much of h5py hold it), so writing adds its full cost to every frame.
+Here a child process runs ``ShardWriter`` — the same writers, the same files — and a frame
+crosses over as a pickle whose array buffers (protocol 5, out of band) are copied into one of
+two reusable shared-memory slots and out again by the child: the capture side pays one
+memcpy and, when the writer is two frames behind, waits for it.
+
+Failure behaviour: a writer error in the child comes back as ``WriterProcessError`` (with
+its traceback) at the next call; the child dies with its parent (``PR_SET_PDEATHSIG`` on
+Linux, and an end-of-pipe check everywhere), so a killed run leaves only temporary files,
+which ``--resume`` sweeps; ``abort`` stops it before the run's own sweep.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import traceback
+from multiprocessing import shared_memory
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from ..scenarios.resolved import ResolvedScenario
+from .shard_writer import ShardWriter, instantiate_writers, shard_annotators
+
+if TYPE_CHECKING:
+    from .pipeline import ShardJob
+
+__all__ = ["BackgroundShardWriter", "WriterProcess", "WriterProcessError"]
+
+SLOTS = 2
+"""Frames in flight: the one being written and the one being handed over."""
+
+_log = logging.getLogger(__name__)
+
+
+class WriterProcessError(RuntimeError):
+    """The writer process failed or died; the message carries its traceback or exit code."""
+
+
+class WriterProcess:
+    """A long-lived child process that writes shards, one at a time, for this process."""
+
+    def __init__(self) -> None:
+        # A plain interpreter running this module, not multiprocessing's spawn: spawn re-runs
+        # the parent's main script in the child, which a user's unguarded script does not survive.
+        to_child_r, to_child_w = os.pipe()
+        to_parent_r, to_parent_w = os.pipe()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", __name__, str(to_child_r), str(to_parent_w), str(os.getpid())],
+            pass_fds=(to_child_r, to_parent_w),
+            env=env,
+        )
+        os.close(to_child_r)
+        os.close(to_parent_w)
+        self._to_child = Connection(to_child_w, readable=False)
+        self._from_child = Connection(to_parent_r, writable=False)
+        self._slots: list[shared_memory.SharedMemory | None] = [None] * SLOTS
+        self._busy = [False] * SLOTS
+
+    # ------------------------------------------------------------------ parent side
+
+    def open(self, job: ShardJob) -> None:
+        self._send(("open", job))
+
+    def write(self, frame: int, payload: dict[str, Any], state: dict[str, Any] | None) -> None:
+        buffers: list[pickle.PickleBuffer] = []
+        meta = pickle.dumps((frame, payload, state), protocol=5, buffer_callback=buffers.append)
+        raws = [b.raw() for b in buffers]
+        size = sum(r.nbytes for r in raws)
+        k = self._free_slot()
+        shm = self._slots[k]
+        if shm is None or shm.size < size:
+            self._release(k)
+            shm = self._slots[k] = shared_memory.SharedMemory(create=True, size=max(1, size + size // 4))
+        offset, sizes = 0, []
+        for raw in raws:
+            shm.buf[offset : offset + raw.nbytes] = raw
+            offset += raw.nbytes
+            sizes.append(raw.nbytes)
+        self._busy[k] = True
+        self._send(("write", k, shm.name, meta, sizes))
+
+    def close(self) -> dict[str, Any]:
+        """Finish the shard: every frame written, files closed, the record published."""
+        self._send(("close",))
+        while True:
+            reply = self._receive()
+            if reply[0] == "record":
+                return reply[1]
+
+    def abort(self) -> None:
+        """Stop the child now (an interrupted or failed shard) and free the shared memory."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait(timeout=10)
+        self._free_all()
+
+    def shutdown(self) -> None:
+        """Let the child exit after what it was sent, then free the shared memory."""
+        if self._proc.poll() is None:
+            try:
+                self._to_child.send(("exit",))
+                self._proc.wait(timeout=60)
+            except (OSError, subprocess.TimeoutExpired):
+                self._proc.kill()
+                self._proc.wait(timeout=10)
+        self._free_all()
+
+    def _free_slot(self) -> int:
+        while all(self._busy):
+            self._receive()
+        return self._busy.index(False)
+
+    def _send(self, message: tuple) -> None:
+        try:
+            self._to_child.send(message)
+        except OSError as exc:
+            raise WriterProcessError(f"writer process gone (exit code {self._proc.poll()})") from exc
+
+    def _receive(self) -> tuple:
+        try:
+            reply = self._from_child.recv()
+        except (EOFError, OSError) as exc:
+            raise WriterProcessError(f"writer process died (exit code {self._proc.wait(timeout=10)})") from exc
+        if reply[0] == "ack":
+            self._busy[reply[1]] = False
+        elif reply[0] == "error":
+            raise WriterProcessError(f"writer process failed:\n{reply[1]}")
+        return reply
+
+    def _release(self, k: int) -> None:
+        shm = self._slots[k]
+        if shm is not None:
+            shm.close()
+            shm.unlink()
+            self._slots[k] = None
+
+    def _free_all(self) -> None:
+        for k in range(SLOTS):
+            self._release(k)
+        self._to_child.close()
+        self._from_child.close()
+
+
+class BackgroundShardWriter:
+    """``ShardWriter``'s interface, with the writing done by a ``WriterProcess``."""
+
+    def __init__(self, job: ShardJob, resolved: ResolvedScenario, process: WriterProcess) -> None:
+        self.annotators = shard_annotators(resolved, instantiate_writers(job.writer_configs))
+        self.process = process
+        process.open(job)
+
+    def write(self, frame: int, payload: dict[str, Any], state: dict[str, Any] | None) -> None:
+        self.process.write(frame, payload, state)
+
+    def close(self) -> dict[str, Any]:
+        return self.process.close()
+
+    def abort(self) -> None:
+        self.process.abort()
+
+
+# ---------------------------------------------------------------------- child side
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
+    name = ctypes.util.find_library("c")
+    if name:
+        try:
+            ctypes.CDLL(name).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _attach(name: str) -> shared_memory.SharedMemory:
+    # Only the creating process may unlink a slot; Python 3.11 registers attached segments
+    # with the resource tracker too, which would unlink them when this child exits.
+    from multiprocessing import resource_tracker
+
+    register = resource_tracker.register
+    resource_tracker.register = lambda *args, **kwargs: None  # type: ignore[assignment]
+    try:
+        return shared_memory.SharedMemory(name=name)
+    finally:
+        resource_tracker.register = register  # type: ignore[assignment]
+
+
+def _serve(conn_in: Connection, conn: Connection, parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
+    attached: dict[str, shared_memory.SharedMemory] = {}
+    shard: ShardWriter | None = None
+    while True:
+        try:
+            message = conn_in.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone: leave the unfinished shard's temporary files
+        kind = message[0]
+        try:
+            if kind == "open":
+                shard = ShardWriter(message[1])
+            elif kind == "write":
+                _, k, name, meta, sizes = message
+                if name not in attached:
+                    attached[name] = _attach(name)
+                frame, payload, state = _unpickle(attached[name], meta, sizes)
+                conn.send(("ack", k))  # the slot is free again: write while the parent refills it
+                assert shard is not None, "write before open"
+                shard.write(frame, payload, state)
+            elif kind == "close":
+                assert shard is not None
+                record, shard = shard.close(), None
+                conn.send(("record", record))
+            elif kind == "exit":
+                return
+        except BaseException:
+            conn.send(("error", traceback.format_exc()))
+            return
+
+
+def _unpickle(shm: shared_memory.SharedMemory, meta: bytes, sizes: list[int]) -> tuple[int, Any, Any]:
+    """The frame, its payload and state, with every array copied out of the slot (writers may
+    keep references to arrays, e.g. for end-of-shard merges, and the parent reuses the slot)."""
+    buffers, offset = [], 0
+    for n in sizes:
+        buffers.append(bytearray(shm.buf[offset : offset + n]))
+        offset += n
+    return pickle.loads(meta, buffers=buffers)  # noqa: S301 - our parent's payload over a private pipe
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False), int(sys.argv[3]))
