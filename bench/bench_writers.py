@@ -30,44 +30,52 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_render import FIXTURES, REPO, SCENE, _scenario
 
 
-def _loop_overhead(resolved: Any, backend: Any, info: Any, frames: int, rounds: int = 3) -> dict[str, float]:
-    """Median seconds per frame of the generate loop: capture only, writers in the writer
-    process, writers in this process (same frames; the shard's close is inside the timing)."""
+def _loop_overhead(
+    resolved: Any, backend: Any, info: Any, frames: int, compression: str, shard_size: int, rounds: int = 3
+) -> dict[str, float]:
+    """Median seconds per frame of the generate loop over ``frames`` frames in shards of
+    ``shard_size``: capture only, writers in the writer process (generate's default), writers
+    in this process. Every shard is closed and published inside the timing."""
     from scenesmith.runtime.pipeline import ShardJob
     from scenesmith.runtime.shard_writer import ShardWriter
-    from scenesmith.runtime.shards import ShardPlan
+    from scenesmith.runtime.shards import plan_shards
     from scenesmith.runtime.writer_process import BackgroundShardWriter, WriterProcess
     from scenesmith.scenarios.sampler import sample
 
-    configs: dict[str, dict[str, Any]] = {"hdf5": {}, "coco": {}, "pose": {}}
+    configs: dict[str, dict[str, Any]] = {"hdf5": {"compression": compression}, "coco": {}, "pose": {}}
     doc = resolved.document
+    plans = plan_shards(0, frames, shard_size)
     with tempfile.TemporaryDirectory(dir=REPO) as tmp:
         process = WriterProcess()
 
-        def job(name: str, n: int) -> ShardJob:
-            return ShardJob(doc, 0, ShardPlan(0, 0, n), Path(tmp) / name, "embedded", configs, info)
+        def job(name: str, plan: Any) -> ShardJob:
+            return ShardJob(doc, 0, plan, Path(tmp) / name, "embedded", configs, info)
 
-        warm = BackgroundShardWriter(job("warm", 1), resolved, process)  # child imports, first files
-        warm.write(0, backend.capture(sample(resolved, 0, 0)), None)
+        warm = BackgroundShardWriter(job("warm", plans[0]), resolved, process)  # child imports, first files
+        for i in plans[0].frames:
+            warm.write(i, backend.capture(sample(resolved, 0, i)), None)
         warm.close()
+        process.collect()
         makers = {
-            "capture only": lambda n, r: None,
-            "writers in writer process": lambda n, r: BackgroundShardWriter(job(f"bg{r}", n), resolved, process),
-            "writers in this process": lambda n, r: ShardWriter(job(f"fg{r}", n), resolved),
+            "capture only": lambda plan, r: None,
+            "writers in writer process": lambda plan, r: BackgroundShardWriter(job(f"bg{r}", plan), resolved, process),
+            "writers in this process": lambda plan, r: ShardWriter(job(f"fg{r}", plan), resolved),
         }
         samples: dict[str, list[float]] = {name: [] for name in makers}
         for r in range(rounds):  # interleaved rounds: machine noise hits every variant alike
             for name, make in makers.items():
                 start = time.perf_counter()
-                shard = make(frames, r)
-                for i in range(frames):
-                    params = sample(resolved, 0, i)
-                    backend.apply(params)
-                    payload = backend.capture(params)
+                for plan in plans:
+                    shard = make(plan, r)
+                    for i in plan.frames:
+                        params = sample(resolved, 0, i)
+                        backend.apply(params)
+                        payload = backend.capture(params)
+                        if shard is not None:
+                            shard.write(i, payload, None)
                     if shard is not None:
-                        shard.write(i, payload, None)
-                if shard is not None:
-                    shard.close()
+                        shard.close()
+                process.collect()  # the writer process's last shards, inside the timing
                 samples[name].append((time.perf_counter() - start) / frames)
         out = {name: statistics.median(values) for name, values in samples.items()}
         process.shutdown()
@@ -77,6 +85,8 @@ def _loop_overhead(resolved: Any, backend: Any, info: Any, frames: int, rounds: 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=6)
+    parser.add_argument("--loop-frames", type=int, default=24, help="frames of each generate-loop measurement")
+    parser.add_argument("--shard-size", type=int, default=8, help="shard size in the loop (the scenario default)")
     parser.add_argument("--compression", choices=("auto", "lzf", "gzip", "none"), default="auto")
     args = parser.parse_args()
     if not SCENE.is_file():
@@ -167,7 +177,7 @@ def main() -> int:
         rle_encode(mask)
     rle_ms = (time.perf_counter() - start) / max(1, len(masks)) * 1e3
 
-    loops = _loop_overhead(resolved, backend, info, args.frames)
+    loops = _loop_overhead(resolved, backend, info, args.loop_frames, args.compression, args.shard_size)
     capture = statistics.median(capture_s)
     per_frame = {name: s / args.frames for name, s in spent.items()}
     total = sum(per_frame.values())
@@ -180,6 +190,7 @@ def main() -> int:
     for name, per_frame_s in loops.items():
         extra = f" -> writer overhead {(per_frame_s - base) / base:.1%} of capture" if name != "capture only" else ""
         print(f"  loop, {name:26s}: {per_frame_s * 1e3:6.1f} ms/frame{extra}")
+    print(f"  (loops: {args.loop_frames} frames in shards of {args.shard_size}, median of 3 interleaved rounds)")
     print("  (target: writer overhead <= 20% with the default writer process)")
     print(f"  HDF5 {args.compression}: {h5_bytes / 2**20:.1f} MiB from {uncompressed / 2**20:.1f} MiB of arrays")
     print(

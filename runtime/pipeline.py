@@ -137,7 +137,8 @@ def _engine(job: ShardJob) -> tuple[ResolvedScenario, Backend]:
 
 def _run_shard(
     job: ShardJob, on_frame: Callable[[int], None] | None = None, writer: WriterProcess | None = None
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
+    """Capture and write one shard; its record, or None when ``writer`` publishes it later."""
     resolved, engine = _engine(job)
     shard = BackgroundShardWriter(job, resolved, writer) if writer is not None else ShardWriter(job, resolved)
     try:
@@ -373,7 +374,11 @@ def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
                 writer = WriterProcess() if opts.writer_process and jobs else None
                 try:
                     for job in jobs:
-                        setup.records[job.plan.shard_id] = _run_shard(job, advance, writer)
+                        record = _run_shard(job, advance, writer)
+                        if record is not None:
+                            setup.records[job.plan.shard_id] = record
+                    if writer is not None:
+                        setup.records.update((r["shard"], r) for r in writer.collect())
                 finally:
                     if writer is not None:
                         writer.shutdown()

@@ -41,6 +41,43 @@ def rle_encode(mask: np.ndarray) -> dict[str, Any]:
     return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
+def instance_rles(ids: np.ndarray, wanted: set[int]) -> dict[int, tuple[dict[str, Any], int, list[int]]]:
+    """COCO RLE, pixel count and inclusive box (x0, y0, x1, y1) of every id in ``wanted``,
+    from one pass over the id image's column-major runs (instead of one full-image mask and
+    one encode per instance). The counts strings equal pycocotools' ``encode`` of each mask."""
+    from pycocotools import mask as mask_utils
+
+    h, w = ids.shape
+    flat = np.ascontiguousarray(ids.T).reshape(-1)  # column-major, as COCO RLE runs
+    if flat.size == 0:
+        return {}
+    starts = np.concatenate([[0], np.flatnonzero(flat[1:] != flat[:-1]) + 1])
+    lengths = np.diff(np.append(starts, flat.size))
+    values = flat[starts]
+    order = np.argsort(values, kind="stable")  # runs grouped by id, in image order within each
+    groups = np.split(order, np.flatnonzero(np.diff(values[order])) + 1)
+    out: dict[int, tuple[dict[str, Any], int, list[int]]] = {}
+    for group in groups:
+        iid = int(values[group[0]])
+        if iid not in wanted:
+            continue
+        s, n = starts[group], lengths[group]
+        ends = s + n - 1  # inclusive
+        counts = np.empty(2 * len(s) + 1, dtype=np.int64)  # zeros, ones, zeros, ..., trailing zeros
+        counts[0], counts[1::2], counts[-1] = s[0], n, flat.size - (ends[-1] + 1)
+        counts[2:-1:2] = s[1:] - (ends[:-1] + 1)
+        if counts[-1] == 0:  # pycocotools ends on the last run of ones
+            counts = counts[:-1]
+        rle = mask_utils.frPyObjects({"counts": counts.tolist(), "size": [h, w]}, h, w)
+        # a run crossing into the next column covers that column's top and the previous one's bottom
+        wraps = (s // h) != (ends // h)
+        y0 = 0 if wraps.any() else int((s % h).min())
+        y1 = h - 1 if wraps.any() else int((ends % h).max())
+        box = [int(s[0] // h), y0, int(ends[-1] // h), y1]
+        out[iid] = ({"size": [h, w], "counts": rle["counts"].decode("ascii")}, int(n.sum()), box)
+    return out
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
@@ -103,32 +140,18 @@ class CocoWriter(Writer):
             ids, semantics = _instance_ids(annotators["instance_segmentation"][camera])
             occlusion, loose = self._occlusion(annotators, camera)
             keypoints = self._keypoints(annotators, camera) if self.options.get("keypoints") else {}
-            flat = ids.reshape(-1)
-            if len(flat) and int(flat.max()) < 1 << 20:  # plain ids: counting beats sorting
-                counts = np.bincount(flat)
-                values = np.flatnonzero(counts)
-                counts = counts[values]
-            else:  # colorized (packed RGBA) ids
-                values, counts = np.unique(flat, return_counts=True)
-            # ids transposed once: each instance mask is then Fortran-ordered, as RLE wants it
-            ids_t = np.ascontiguousarray(ids.T)
+            labelled = {iid for iid, sem in semantics.items() if sem.get("class") in self.category}
             j = 0
-            for iid, count in zip(values.tolist(), counts.tolist()):
+            for iid, (rle, count, (x0, y0, x1, y1)) in sorted(instance_rles(ids, labelled).items()):
                 if count < min_pixels:
                     continue
-                label = semantics.get(int(iid), {}).get("class")
-                if label is None or label not in self.category:  # BACKGROUND, UNLABELLED, other taxonomies
-                    continue
-                mask = (ids_t == iid).T
-                rows = np.flatnonzero(mask.any(axis=1))
-                cols = np.flatnonzero(mask.any(axis=0))
-                x0, x1, y0, y1 = int(cols[0]), int(cols[-1]), int(rows[0]), int(rows[-1])
+                label = semantics[iid]["class"]  # BACKGROUND, UNLABELLED, other taxonomies: not in ``labelled``
                 ratio = float(occlusion.get(int(iid), 0.0))
                 entry = {
                     "id": image["id"] * ANNOTATIONS_PER_IMAGE + j,
                     "image_id": image["id"],
                     "category_id": self.category[label],
-                    "segmentation": rle_encode(mask),
+                    "segmentation": rle,
                     "area": int(count),
                     "bbox": [x0, y0, x1 - x0 + 1, y1 - y0 + 1],
                     "iscrowd": 0,
