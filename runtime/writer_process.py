@@ -29,6 +29,7 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from ..scenarios.resolved import ResolvedScenario
+from .allocator import retain_freed_memory
 from .shard_writer import ShardWriter, instantiate_writers, shard_annotators
 
 if TYPE_CHECKING:
@@ -223,6 +224,7 @@ def _attach(name: str) -> shared_memory.SharedMemory:
 
 def _serve(conn_in: Connection, conn: Connection, parent_pid: int) -> None:
     _die_with_parent(parent_pid)
+    retain_freed_memory()  # each frame's copies reuse the last frame's pages
     attached: dict[str, shared_memory.SharedMemory] = {}
     shard: ShardWriter | None = None
     while True:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scenesmith.runtime.embedded.allocator import retain_freed_memory
+from scenesmith.runtime.allocator import retain_freed_memory
 from scenesmith.runtime.embedded.brdf import evaluate
 from scenesmith.runtime.embedded.camera_rays import camera_rays
 from scenesmith.runtime.embedded.tonemap import tone_map

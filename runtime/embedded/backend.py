@@ -12,10 +12,10 @@ from ...scenarios.resolved import ResolvedScenario
 from ...scenarios.seeding import frame_rng
 from ...sensors.lidar import scan_pattern
 from ...sensors.outputs import SCENESMITH_KEY, annotator_payload, empty_payload
+from ..allocator import retain_freed_memory
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
 from ..stage import author_stage
-from .allocator import retain_freed_memory
 from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
 from .lidar import LIDAR_ANNOTATOR, scan, sensor_pose

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numba as nb
 import numpy as np
 
 from ...scenarios.model import RenderSpec
@@ -43,6 +44,14 @@ class _Surface:
     f0: np.ndarray
     emissive: np.ndarray
     t: np.ndarray
+    rows: np.ndarray  # index of each point's ray
+
+
+@nb.njit(parallel=True, cache=True)
+def _scatter_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    for j in nb.prange(rows.shape[0]):
+        for c in range(out.shape[1]):
+            out[rows[j], c] = values[j, c]
 
 
 def jitter_offsets(rng: np.random.Generator, n: int, h: int, w: int) -> np.ndarray:
@@ -110,7 +119,7 @@ class Renderer:
                     p.albedo[rows] = texture.sample(self._uvs(hits, sel[rows], gi))
         f0, metallic = fresnel_f0(p.albedo, p.metallic, p.specular)
         return _Surface(
-            p.points, p.normals, p.geo_normals, p.view, p.albedo, p.roughness, metallic, f0, p.emissive, p.t
+            p.points, p.normals, p.geo_normals, p.view, p.albedo, p.roughness, metallic, f0, p.emissive, p.t, sel
         )
 
     def _uvs(self, hits: dict[str, np.ndarray], rows: np.ndarray, gi: int) -> np.ndarray:
@@ -179,7 +188,7 @@ class Renderer:
             for _ in range(count):
                 u = rng.random((len(s.points), 2), dtype=np.float32)
                 self._add(radiance, s, dome.sample(s.points, s.normals, u), dome.shadows, 1.0 / count)
-        out[valid] = radiance
+        _scatter_rows(out, s.rows, radiance)
         return out
 
     # ------------------------------------------------------------------ cameras
@@ -207,7 +216,4 @@ class Renderer:
     def render_rgba(self, camera: str, ch: CameraHits) -> np.ndarray:
         """The ``rgb`` annotator: (H, W, 4) uint8, alpha 255."""
         linear = self.render_linear(camera, ch)
-        h, w = linear.shape[:2]
-        rgba = np.full((h, w, 4), 255, dtype=np.uint8)
-        rgba[..., :3] = tone_map(linear, self.spec.tone_map.kind, self.spec.tone_map.exposure_ev)
-        return rgba
+        return tone_map(linear, self.spec.tone_map.kind, self.spec.tone_map.exposure_ev, alpha=True)

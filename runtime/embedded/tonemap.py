@@ -45,19 +45,23 @@ def _srgb8(c: float, thresholds: np.ndarray) -> np.uint8:
 
 
 @nb.njit(parallel=True, cache=True)
-def _tone_map(flat: np.ndarray, curve: int, scale: float, thresholds: np.ndarray) -> np.ndarray:
-    out = np.empty(flat.shape[0], dtype=np.uint8)
-    for i in nb.prange(flat.shape[0]):
-        x = max(flat[i], 0.0) * scale
-        if curve == 1:
-            x = x / (1.0 + x)
-        elif curve == 2:
-            x = (x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14)
-        out[i] = _srgb8(x, thresholds)
-    return out
+def _tone_map(rgb: np.ndarray, curve: int, scale: float, thresholds: np.ndarray, out: np.ndarray) -> None:
+    """Channels 0-2 of ``out`` (P, ≥3) from linear ``rgb`` (P, 3); further channels untouched."""
+    for i in nb.prange(rgb.shape[0]):
+        for c in range(3):
+            x = max(rgb[i, c], 0.0) * scale
+            if curve == 1:
+                x = x / (1.0 + x)
+            elif curve == 2:
+                x = (x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14)
+            out[i, c] = _srgb8(x, thresholds)
 
 
-def tone_map(radiance: np.ndarray, curve: str, exposure_ev: float) -> np.ndarray:
-    """8-bit sRGB of linear ``radiance`` (any shape ending in 3)."""
-    flat = np.ascontiguousarray(radiance, dtype=np.float64).reshape(-1)
-    return _tone_map(flat, CURVES[curve], math.pow(2.0, exposure_ev), _THRESHOLDS).reshape(np.shape(radiance))
+def tone_map(radiance: np.ndarray, curve: str, exposure_ev: float, alpha: bool = False) -> np.ndarray:
+    """8-bit sRGB of linear ``radiance`` (any shape ending in 3); with ``alpha`` a fourth
+    channel of 255 is added (the ``rgb`` annotator's RGBA)."""
+    shape = np.shape(radiance)
+    rgb = np.ascontiguousarray(radiance, dtype=np.float64).reshape(-1, 3)
+    out = np.full((rgb.shape[0], 4 if alpha else 3), 255, dtype=np.uint8)
+    _tone_map(rgb, CURVES[curve], math.pow(2.0, exposure_ev), _THRESHOLDS, out)
+    return out.reshape(*shape[:-1], out.shape[1])

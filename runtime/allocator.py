@@ -1,6 +1,7 @@
 """Keep freed frame buffers in the process heap instead of returning them to the kernel.
 
-A frame allocates and frees tens of MB of arrays (rays, hits, shading points, images). With
+A frame allocates and frees tens of MB of arrays (rays, hits, shading points, images; in the
+writer process, each payload's copy). With
 glibc's defaults, blocks over the dynamic mmap threshold are fresh mappings and a heap top over
 the trim threshold is released, so every frame page-faults its buffers in again; on the 2-core
 reference VM that cost ~25% of a frame (bench/bench_render.py, 156–174 → 124–134 ms). Raising
