@@ -117,6 +117,7 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=11)
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--cycles-renders", type=int, default=3, help="warm Cycles renders when bpy is installed")
     args = parser.parse_args()
     if not SCENE.is_file():
         print(f"reference scene not found at {SCENE}", file=sys.stderr)
@@ -168,10 +169,49 @@ def main() -> int:
     print(f"  ratio pipeline / floor: {statistics.median(ratios):.2f}x median of per-frame ratios (target <= 3x)")
     print(f"    per-frame ratios: {', '.join(f'{r:.2f}' for r in ratios)}")
     try:
-        import bpy  # noqa: F401
+        import bpy
     except ImportError:
         print("  Blender Cycles: not measured (install the optional 'bench' extra for bpy)")
+        return 0
+    cycles_s = _cycles(args.width, args.height, spp=16, renders=args.cycles_renders)
+    print(
+        f"  Blender Cycles {bpy.app.version_string}, 16 spp, CPU, same scene and threads: "
+        f"{cycles_s * 1e3:8.1f} ms/frame (median of {args.cycles_renders} warm renders) = "
+        f"{cycles_s * 1e3 / p_ms:.1f}x our full annotator set + RGB"
+    )
     return 0
+
+
+def _cycles(width: int, height: int, spp: int, renders: int) -> float:
+    """Median seconds of warm Cycles renders of the reference scene, imported by Blender's own
+    USD importer (lights, UsdPreviewSurface materials, camera), on this process's core count."""
+    import os
+    import tempfile
+
+    import bpy
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.wm.usd_import(filepath=str(SCENE))
+    scene = bpy.context.scene
+    scene.camera = next(o for o in scene.objects if o.type == "CAMERA")
+    scene.render.engine = "CYCLES"
+    scene.cycles.device = "CPU"
+    scene.cycles.samples = spp
+    scene.cycles.use_adaptive_sampling = False
+    scene.cycles.use_denoising = False
+    scene.render.resolution_x, scene.render.resolution_y = width, height
+    scene.render.resolution_percentage = 100
+    scene.render.threads_mode = "FIXED"
+    scene.render.threads = len(os.sched_getaffinity(0))
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        scene.render.filepath = str(Path(tmp) / "cycles.png")
+        for k in range(renders + 1):  # the first render builds the BVH and loads kernels
+            start = time.perf_counter()
+            bpy.ops.render.render(write_still=False)
+            if k:
+                times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 if __name__ == "__main__":

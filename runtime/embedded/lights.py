@@ -40,6 +40,9 @@ class LightSample:
     direction: np.ndarray  # (M, 3) or (1, 3) unit, from the point towards the light
     distance: np.ndarray  # (M,) or (1,) to the light (inf for distant and dome)
     li_over_pdf: np.ndarray  # (M, 3) or (1, 3)
+    lit: np.ndarray | None = None
+    """(M,) points facing the sample with both normals and receiving radiance, when the
+    sampling kernel already knows (saves the renderer a pass over every point)."""
 
 
 def _scale(prim: Any) -> np.ndarray:
@@ -90,21 +93,42 @@ def _cone_dir(ax: float, ay: float, az: float, cos_max: float, u0: float, u1: fl
     return tx * a + bx * b + ax * cos_t, ty * a + by * b + ay * cos_t, tz * a + bz * b + az * cos_t
 
 
+@nb.njit(cache=True)
+def _facing(normals: np.ndarray, geo_normals: np.ndarray, i: int, dx: float, dy: float, dz: float) -> bool:
+    """Both the shading and the geometric normal of point ``i`` face direction d."""
+    cos = normals[i, 0] * dx + normals[i, 1] * dy + normals[i, 2] * dz
+    cos_geo = geo_normals[i, 0] * dx + geo_normals[i, 1] * dy + geo_normals[i, 2] * dz
+    return cos > 0.0 and cos_geo > 0.0
+
+
 @nb.njit(parallel=True, cache=True)
-def _cone_samples(axis: np.ndarray, cos_max: float, u: np.ndarray) -> np.ndarray:
-    out = np.empty((u.shape[0], 3))
+def _cone_samples(
+    axis: np.ndarray, cos_max: float, u: np.ndarray, normals: np.ndarray, geo_normals: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    out, lit = np.empty((u.shape[0], 3)), np.empty(u.shape[0], dtype=np.bool_)
     for i in nb.prange(u.shape[0]):
-        out[i, 0], out[i, 1], out[i, 2] = _cone_dir(axis[0], axis[1], axis[2], cos_max, u[i, 0], u[i, 1])
-    return out
+        d = _cone_dir(axis[0], axis[1], axis[2], cos_max, u[i, 0], u[i, 1])
+        out[i, 0], out[i, 1], out[i, 2] = d
+        lit[i] = _facing(normals, geo_normals, i, d[0], d[1], d[2])
+    return out, lit
 
 
 @nb.njit(parallel=True, cache=True)
 def _sphere_samples(
-    points: np.ndarray, center: np.ndarray, radius: float, radiance: np.ndarray, u: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Uniform samples of the cone the sphere subtends: direction, distance to its near side, Li/pdf."""
+    points: np.ndarray,
+    normals: np.ndarray,
+    geo_normals: np.ndarray,
+    center: np.ndarray,
+    radius: float,
+    radiance: np.ndarray,
+    u: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Uniform samples of the cone the sphere subtends: direction, distance to its near side,
+    Li/pdf, lit."""
     m = points.shape[0]
     directions, distance, li = np.empty((m, 3)), np.empty(m), np.empty((m, 3))
+    lit = np.empty(m, dtype=np.bool_)
+    positive = max(radiance[0], radiance[1], radiance[2]) > 0.0
     for i in nb.prange(m):
         cx, cy, cz = center[0] - points[i, 0], center[1] - points[i, 1], center[2] - points[i, 2]
         dist = math.sqrt(cx * cx + cy * cy + cz * cz)
@@ -120,12 +144,15 @@ def _sphere_samples(
         for k in range(3):
             directions[i, k] = d[k]
             li[i, k] = 0.0 if inside else radiance[k] * solid_angle
-    return directions, distance, li
+        lit[i] = positive and not inside and _facing(normals, geo_normals, i, d[0], d[1], d[2])
+    return directions, distance, li, lit
 
 
 @nb.njit(parallel=True, cache=True)
 def _area_samples(
     points: np.ndarray,
+    normals: np.ndarray,
+    geo_normals: np.ndarray,
     matrix: np.ndarray,
     normal: np.ndarray,
     radiance: np.ndarray,
@@ -133,11 +160,13 @@ def _area_samples(
     disk_radius: float,
     rect_size: np.ndarray,
     u: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Uniform samples over a disk (``disk_radius`` > 0) or rect's local XY face: direction,
-    distance and Li/pdf = L·A·cosθ_light / d² (zero behind the emitting face)."""
+    distance, Li/pdf = L·A·cosθ_light / d² (zero behind the emitting face) and lit."""
     m = points.shape[0]
     directions, distance, li = np.empty((m, 3)), np.empty(m), np.empty((m, 3))
+    lit = np.empty(m, dtype=np.bool_)
+    positive = max(radiance[0], radiance[1], radiance[2]) > 0.0
     for i in nb.prange(m):
         if disk_radius > 0.0:
             r = disk_radius * math.sqrt(u[i, 0])
@@ -156,7 +185,8 @@ def _area_samples(
         directions[i, 0], directions[i, 1], directions[i, 2] = lx * inv, ly * inv, lz * inv
         for k in range(3):
             li[i, k] = radiance[k] * g
-    return directions, distance, li
+        lit[i] = positive and g > 0.0 and _facing(normals, geo_normals, i, lx * inv, ly * inv, lz * inv)
+    return directions, distance, li, lit
 
 
 @nb.njit(parallel=True, cache=True)
@@ -187,12 +217,11 @@ class DistantLight:
         self.toward = _normalize(matrix[2, :3].copy())  # the light shines along −Z; light is toward +Z
         self.half_angle = math.radians(float(UsdLux.DistantLight(prim).GetAngleAttr().Get() or 0.0)) / 2
 
-    def sample(self, points: np.ndarray, u: np.ndarray) -> LightSample:
-        if self.half_angle > 0:
-            direction = _cone_samples(self.toward, math.cos(self.half_angle), u)
-        else:
-            direction = self.toward[None, :]
-        return LightSample(direction, np.array([np.inf]), self.scale[None, :])
+    def sample(self, points: np.ndarray, normals: np.ndarray, geo_normals: np.ndarray, u: np.ndarray) -> LightSample:
+        if self.half_angle > 0 and self.scale.max() > 0:
+            direction, lit = _cone_samples(self.toward, math.cos(self.half_angle), u, normals, geo_normals)
+            return LightSample(direction, np.array([np.inf]), self.scale[None, :], lit)
+        return LightSample(self.toward[None, :], np.array([np.inf]), self.scale[None, :])
 
 
 class SphereLight:
@@ -208,8 +237,8 @@ class SphereLight:
             radiance = radiance / (4 * math.pi * self.radius**2)
         self.radiance = radiance
 
-    def sample(self, points: np.ndarray, u: np.ndarray) -> LightSample:
-        return LightSample(*_sphere_samples(points, self.center, self.radius, self.radiance, u))
+    def sample(self, points: np.ndarray, normals: np.ndarray, geo_normals: np.ndarray, u: np.ndarray) -> LightSample:
+        return LightSample(*_sphere_samples(points, normals, geo_normals, self.center, self.radius, self.radiance, u))
 
 
 class AreaLight:
@@ -237,9 +266,20 @@ class AreaLight:
         self.radiance = radiance
         self.normal = -_normalize(matrix[2, :3].copy())  # emits along −Z
 
-    def sample(self, points: np.ndarray, u: np.ndarray) -> LightSample:
+    def sample(self, points: np.ndarray, normals: np.ndarray, geo_normals: np.ndarray, u: np.ndarray) -> LightSample:
         return LightSample(
-            *_area_samples(points, self.matrix, self.normal, self.radiance, self.area, self.radius, self.size, u)
+            *_area_samples(
+                points,
+                normals,
+                geo_normals,
+                self.matrix,
+                self.normal,
+                self.radiance,
+                self.area,
+                self.radius,
+                self.size,
+                u,
+            )
         )
 
 
@@ -264,7 +304,7 @@ class DomeLight:
         y = np.minimum(((1.0 - v) * h).astype(np.int64), h - 1)
         return self.image[y, x] * self.scale
 
-    def sample(self, points: np.ndarray, normals: np.ndarray, u: np.ndarray) -> LightSample:
+    def sample(self, points: np.ndarray, normals: np.ndarray, geo_normals: np.ndarray, u: np.ndarray) -> LightSample:
         direction, inv_pdf = _cosine_samples(normals, u)
         return LightSample(direction, np.array([np.inf]), self.radiance(direction) * inv_pdf[:, None])
 

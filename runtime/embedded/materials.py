@@ -145,12 +145,13 @@ class MaterialTable:
         """The bound material of each gprim path (inherited bindings resolved)."""
         from pxr import UsdShade
 
+        prims = [self.stage.GetPrimAtPath(path) for path in paths]
+        # one batched binding resolution (shares the ancestors' collection queries)
+        bound, _ = UsdShade.MaterialBindingAPI.ComputeBoundMaterials(prims) if prims else ([], [])
         cache: dict[str, MaterialParams] = {}
         out = []
-        for path in paths:
-            prim = self.stage.GetPrimAtPath(path)
-            bound, _ = UsdShade.MaterialBindingAPI(prim).ComputeBoundMaterial()
-            key = str(bound.GetPath()) if bound else ""
+        for material in bound:
+            key = str(material.GetPath()) if material else ""
             if key not in cache:
                 cache[key] = self.material_at(key) if key else MaterialParams()
             out.append(cache[key])

@@ -133,7 +133,10 @@ class Renderer:
     # ------------------------------------------------------------------ lighting
 
     def _add(self, radiance: np.ndarray, s: _Surface, sample: LightSample, shadows: bool, weight: float) -> None:
-        idx = np.flatnonzero(lit_points(s.normals, s.geo_normals, sample.direction, sample.li_over_pdf))
+        lit = sample.lit
+        if lit is None:
+            lit = lit_points(s.normals, s.geo_normals, sample.direction, sample.li_over_pdf)
+        idx = np.flatnonzero(lit)
         if len(idx) == 0:
             return
         if shadows:
@@ -181,13 +184,13 @@ class Renderer:
             count = -(-self.spec.area_light_samples // n) if soft else 1
             for _ in range(count):
                 u = rng.random((len(s.points), 2), dtype=np.float32)
-                self._add(radiance, s, light.sample(s.points, u), light.shadows, 1.0 / count)
+                self._add(radiance, s, light.sample(s.points, s.normals, s.geo_normals, u), light.shadows, 1.0 / count)
         if self.dome is not None:
             dome: DomeLight = self.dome
             count = -(-self.spec.dome_light_samples // n)
             for _ in range(count):
                 u = rng.random((len(s.points), 2), dtype=np.float32)
-                self._add(radiance, s, dome.sample(s.points, s.normals, u), dome.shadows, 1.0 / count)
+                self._add(radiance, s, dome.sample(s.points, s.normals, s.geo_normals, u), dome.shadows, 1.0 / count)
         _scatter_rows(out, s.rows, radiance)
         return out
 
