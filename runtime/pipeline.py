@@ -135,6 +135,20 @@ def _engine(job: ShardJob) -> tuple[ResolvedScenario, Backend]:
     return _WORKER_STATE["resolved"], _WORKER_STATE["engine"]
 
 
+def _wrapped_interrupt(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C behind ``exc``: one that lands while a compiled (numba) kernel returns comes
+    back as ``SystemError: ... returned a result with an exception set`` chained to it."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    wrapped = isinstance(exc, SystemError) and "returned a result with an exception set" in str(exc)
+    return KeyboardInterrupt() if wrapped else None
+
+
 def _run_shard(
     job: ShardJob, on_frame: Callable[[int], None] | None = None, writer: WriterProcess | None = None
 ) -> dict[str, Any] | None:
@@ -151,6 +165,9 @@ def _run_shard(
             except BadInputError:
                 raise
             except Exception as exc:
+                interrupt = _wrapped_interrupt(exc)
+                if interrupt is not None:
+                    raise interrupt from None
                 exc.frame_index = frame  # type: ignore[attr-defined]  # the CLI reports where it failed
                 raise
             if on_frame is not None:

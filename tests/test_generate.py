@@ -297,6 +297,65 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None
     assert run_cli("verify", str(out)).returncode == 0
 
 
+def test_ctrl_c_keeps_published_shards_removes_the_rest_and_resume_finishes(tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    assert gen(reference, "--frames", "12", "--shard-size", "4").returncode == 0
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scenesmith.scripts.cli", "generate", str(SMALL), *ROOT, "-o", str(out)]
+        + ["--no-progress", "--frames", "12", "--shard-size", "4"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    records = out / "shards"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (records.is_dir() and any(records.glob("*.json"))):
+        time.sleep(0.02)
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert children, "generate runs its writers in a child process"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    published = sorted(p.stem for p in records.glob("*.json"))
+    assert 1 <= len(published) < 3, "the interrupt must land with some shards published and some not"
+    left = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert not [p for p in left if p.endswith(".tmp")]
+    h5 = sorted(p for p in left if p.startswith("hdf5/"))
+    assert h5 == [f"hdf5/shard_{int(k):06d}.h5" for k in published]  # the unfinished shards' files are gone
+    assert not (out / "manifest.json").exists()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(int(pid)) for pid in children):
+        time.sleep(0.05)
+    assert not any(_alive(int(pid)) for pid in children), "no child outlives the interrupted run"
+    assert gen(out, "--frames", "12", "--shard-size", "4", "--resume").returncode == 0
+    assert files_of(out) == files_of(reference)
+
+
+def test_an_interrupt_wrapped_by_a_compiled_kernel_is_still_an_interrupt() -> None:
+    from scenesmith.runtime.pipeline import _wrapped_interrupt
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as inner:
+            raise SystemError("CPUDispatcher(<f>) returned a result with an exception set") from inner
+    except SystemError as exc:
+        assert isinstance(_wrapped_interrupt(exc), KeyboardInterrupt)
+    bare = SystemError("CPUDispatcher(<f>) returned a result with an exception set")
+    assert isinstance(_wrapped_interrupt(bare), KeyboardInterrupt)
+    assert _wrapped_interrupt(ValueError("bad value")) is None
+    assert _wrapped_interrupt(SystemError("something else")) is None
+
+
+def _alive(pid: int) -> bool:
+    """Running (not gone, not a zombie waiting for its reaper)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_existing_folder_is_refused_without_resume_or_overwrite(small_run: Path) -> None:
     before = files_of(small_run)
     result = gen(small_run)
