@@ -755,8 +755,9 @@ class RenderSpec(Spec):
 
 class Hdf5Writer(Spec):
     compression: Literal["auto", "gzip", "lzf", "none"] = "auto"
-    """``auto``: LZF for image stacks (fast; built into h5py), gzip + shuffle for the small
-    ragged arrays (boxes, label maps); ``gzip`` everywhere for readers without h5py."""
+    """``auto``: gzip level 1 + shuffle for bulk arrays (raw when they barely compress), gzip at
+    ``compression_level`` for small ones — readable by any HDF5 reader and byte-reproducible;
+    ``lzf`` is faster but needs h5py to read and is *not* byte-reproducible across runs."""
     compression_level: Annotated[int, Field(strict=True, ge=0, le=9)] = 4
 
 

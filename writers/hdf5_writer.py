@@ -145,11 +145,15 @@ class Hdf5Writer(Writer):
             "compression_opts": int(self.options.get("compression_level", 4)),
             "shuffle": True,
         }
+        fast_gzip = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
+        # LZF is faster, but h5py's liblzf leaves its hash table uninitialised (INIT_HTAB 0): the
+        # same chunk can compress to different bytes from run to run (seen: a 3-byte difference
+        # in one LiDAR chunk), which breaks byte-identical shards. zlib is deterministic.
         lzf = {"compression": "lzf", "shuffle": True}
         none: dict[str, Any] = {}
         # bulk arrays (>= BIG_BYTES a frame) and small ones may compress differently
         self.compress_images, self.compress = {
-            "auto": (lzf, gzip),
+            "auto": (fast_gzip, gzip),
             "gzip": (gzip, gzip),
             "lzf": (lzf, lzf),
             "none": (none, none),
