@@ -75,9 +75,9 @@ CONVENTIONS = {
 
 
 _CREATE: dict[str, Any] = {"track_times": False, "fill_time": "alloc"}
-"""Every dataset: no timestamps, and chunk buffers filled when allocated — otherwise the unused
-tail of a partly filled chunk holds whatever memory HDF5 reused, its compressed bytes vary from
-run to run, and byte-identical shards are lost (seen on a ragged LiDAR dataset)."""
+"""Every dataset: no timestamps, and chunks filled with the fill value when allocated, so the
+part of a last chunk beyond the dataset's extent is defined rather than left to the library
+(reproducible bytes also need a deterministic codec: see ``open``)."""
 
 BIG_BYTES = 1 << 16
 """Per-frame size from which an array counts as bulk data (fast compression in ``auto``)."""
