@@ -38,6 +38,7 @@ from ..sensors.outputs import PHYSICS_STATE_KEY, SCENESMITH_KEY
 from ..sensors.physics_state import PHYSICS_FIELDS
 from .base import ShardContext, Writer, tmp_path_for
 from .content_hash import canonical
+from .hdf5_chunks import DirectChunks, deflate_level
 
 __all__ = ["CONVENTIONS", "FIXED_KEYS", "Hdf5Writer"]
 
@@ -128,6 +129,8 @@ class Hdf5Writer(Writer):
         self._pending: dict[tuple[str, str], list[tuple[int, Any]]] = {}
         self._deferred: set[tuple[str, str]] = set()
         """Concatenated datasets whose frames are held back for one write at close."""
+        self._direct: dict[tuple[str, str], DirectChunks] = {}
+        """Bulk datasets whose chunks this writer filters and writes itself (``auto``)."""
         run = context.run
         attrs = self.file.attrs
         attrs["schema_version"] = run.schema_version
@@ -145,7 +148,8 @@ class Hdf5Writer(Writer):
             "compression_opts": int(self.options.get("compression_level", 4)),
             "shuffle": True,
         }
-        fast_gzip = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
+        # in ``auto`` the bulk chunks are shuffled and deflated here, by ISA-L (hdf5_chunks.py)
+        fast_gzip = {"compression": "gzip", "compression_opts": deflate_level(), "shuffle": True}
         # LZF is faster, but h5py's liblzf leaves its hash table uninitialised (INIT_HTAB 0): the
         # same chunk can compress to different bytes from run to run (seen: a 3-byte difference
         # in one LiDAR chunk), which breaks byte-identical shards. zlib is deterministic.
@@ -158,7 +162,7 @@ class Hdf5Writer(Writer):
             "lzf": (lzf, lzf),
             "none": (none, none),
         }[compression]
-        self.probe_bulk = compression == "auto"
+        self.probe_bulk = self.direct_bulk = compression == "auto"
 
     # ------------------------------------------------------------------ datasets
 
@@ -195,11 +199,21 @@ class Hdf5Writer(Writer):
             if units:
                 ds.attrs["units"] = units
             self._datasets[(path, key)] = ds
+            self._maybe_direct(path, key, ds, value)
         if value.nbytes < BIG_BYTES:
             self._pending.setdefault((path, key), []).append((self.count, value))
             return
+        direct = self._direct.get((path, key))
+        if direct is not None and direct.rows == self.count:
+            direct.append(value[None])
+            return
         ds.resize(self.count + 1, axis=0)
         ds[self.count] = value
+
+    def _maybe_direct(self, path: str, key: str, ds: Any, value: np.ndarray) -> None:
+        """Bulk datasets in ``auto`` get their chunks written by ``DirectChunks``."""
+        if self.direct_bulk and value.nbytes >= BIG_BYTES and ds.chunks is not None:
+            self._direct[(path, key)] = DirectChunks(ds, deflate=ds.compression == "gzip")
 
     def _concatenated(
         self, path: str, key: str, create: Callable[[Any], Any], units: str | None = None
@@ -226,9 +240,13 @@ class Hdf5Writer(Writer):
         values, offsets = handles
         start = self._ends[(path, key)]
         end = self._ends[(path, key)] = start + len(value)
-        values.resize(end, axis=0)
-        if len(value):
-            values[start:] = value
+        direct = self._direct.get((path, key))
+        if direct is not None:
+            direct.append(value)
+        else:
+            values.resize(end, axis=0)
+            if len(value):
+                values[start:] = value
         offsets.resize(self.count + 2, axis=0)
         offsets[self.count + 1] = end
 
@@ -237,7 +255,7 @@ class Hdf5Writer(Writer):
             tail = value.shape[1:]
             if value.nbytes < BIG_BYTES:
                 self._deferred.add((path, key))
-            return sub.create_dataset(
+            values = sub.create_dataset(
                 "values",
                 shape=(0, *tail),
                 maxshape=(None, *tail),
@@ -246,6 +264,8 @@ class Hdf5Writer(Writer):
                 **_CREATE,
                 **self._settings(value),
             )
+            self._maybe_direct(path, key, values, value)
+            return values
 
         self._append(path, key, self._concatenated(path, key, create, units), value)
 
@@ -360,6 +380,8 @@ class Hdf5Writer(Writer):
 
     def close(self) -> list[Path]:
         self._write_pending()
+        for direct in self._direct.values():
+            direct.close()
         self.file.flush()
         self.file.close()
         with open(self.tmp, "rb+") as handle:
