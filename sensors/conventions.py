@@ -22,6 +22,7 @@ __all__ = [
     "euler_xyz_deg_to_quat",
     "look_at_quat",
     "matrix_to_quat_wxyz",
+    "matrices_to_quat_wxyz",
     "normalize_quat",
     "quat_multiply",
     "quat_to_rotation_matrix",
@@ -78,9 +79,14 @@ def rotation_matrix_to_quat(rot: np.ndarray) -> np.ndarray:
 
 def matrix_to_quat_wxyz(matrix: np.ndarray) -> np.ndarray:
     """Rotation of a 4×4 row-vector transform (scale removed by orthonormalising rows)."""
-    rot = np.asarray(matrix, dtype=np.float64)[:3, :3]
-    u, _, vt = np.linalg.svd(rot)
-    return rotation_matrix_to_quat(u @ vt)
+    return matrices_to_quat_wxyz(np.asarray(matrix, dtype=np.float64)[None])[0]
+
+
+def matrices_to_quat_wxyz(matrices: np.ndarray) -> np.ndarray:
+    """(n, 4) rotations of (n, 4, 4) row-vector transforms; one batched SVD for all of them."""
+    u, _, vt = np.linalg.svd(np.asarray(matrices, dtype=np.float64)[:, :3, :3])
+    rotations = u @ vt
+    return np.array([rotation_matrix_to_quat(r) for r in rotations]).reshape(-1, 4)
 
 
 def quat_multiply(a: Sequence[float], b: Sequence[float]) -> np.ndarray:

@@ -139,6 +139,7 @@ class CocoWriter(Writer):
             self.images.append(image)
             ids, semantics = _instance_ids(annotators["instance_segmentation"][camera])
             occlusion, loose = self._occlusion(annotators, camera)
+            paths = self._paths(annotators, camera)
             keypoints = self._keypoints(annotators, camera) if self.options.get("keypoints") else {}
             labelled = {iid for iid, sem in semantics.items() if sem.get("class") in self.category}
             j = 0
@@ -159,7 +160,7 @@ class CocoWriter(Writer):
                     "visibility": round(1.0 - ratio, 6),
                     "truncation": round(float(loose.get(int(iid), 0.0)), 6),
                     "instance_id": int(iid),
-                    "prim_path": self._path(annotators, camera, int(iid)),
+                    "prim_path": paths.get(int(iid), ""),
                 }
                 if int(iid) in keypoints:
                     entry["keypoints"] = keypoints[int(iid)]
@@ -170,13 +171,13 @@ class CocoWriter(Writer):
                     raise ValueError(f"more than {ANNOTATIONS_PER_IMAGE} instances in one image")
 
     @staticmethod
-    def _path(annotators: dict[str, Any], camera: str, iid: int) -> str:
+    def _paths(annotators: dict[str, Any], camera: str) -> dict[int, str]:
+        """Instance id → prim path, from ``idToLabels`` (colorized keys are RGBA bytes of the id)."""
         labels = annotators["instance_segmentation"][camera]["idToLabels"]
-        for key, value in labels.items():
-            key_id = int(np.array(key, dtype=np.uint8).view("<u4")[0]) if isinstance(key, tuple) else int(key)
-            if key_id == iid:
-                return str(value)
-        return ""
+        return {
+            (int(np.array(key, dtype=np.uint8).view("<u4")[0]) if isinstance(key, tuple) else int(key)): str(value)
+            for key, value in labels.items()
+        }
 
     @staticmethod
     def _occlusion(annotators: dict[str, Any], camera: str) -> tuple[dict[int, float], dict[int, float]]:
@@ -185,14 +186,14 @@ class CocoWriter(Writer):
         truncation: dict[int, float] = {}
         loose = annotators.get("bounding_box_2d_loose", {}).get(camera)
         if loose is not None:
-            for row, iid in zip(loose["data"], loose["bboxIds"]):
-                occlusion[int(iid)] = float(row["occlusionRatio"])
+            ratios = loose["data"]["occlusionRatio"].astype(np.float64)
+            occlusion = dict(zip(np.asarray(loose["bboxIds"]).tolist(), ratios.tolist()))
         boxes = annotators.get("bounding_box_3d", {}).get(camera)
         params = annotators.get("camera_params", {}).get(camera)
         if boxes is not None and params is not None:
             w, h = (int(v) for v in params["renderProductResolution"])
-            for row, iid in zip(boxes["data"], boxes["bboxIds"]):
-                truncation[int(iid)] = truncation_ratio(project_points(cuboid_corners(row), params), w, h)
+            ratios = truncation_ratio(project_points(cuboid_corners(boxes["data"]), params), w, h)
+            truncation = dict(zip(np.asarray(boxes["bboxIds"]).tolist(), ratios.tolist()))
         return occlusion, truncation
 
     @staticmethod
@@ -200,15 +201,11 @@ class CocoWriter(Writer):
         boxes = annotators["bounding_box_3d"][camera]
         params = annotators["camera_params"][camera]
         w, h = (int(v) for v in params["renderProductResolution"])
+        uv = project_points(cuboid_corners(boxes["data"]), params)  # (n, 9, 2)
+        inside = (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
         out = {}
-        for row, iid in zip(boxes["data"], boxes["bboxIds"]):
-            world = cuboid_corners(row)
-            uv = project_points(world, params)
-            flat: list[float] = []
-            for u, v in uv:
-                inside = 0 <= u < w and 0 <= v < h
-                flat += [round(float(u), 3), round(float(v), 3), 2 if inside else 0]
-            out[int(iid)] = flat
+        for iid, points, flags in zip(np.asarray(boxes["bboxIds"]).tolist(), uv.tolist(), inside.tolist()):
+            out[int(iid)] = [x for (u, v), f in zip(points, flags) for x in (round(u, 3), round(v, 3), 2 if f else 0)]
         return out
 
     def close(self) -> list[Path]:

@@ -13,19 +13,22 @@ import numpy as np
 
 from ..sensors.camera import PinholeCamera
 
-__all__ = ["KEYPOINT_ORDER", "camera_model", "cuboid_corners", "project_points", "truncation_ratio"]
+__all__ = ["KEYPOINT_ORDER", "camera_model", "cuboid_corners", "project_points", "to_camera", "truncation_ratio"]
 
 KEYPOINT_ORDER = ("Center", "LDB", "LDF", "LUB", "LUF", "RDB", "RDF", "RUB", "RUF")
-_SIGNS = [(x, y, z) for x in (0, 1) for y in (0, 1) for z in (0, 1)]
+_CORNER_HI = np.array([(x, y, z) for x in (0, 1) for y in (0, 1) for z in (0, 1)], dtype=bool)
+"""Per corner and axis: the max bound (else the min)."""
 
 
-def cuboid_corners(row: Any) -> np.ndarray:
-    """(9, 3) world points: box centre then the 8 corners, from one ``bounding_box_3d`` row."""
-    lo = np.array([row["x_min"], row["y_min"], row["z_min"]], dtype=np.float64)
-    hi = np.array([row["x_max"], row["y_max"], row["z_max"]], dtype=np.float64)
-    local = np.array([(lo + hi) / 2] + [np.where(np.array(s) == 0, lo, hi) for s in _SIGNS])
-    transform = np.asarray(row["transform"], dtype=np.float64)
-    return (np.c_[local, np.ones(9)] @ transform)[:, :3]
+def cuboid_corners(rows: np.ndarray) -> np.ndarray:
+    """(n, 9, 3) world points of ``bounding_box_3d`` rows: each box's centre, then its 8 corners
+    in ``KEYPOINT_ORDER``. All boxes in one pass: the writers run this for every box every frame."""
+    lo = np.stack([rows["x_min"], rows["y_min"], rows["z_min"]], axis=-1).astype(np.float64)
+    hi = np.stack([rows["x_max"], rows["y_max"], rows["z_max"]], axis=-1).astype(np.float64)
+    corners = np.where(_CORNER_HI, hi[:, None, :], lo[:, None, :])  # (n, 8, 3)
+    local = np.concatenate([((lo + hi) / 2)[:, None, :], corners], axis=1)
+    transform = np.asarray(rows["transform"], dtype=np.float64).reshape(-1, 4, 4)
+    return local @ transform[:, :3, :3] + transform[:, None, 3, :3]
 
 
 def camera_model(params: dict[str, Any]) -> PinholeCamera:
@@ -44,18 +47,23 @@ def camera_model(params: dict[str, Any]) -> PinholeCamera:
     )
 
 
-def project_points(world: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-    """Pixel coordinates (u right, v down, continuous) of world points."""
+def to_camera(world: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    """Camera-space (USD: looking down −Z) coordinates of world points (…, 3)."""
     view = np.asarray(params["cameraViewTransform"], dtype=np.float64).reshape(4, 4)
-    cam = (np.c_[world, np.ones(len(world))] @ view)[:, :3]
-    return camera_model(params).project(cam)
+    return world @ view[:3, :3] + view[3, :3]
 
 
-def truncation_ratio(uv: np.ndarray, width: int, height: int) -> float:
-    """Share of the projected box's 2D extent that falls outside the image."""
-    lo, hi = uv.min(axis=0), uv.max(axis=0)
-    area = float(np.prod(hi - lo))
-    if area <= 0:
-        return 0.0
-    clipped = np.clip(hi, 0, [width, height]) - np.clip(lo, 0, [width, height])
-    return float(np.clip(1.0 - np.prod(np.maximum(clipped, 0.0)) / area, 0.0, 1.0))
+def project_points(world: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    """Pixel coordinates (u right, v down, continuous) of world points (…, 3)."""
+    return camera_model(params).project(to_camera(world, params))
+
+
+def truncation_ratio(uv: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Per box, the share of its projected keypoints' 2D extent (uv: (n, 9, 2)) outside the image."""
+    lo, hi = uv.min(axis=-2), uv.max(axis=-2)
+    area = np.prod(hi - lo, axis=-1)
+    size = np.array([width, height], dtype=np.float64)
+    clipped = np.prod(np.maximum(np.clip(hi, 0, size) - np.clip(lo, 0, size), 0.0), axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.clip(1.0 - clipped / area, 0.0, 1.0)
+    return np.where(area > 0, ratio, 0.0)

@@ -25,15 +25,11 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..sensors.conventions import matrix_to_quat_wxyz
+from ..sensors.conventions import matrices_to_quat_wxyz
 from .base import Writer, atomic_write_bytes
-from .cuboid import KEYPOINT_ORDER, camera_model, cuboid_corners, truncation_ratio
+from .cuboid import KEYPOINT_ORDER, camera_model, cuboid_corners, to_camera, truncation_ratio
 
 __all__ = ["PoseJsonWriter", "pose_document"]
-
-
-def _f(matrix: np.ndarray) -> list:
-    return np.asarray(matrix, dtype=np.float64).tolist()
 
 
 def _rounded(matrix: np.ndarray, digits: int) -> list:
@@ -61,41 +57,45 @@ def pose_document(
     view = np.asarray(params["cameraViewTransform"], dtype=np.float64).reshape(4, 4)
     projection = np.asarray(params["cameraProjection"], dtype=np.float64).reshape(4, 4)
     labels = _labels(boxes)
-    objects = []
-    for row, path in zip(boxes["data"], boxes["primPaths"]):
-        visibility = 1.0 - float(row["occlusionRatio"])
-        if visibility <= visibility_threshold:
-            continue
-        local_to_world = np.asarray(row["transform"], dtype=np.float64)
-        obj_to_camera = view @ local_to_world if quirks else local_to_world @ view
-        corners_world = cuboid_corners(row)
-        corners_camera = (np.c_[corners_world, np.ones(9)] @ view)[:, :3]
-        depth = -corners_camera[:, 2]
-        u = cx + fx * corners_camera[:, 0] / depth
-        v = cy - fx * corners_camera[:, 1] / depth
-        projected = np.round(np.c_[u, v]).astype(int)
-        lo = np.array([row["x_min"], row["y_min"], row["z_min"]], dtype=np.float64)
-        hi = np.array([row["x_max"], row["y_max"], row["z_max"]], dtype=np.float64)
-        scale = np.linalg.norm(local_to_world[:3, :3], axis=1)
-        objects.append(
-            {
-                "label": labels.get(int(row["semanticId"]), ""),
-                "prim_path": str(path),
-                "visibility": round(visibility, 3),
-                "local_to_world_transform": _f(local_to_world),
-                "location_world_frame": _f(local_to_world[3, :3]),
-                "rotation_matrix_world_frame": _f(local_to_world[:3, :3]),
-                "quat_wxyz_world_frame": _f(matrix_to_quat_wxyz(local_to_world)),
-                "location_camera_frame": _f(obj_to_camera[3, :3]),
-                "rotation_matrix_camera_frame": _f(obj_to_camera[:3, :3]),
-                "quat_wxyz_camera_frame": _f(matrix_to_quat_wxyz(obj_to_camera)),
-                "size": _f((hi - lo) * scale),
-                "cuboid_keypoints_world_frame": _f(corners_world),
-                "cuboid_keypoints_camera_frame": _f(corners_camera),
-                "cuboid_keypoints_projected": projected.tolist(),
-                "truncation_ratio": truncation_ratio(np.c_[u, v], w, h),
-            }
-        )
+    rows = boxes["data"]
+    visible = 1.0 - rows["occlusionRatio"].astype(np.float64) > visibility_threshold
+    rows = rows[visible]
+    paths = [p for p, keep in zip(boxes["primPaths"], visible) if keep]
+    # every box at once: corners, camera frame, projection, quaternions
+    local_to_world = np.asarray(rows["transform"], dtype=np.float64).reshape(-1, 4, 4)
+    obj_to_camera = view @ local_to_world if quirks else local_to_world @ view
+    corners_world = cuboid_corners(rows)
+    corners_camera = to_camera(corners_world, params)
+    depth = -corners_camera[..., 2]
+    uv = np.stack([cx + fx * corners_camera[..., 0] / depth, cy - fx * corners_camera[..., 1] / depth], axis=-1)
+    projected = np.round(uv).astype(int)
+    lo = np.stack([rows["x_min"], rows["y_min"], rows["z_min"]], axis=-1).astype(np.float64)
+    hi = np.stack([rows["x_max"], rows["y_max"], rows["z_max"]], axis=-1).astype(np.float64)
+    size = (hi - lo) * np.linalg.norm(local_to_world[:, :3, :3], axis=2)
+    quat_world = matrices_to_quat_wxyz(local_to_world)
+    quat_camera = matrices_to_quat_wxyz(obj_to_camera)
+    truncation = truncation_ratio(uv, w, h)
+    visibility = 1.0 - rows["occlusionRatio"].astype(np.float64)
+    objects = [
+        {
+            "label": labels.get(int(rows["semanticId"][i]), ""),
+            "prim_path": str(path),
+            "visibility": round(float(visibility[i]), 3),
+            "local_to_world_transform": local_to_world[i].tolist(),
+            "location_world_frame": local_to_world[i, 3, :3].tolist(),
+            "rotation_matrix_world_frame": local_to_world[i, :3, :3].tolist(),
+            "quat_wxyz_world_frame": quat_world[i].tolist(),
+            "location_camera_frame": obj_to_camera[i, 3, :3].tolist(),
+            "rotation_matrix_camera_frame": obj_to_camera[i, :3, :3].tolist(),
+            "quat_wxyz_camera_frame": quat_camera[i].tolist(),
+            "size": size[i].tolist(),
+            "cuboid_keypoints_world_frame": corners_world[i].tolist(),
+            "cuboid_keypoints_camera_frame": corners_camera[i].tolist(),
+            "cuboid_keypoints_projected": projected[i].tolist(),
+            "truncation_ratio": float(truncation[i]),
+        }
+        for i, path in enumerate(paths)
+    ]
     return {
         "camera_data": {
             "aperture": [float(a) for a in aperture],
