@@ -30,6 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_render import FIXTURES, REPO, SCENE, _scenario
 
 
+def _process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _loop_overhead(
     resolved: Any, backend: Any, info: Any, frames: int, compression: str, shard_size: int, rounds: int = 3
 ) -> dict[str, float]:
@@ -62,9 +71,11 @@ def _loop_overhead(
             "writers in this process": lambda plan, r: ShardWriter(job(f"fg{r}", plan), resolved),
         }
         samples: dict[str, list[float]] = {name: [] for name in makers}
+        cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in makers}
         for r in range(rounds):  # interleaved rounds: machine noise hits every variant alike
             for name, make in makers.items():
                 start = time.perf_counter()
+                cpu_start = (time.process_time(), _process_cpu_s(process.pid))
                 for plan in plans:
                     shard = make(plan, r)
                     for i in plan.frames:
@@ -77,7 +88,11 @@ def _loop_overhead(
                         shard.close()
                 process.collect()  # the writer process's last shards, inside the timing
                 samples[name].append((time.perf_counter() - start) / frames)
+                cpu_end = (time.process_time(), _process_cpu_s(process.pid))
+                cpu[name].append(tuple((b - a) / frames for a, b in zip(cpu_start, cpu_end, strict=True)))
         out = {name: statistics.median(values) for name, values in samples.items()}
+        for name, values in cpu.items():  # core-seconds per frame: this process, writer process
+            out[f"cpu {name}"] = tuple(statistics.median(v[i] for v in values) for i in range(2))
         process.shutdown()
     return out
 
@@ -188,8 +203,14 @@ def main() -> int:
     print(f"  all writers, CPU in one process: {total * 1e3:.1f} ms/frame = {total / capture:.1%} of capture")
     base = loops["capture only"]
     for name, per_frame_s in loops.items():
+        if name.startswith("cpu "):
+            continue
         extra = f" -> writer overhead {(per_frame_s - base) / base:.1%} of capture" if name != "capture only" else ""
-        print(f"  loop, {name:26s}: {per_frame_s * 1e3:6.1f} ms/frame{extra}")
+        here, child = loops[f"cpu {name}"]
+        print(
+            f"  loop, {name:26s}: {per_frame_s * 1e3:6.1f} ms/frame{extra}"
+            f" (CPU ms/frame: this process {here * 1e3:.0f}, writer process {child * 1e3:.0f})"
+        )
     print(f"  (loops: {args.loop_frames} frames in shards of {args.shard_size}, median of 3 interleaved rounds)")
     print("  (target: writer overhead <= 20% with the default writer process)")
     print(f"  HDF5 {args.compression}: {h5_bytes / 2**20:.1f} MiB from {uncompressed / 2**20:.1f} MiB of arrays")

@@ -73,6 +73,10 @@ class WriterProcess:
         self._closing = 0  # shards asked to finish whose records have not arrived
         self._records: list[dict[str, Any]] = []
 
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
     # ------------------------------------------------------------------ parent side
 
     def open(self, job: ShardJob) -> None:
