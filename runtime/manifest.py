@@ -33,7 +33,18 @@ def environment() -> dict[str, str]:
         "numpy": np.__version__,
         "h5py": h5py.__version__,
         "hdf5": h5py.version.hdf5_version,
+        # bulk HDF5 chunks are deflated by ISA-L when installed: its version shapes the bytes
+        "isal": _version_of("isal"),
     }
+
+
+def _version_of(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def build_manifest(

@@ -30,6 +30,7 @@ from ..scenarios.resolved import ResolvedScenario
 from ..scenarios.sampler import sample
 from ..scenarios.yaml_dump import dump_yaml
 from ..writers.base import RunInfo, atomic_write_bytes
+from ..writers.content_hash import FRAME_HASH
 from .backend import Backend, Capabilities, check_supported, create_backend
 from .manifest import build_manifest, environment
 from .resolve import resolve
@@ -198,6 +199,7 @@ def _run_parameters(
         "schema_version": SCHEMA_VERSION,
         "tool_version": __version__,
         "environment": environment(),
+        "frame_hash": FRAME_HASH,
         "scenario_digest": resolved.scenario_digest,
         "randomization_digest": resolved.randomization_digest,
         "seed": opts.seed,
