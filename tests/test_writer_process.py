@@ -123,3 +123,19 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
     except OSError:
         return False
+
+
+def test_writer_process_yields_the_cpu_to_capture() -> None:
+    """Capture is the critical path: the child runs at WRITER_NICE above its parent (capped at
+    19), so waking capture threads preempt it."""
+    from scenesmith.runtime.writer_process import WRITER_NICE
+
+    expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + WRITER_NICE)
+    process = WriterProcess()
+    try:
+        deadline = time.monotonic() + 30
+        while os.getpriority(os.PRIO_PROCESS, process.pid) != expected and time.monotonic() < deadline:
+            time.sleep(0.05)  # the child sets its niceness as it starts
+        assert os.getpriority(os.PRIO_PROCESS, process.pid) == expected
+    finally:
+        process.shutdown()
