@@ -89,3 +89,40 @@ def test_shuffle_matches_hdf5s_own_filter(tmp_path: Path) -> None:
         _, ours_bytes = ours.id.read_direct_chunk((0, 0))
         _, theirs_bytes = theirs.id.read_direct_chunk((0, 0))
     assert zlib.decompress(ours_bytes) == zlib.decompress(theirs_bytes)
+
+
+def test_hdf5_writer_bulk_datasets_with_a_frame_missing_a_key(tmp_path: Path) -> None:
+    """A frame without a bulk key leaves its row at the fill value; the frames after it are
+    still stored (by HDF5's own pipeline once the direct stream is out of step)."""
+    from scenesmith import SCHEMA_VERSION, __version__
+    from scenesmith.sensors.outputs import annotator_payload, empty_payload
+    from scenesmith.writers.base import RunInfo, ShardContext
+    from scenesmith.writers.hdf5_writer import Hdf5Writer
+
+    rng = np.random.default_rng(3)
+    depths, points = [], []
+    writer = Hdf5Writer()
+    info = RunInfo(__version__, SCHEMA_VERSION, "s" * 64, "r" * 64, 0, ("box",), ("cam",))
+    writer.open(ShardContext(tmp_path, 0, (0, 4), info))
+    for frame in range(4):
+        payload = empty_payload(frame, (frame, 30))
+        depth = rng.random((120, 160)).round(2).astype(np.float32)  # 75 KiB: bulk, compressible
+        cloud = rng.random((20000 + 5000 * frame, 3)).round(1).astype(np.float32)
+        if frame != 1:
+            annotator_payload(payload, "distance_to_camera", "cam", {"data": depth})
+        annotator_payload(payload, "pointcloud", "cam", {"data": cloud})
+        depths.append(depth if frame != 1 else np.zeros_like(depth))
+        points.append(cloud)
+        writer.write(payload)
+    streamed = set(writer._direct)
+    assert {("cameras/cam/distance_to_camera", "data"), ("cameras/cam/pointcloud", "data")} <= streamed
+    writer.close()
+    with h5py.File(tmp_path / "hdf5" / "shard_000000.h5") as f:
+        stored = f["cameras/cam/distance_to_camera/data"]
+        assert stored.compression == "gzip"
+        assert np.array_equal(stored[()], np.stack(depths))
+        values = f["cameras/cam/pointcloud/data/values"][()]
+        offsets = f["cameras/cam/pointcloud/data/frame_offsets"][()]
+        assert f["cameras/cam/pointcloud/data/values"].compression == "gzip"
+        assert offsets.tolist() == np.cumsum([0] + [len(p) for p in points]).tolist()
+        assert np.array_equal(values, np.concatenate(points))
