@@ -91,6 +91,27 @@ def test_tone_map_kernel_matches_the_curves_and_srgb(curve: str, formula) -> Non
     assert (got == want).mean() > 0.999
 
 
+def test_tone_map_rounds_exactly_at_every_srgb_step() -> None:
+    """Each 8-bit code k starts where display-linear light reaches the inverse sRGB transfer of
+    (k − ½)/255; values at, just below and just above every step, at every lookup cell edge,
+    and NaN/±inf land on the right code (the kernel looks codes up by cell, not by pow)."""
+    s = (np.arange(1, 256) - 0.5) / 255.0
+    steps = np.where(s <= 0.04045, s / 12.92, ((s + 0.055) / 1.055) ** 2.4)
+    x = np.concatenate(
+        [
+            np.linspace(-0.1, 1.2, 200_003),
+            steps,
+            np.nextafter(steps, -1.0),
+            np.nextafter(steps, 2.0),
+            np.arange(4097) / 4096,
+            [np.nan, np.inf, -np.inf, 0.0, 1.0, np.nextafter(1.0, 0.0)],
+        ]
+    )
+    want = np.searchsorted(steps, np.nan_to_num(x, nan=-1.0), side="right")
+    got = tone_map(np.repeat(x[:, None], 3, axis=1), "clamp", 0.0)
+    assert np.array_equal(got, np.repeat(want[:, None], 3, axis=1).astype(np.uint8))
+
+
 def test_glibc_keeps_freed_frame_buffers() -> None:
     assert retain_freed_memory() is True  # Linux CI runs glibc; elsewhere this returns False
 

@@ -30,22 +30,30 @@ def _srgb8_thresholds() -> np.ndarray:
 
 _THRESHOLDS = _srgb8_thresholds()
 
+CELLS = 4096
+"""Uniform cells over [0, 1) of display-linear values, each with the code at its start."""
+_CELL_CODES = np.searchsorted(_THRESHOLDS, np.arange(CELLS) / CELLS, side="right").astype(np.int64)
+
 
 @nb.njit(cache=True)
-def _srgb8(c: float, thresholds: np.ndarray) -> np.uint8:
-    """Rounded 8-bit sRGB code of ``c``: a binary search of the thresholds instead of a pow."""
-    lo, hi = 0, thresholds.shape[0]  # the answer: how many thresholds are <= c
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if thresholds[mid] <= c:
-            lo = mid + 1
-        else:
-            hi = mid
-    return np.uint8(lo)
+def _srgb8(c: float, thresholds: np.ndarray, cell_codes: np.ndarray) -> np.uint8:
+    """Rounded 8-bit sRGB code of ``c`` — how many thresholds are <= c — without a pow: the code
+    at the start of c's cell, stepped past the thresholds inside the cell (at most one: the
+    thresholds are ≥ 1/3294 apart, the cells 1/4096 wide). NaN gives 0, as no threshold is <= it."""
+    if not c >= 0.0:
+        return np.uint8(0)
+    if c >= 1.0:
+        return np.uint8(thresholds.shape[0])
+    code = cell_codes[int(c * cell_codes.shape[0])]
+    while code < thresholds.shape[0] and thresholds[code] <= c:
+        code += 1
+    return np.uint8(code)
 
 
 @nb.njit(parallel=True, cache=True)
-def _tone_map(rgb: np.ndarray, curve: int, scale: float, thresholds: np.ndarray, out: np.ndarray) -> None:
+def _tone_map(
+    rgb: np.ndarray, curve: int, scale: float, thresholds: np.ndarray, cell_codes: np.ndarray, out: np.ndarray
+) -> None:
     """Channels 0-2 of ``out`` (P, ≥3) from linear ``rgb`` (P, 3); further channels untouched."""
     for i in nb.prange(rgb.shape[0]):
         for c in range(3):
@@ -54,7 +62,7 @@ def _tone_map(rgb: np.ndarray, curve: int, scale: float, thresholds: np.ndarray,
                 x = x / (1.0 + x)
             elif curve == 2:
                 x = (x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14)
-            out[i, c] = _srgb8(x, thresholds)
+            out[i, c] = _srgb8(x, thresholds, cell_codes)
 
 
 def tone_map(radiance: np.ndarray, curve: str, exposure_ev: float, alpha: bool = False) -> np.ndarray:
@@ -63,5 +71,5 @@ def tone_map(radiance: np.ndarray, curve: str, exposure_ev: float, alpha: bool =
     shape = np.shape(radiance)
     rgb = np.ascontiguousarray(radiance, dtype=np.float64).reshape(-1, 3)
     out = np.full((rgb.shape[0], 4 if alpha else 3), 255, dtype=np.uint8)
-    _tone_map(rgb, CURVES[curve], math.pow(2.0, exposure_ev), _THRESHOLDS, out)
+    _tone_map(rgb, CURVES[curve], math.pow(2.0, exposure_ev), _THRESHOLDS, _CELL_CODES, out)
     return out.reshape(*shape[:-1], out.shape[1])
