@@ -18,32 +18,44 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["MIN_ALPHA", "brdf_point", "evaluate"]
+__all__ = ["MIN_ALPHA", "brdf_point", "brdf_row", "evaluate"]
 
 MIN_ALPHA = 2e-3
 """Smallest GGX α: keeps a mirror-like surface's highlight finite under point-like lights."""
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def brdf_point(
-    n: np.ndarray,
-    v: np.ndarray,
-    light: np.ndarray,
-    albedo: np.ndarray,
+    nx: float,
+    ny: float,
+    nz: float,
+    vx: float,
+    vy: float,
+    vz: float,
+    lx: float,
+    ly: float,
+    lz: float,
+    ar: float,
+    ag: float,
+    ab: float,
     roughness: float,
     metallic: float,
-    f0: np.ndarray,
+    fr: float,
+    fg: float,
+    fb: float,
 ) -> tuple[float, float, float]:
-    """BRDF value (r, g, b) for unit normal ``n``, view ``v`` and light direction ``light``."""
-    n_l = n[0] * light[0] + n[1] * light[1] + n[2] * light[2]
+    """BRDF value (r, g, b) for unit normal n, view v and light direction l, albedo a and F0 f.
+    Scalars and inlined: array-row arguments made each call build array views, which cost
+    more than the BRDF itself (``accumulate``: 4.2 → 1.9 ms for 230k points)."""
+    n_l = nx * lx + ny * ly + nz * lz
     if n_l <= 0.0:
         return 0.0, 0.0, 0.0
-    n_v = max(n[0] * v[0] + n[1] * v[1] + n[2] * v[2], 1e-6)
-    hx, hy, hz = light[0] + v[0], light[1] + v[1], light[2] + v[2]
+    n_v = max(nx * vx + ny * vy + nz * vz, 1e-6)
+    hx, hy, hz = lx + vx, ly + vy, lz + vz
     h_len = max(math.sqrt(hx * hx + hy * hy + hz * hz), 1e-12)
     hx, hy, hz = hx / h_len, hy / h_len, hz / h_len
-    n_h = min(max(n[0] * hx + n[1] * hy + n[2] * hz, 0.0), 1.0)
-    v_h = min(max(v[0] * hx + v[1] * hy + v[2] * hz, 0.0), 1.0)
+    n_h = min(max(nx * hx + ny * hy + nz * hz, 0.0), 1.0)
+    v_h = min(max(vx * hx + vy * hy + vz * hz, 0.0), 1.0)
     alpha = max(roughness * roughness, MIN_ALPHA)
     a2 = alpha * alpha
     denom = n_h * n_h * (a2 - 1.0) + 1.0
@@ -55,9 +67,43 @@ def brdf_point(
     diffuse = (1.0 - metallic) / math.pi
     spec = d * vis
     return (
-        albedo[0] * diffuse + (f0[0] + (1.0 - f0[0]) * schlick) * spec,
-        albedo[1] * diffuse + (f0[1] + (1.0 - f0[1]) * schlick) * spec,
-        albedo[2] * diffuse + (f0[2] + (1.0 - f0[2]) * schlick) * spec,
+        ar * diffuse + (fr + (1.0 - fr) * schlick) * spec,
+        ag * diffuse + (fg + (1.0 - fg) * schlick) * spec,
+        ab * diffuse + (fb + (1.0 - fb) * schlick) * spec,
+    )
+
+
+@nb.njit(cache=True, inline="always")
+def brdf_row(
+    n: np.ndarray,
+    v: np.ndarray,
+    light: np.ndarray,
+    k: int,
+    albedo: np.ndarray,
+    roughness: np.ndarray,
+    metallic: np.ndarray,
+    f0: np.ndarray,
+    i: int,
+) -> tuple[float, float, float]:
+    """``brdf_point`` of point ``i`` of the (M, 3) / (M,) arrays, with light direction row ``k``."""
+    return brdf_point(
+        n[i, 0],
+        n[i, 1],
+        n[i, 2],
+        v[i, 0],
+        v[i, 1],
+        v[i, 2],
+        light[k, 0],
+        light[k, 1],
+        light[k, 2],
+        albedo[i, 0],
+        albedo[i, 1],
+        albedo[i, 2],
+        roughness[i],
+        metallic[i],
+        f0[i, 0],
+        f0[i, 1],
+        f0[i, 2],
     )
 
 
@@ -65,7 +111,7 @@ def brdf_point(
 def _evaluate(n, v, light, albedo, roughness, metallic, f0):  # type: ignore[no-untyped-def]
     out = np.empty((n.shape[0], 3))
     for i in nb.prange(n.shape[0]):
-        out[i, 0], out[i, 1], out[i, 2] = brdf_point(n[i], v[i], light[i], albedo[i], roughness[i], metallic[i], f0[i])
+        out[i, 0], out[i, 1], out[i, 2] = brdf_row(n, v, light, i, albedo, roughness, metallic, f0, i)
     return out
 
 

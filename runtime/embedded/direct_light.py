@@ -14,7 +14,7 @@ import math
 import numba as nb
 import numpy as np
 
-from .brdf import brdf_point
+from .brdf import brdf_row
 
 __all__ = ["accumulate", "lit_points", "shadow_rays"]
 
@@ -26,11 +26,14 @@ def lit_points(normals: np.ndarray, geo_normals: np.ndarray, directions: np.ndar
     lit = np.zeros(m, dtype=np.bool_)
     per_dir, per_li = directions.shape[0] > 1, li.shape[0] > 1
     for i in nb.prange(m):
-        d = directions[i] if per_dir else directions[0]
-        r = li[i] if per_li else li[0]
-        cos = normals[i, 0] * d[0] + normals[i, 1] * d[1] + normals[i, 2] * d[2]
-        cos_geo = geo_normals[i, 0] * d[0] + geo_normals[i, 1] * d[1] + geo_normals[i, 2] * d[2]
-        lit[i] = cos > 0.0 and cos_geo > 0.0 and max(r[0], r[1], r[2]) > 0.0
+        # rows, not views: a view per point costs more than the maths; np.int64 because a
+        # prange index may be unsigned, and uint64 with int64 unifies to float64
+        k = np.int64(i) if per_dir else 0
+        q = np.int64(i) if per_li else 0
+        dx, dy, dz = directions[k, 0], directions[k, 1], directions[k, 2]
+        cos = normals[i, 0] * dx + normals[i, 1] * dy + normals[i, 2] * dz
+        cos_geo = geo_normals[i, 0] * dx + geo_normals[i, 1] * dy + geo_normals[i, 2] * dz
+        lit[i] = cos > 0.0 and cos_geo > 0.0 and max(li[q, 0], li[q, 1], li[q, 2]) > 0.0
     return lit
 
 
@@ -51,14 +54,14 @@ def shadow_rays(
     per_dir, per_dist = directions.shape[0] > 1, distance.shape[0] > 1
     for j in nb.prange(k):
         i = idx[j]
-        d = directions[i] if per_dir else directions[0]
+        k = i if per_dir else 0
         dist = distance[i] if per_dist else distance[0]
         eps = 1e-4 + 1e-5 * t[i]
         far = dist * (1.0 - 1e-4) - eps if math.isfinite(dist) else 1e6
         far = max(far, 0.0)
         for c in range(3):
             rays[j, c] = points[i, c] + geo_normals[i, c] * eps
-            rays[j, 3 + c] = d[c] * far
+            rays[j, 3 + c] = directions[k, c] * far
     return rays
 
 
@@ -83,9 +86,12 @@ def accumulate(
         if blocked[j]:
             continue
         i = idx[j]
-        d = directions[i] if per_dir else directions[0]
-        r = li[i] if per_li else li[0]
-        f = brdf_point(normals[i], view[i], d, albedo[i], roughness[i], metallic[i], f0[i])
-        cos_w = (normals[i, 0] * d[0] + normals[i, 1] * d[1] + normals[i, 2] * d[2]) * weight
-        for c in range(3):
-            radiance[i, c] += f[c] * r[c] * cos_w
+        k = i if per_dir else 0
+        q = i if per_li else 0
+        fr, fg, fb = brdf_row(normals, view, directions, k, albedo, roughness, metallic, f0, i)
+        cos_w = (
+            normals[i, 0] * directions[k, 0] + normals[i, 1] * directions[k, 1] + normals[i, 2] * directions[k, 2]
+        ) * weight
+        radiance[i, 0] += fr * li[q, 0] * cos_w
+        radiance[i, 1] += fg * li[q, 1] * cos_w
+        radiance[i, 2] += fb * li[q, 2] * cos_w

@@ -31,21 +31,23 @@ def _srgb8_thresholds() -> np.ndarray:
 _THRESHOLDS = _srgb8_thresholds()
 
 CELLS = 4096
-"""Uniform cells over [0, 1) of display-linear values, each with the code at its start."""
+"""Uniform cells over [0, 1) of display-linear values, each with the code at its start; the
+thresholds are ≥ 1/3294 apart, so a cell holds at most one of them (the tone-map test checks
+the code on both sides of every threshold)."""
 _CELL_CODES = np.searchsorted(_THRESHOLDS, np.arange(CELLS) / CELLS, side="right").astype(np.int64)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _srgb8(c: float, thresholds: np.ndarray, cell_codes: np.ndarray) -> np.uint8:
     """Rounded 8-bit sRGB code of ``c`` — how many thresholds are <= c — without a pow: the code
-    at the start of c's cell, stepped past the thresholds inside the cell (at most one: the
-    thresholds are ≥ 1/3294 apart, the cells 1/4096 wide). NaN gives 0, as no threshold is <= it."""
+    at the start of c's cell, plus one if the cell's threshold is <= c. NaN gives 0 (no
+    threshold is <= it); constants rather than array lengths keep the branch cheap."""
     if not c >= 0.0:
         return np.uint8(0)
     if c >= 1.0:
-        return np.uint8(thresholds.shape[0])
-    code = cell_codes[int(c * cell_codes.shape[0])]
-    while code < thresholds.shape[0] and thresholds[code] <= c:
+        return np.uint8(255)
+    code = cell_codes[int(c * CELLS)]
+    if code < 255 and thresholds[code] <= c:
         code += 1
     return np.uint8(code)
 
