@@ -21,13 +21,13 @@ import numpy as np
 
 __all__ = ["DirectChunks", "deflate_level", "shuffled_deflate"]
 
+_FAST_LEVEL = 1
+"""ISA-L levels are 0-3; 1 matches zlib level 1's ratio on our data."""
+
 try:  # ISA-L's zlib-format compressor; optional so an unusual platform still writes files
     from isal import isal_zlib as _fast_zlib
-
-    _FAST_LEVEL = 1  # ISA-L levels are 0-3; 1 matches zlib level 1's ratio on our data
-except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
+except ImportError:  # pragma: no cover - the zlib path it leads to is tested by monkeypatching
     _fast_zlib = None
-    _FAST_LEVEL = 1
 
 
 def deflate_level() -> int:
