@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
-import shutil
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,12 @@ from ..scenarios.yaml_dump import dump_yaml
 from ..writers.base import RunInfo, atomic_write_bytes
 from ..writers.content_hash import FRAME_HASH
 from .backend import Backend, Capabilities, check_supported, create_backend
+from .ipc_names import reclaim, run_key, semaphore_prefix
 from .manifest import build_manifest, environment
 from .resolve import resolve
+from .run_folder import LOCK_NAME, FolderLock, check_overwrite_allowed, remove_owned, sweep
 from .shard_writer import ShardWriter, instantiate_writers
-from .shards import ShardPlan, load_valid_records, plan_shards, sweep
+from .shards import ShardPlan, load_valid_records, plan_shards
 from .writer_process import BackgroundShardWriter, WriterProcess
 
 __all__ = [
@@ -210,37 +212,66 @@ def _run_parameters(
     }
 
 
-def _prepare_folder(opts: GenerateOptions, run: dict[str, Any]) -> None:
-    out = opts.out
-    if out.exists() and not out.is_dir():
-        raise _bad("--output", "output path is a file", "a folder", out)
-    non_empty = out.is_dir() and any(out.iterdir())
-    if non_empty and opts.overwrite:
-        shutil.rmtree(out)
-    elif non_empty and opts.resume:
-        previous_path = out / "run.json"
-        if not previous_path.is_file():
-            raise _bad("--resume", "the folder holds no scenesmith run to resume", "a folder with run.json", out)
-        previous = json.loads(previous_path.read_text(encoding="utf-8"))
-        for key in ("scenario_digest", "seed", "frames", "shard_size", "backend", "writers", "schema_version"):
-            if previous.get(key) != run[key]:
-                raise _bad(
-                    "--resume",
-                    f"the run to resume has a different {key}",
-                    json.dumps(previous.get(key)),
-                    json.dumps(run[key]),
-                )
-        return
-    elif non_empty:
-        raise _bad(
-            "--output", "output folder exists and is not empty", "a new or empty folder (or --resume, --overwrite)", out
-        )
+def _make_folder(out: Path) -> list[Path]:
+    """Create ``out`` and its missing parents; the folders created, innermost first."""
+    created = [p for p in (out, *out.parents) if not p.exists()]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise _bad("--output", "cannot create the output folder", "a folder path that can be created",
                    f"{out} ({err.strerror})") from None  # fmt: skip
-    atomic_write_bytes(out / "run.json", (json.dumps(run, indent=1, sort_keys=True) + "\n").encode(), fsync=True)
+    return created
+
+
+def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Path]) -> FolderLock:
+    """Lock the output folder for this run, then start it (a new or empty folder, ``--overwrite``
+    of an earlier run's files, or ``--resume`` of the same run). Every refusal happens before
+    anything in the folder is touched; a folder this call created is removed again on refusal."""
+    out = opts.out
+    if out.exists() and not out.is_dir():
+        raise _bad("--output", "output path is a file", "a folder", out)
+    if opts.overwrite and out.is_dir() and any(out.iterdir()):
+        check_overwrite_allowed(out, protected)
+    created = _make_folder(out)
+    lock = FolderLock(out)
+    try:
+        lock.acquire()
+        non_empty = any(p.name != LOCK_NAME for p in out.iterdir())
+        if non_empty and opts.overwrite:
+            check_overwrite_allowed(out, protected)  # again, now that no other run can change it
+            removed = remove_owned(out)
+            log.info("--overwrite removed %d files of the earlier run", len(removed))
+        elif non_empty and opts.resume:
+            previous_path = out / "run.json"
+            if not previous_path.is_file():
+                raise _bad("--resume", "the folder holds no scenesmith run to resume", "a folder with run.json", out)
+            previous = json.loads(previous_path.read_text(encoding="utf-8"))
+            for key in ("scenario_digest", "seed", "frames", "shard_size", "backend", "writers", "schema_version"):
+                if previous.get(key) != run[key]:
+                    raise _bad(
+                        "--resume",
+                        f"the run to resume has a different {key}",
+                        json.dumps(previous.get(key)),
+                        json.dumps(run[key]),
+                    )
+            return lock
+        elif non_empty:
+            raise _bad(
+                "--output",
+                "output folder exists and is not empty",
+                "a new or empty folder (or --resume, --overwrite)",
+                out,
+            )
+        atomic_write_bytes(out / "run.json", (json.dumps(run, indent=1, sort_keys=True) + "\n").encode(), fsync=True)
+    except BaseException:
+        lock.release()
+        if created:
+            (out / LOCK_NAME).unlink(missing_ok=True)
+            for folder in created:
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+        raise
+    return lock
 
 
 def _write_run_files(out: Path, resolved: ResolvedScenario) -> list[Path]:
@@ -309,6 +340,8 @@ class RunSetup:
     plans: list[ShardPlan]
     records: dict[int, dict[str, Any]]
     jobs: list[ShardJob]
+    lock: FolderLock
+    """Held from the claim until ``finish_run`` or ``abandon_run``."""
 
     @property
     def total(self) -> int:
@@ -338,14 +371,19 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
         )
     writer_configs = _writers(resolved)
     run = _run_parameters(resolved, opts, start, stop, shard_size, writer_configs)
-    _prepare_folder(opts, run)
+    lock = _claim_folder(opts, run, [doc.base_dir, *doc.asset_roots])
     out = opts.out
-    plans = plan_shards(start, stop, shard_size)
-    records = load_valid_records(out, plans)
-    removed = sweep(out, records)
-    if removed:
-        log.info("removed %d files of unfinished shards", len(removed))
-    run_files = [Path("run.json"), *_write_run_files(out, resolved)]
+    try:
+        reclaim(run_key(out))  # shared memory and semaphores a killed run on this folder left
+        plans = plan_shards(start, stop, shard_size)
+        records = load_valid_records(out, plans)
+        removed = sweep(out, records)
+        if removed:
+            log.info("removed %d files of unfinished shards", len(removed))
+        run_files = [Path("run.json"), *_write_run_files(out, resolved)]
+    except BaseException:
+        lock.release()
+        raise
     info = RunInfo(
         __version__,
         SCHEMA_VERSION,
@@ -361,21 +399,27 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
         for plan in plans
         if plan.shard_id not in records
     ]
-    return RunSetup(opts, resolved, run, run_files, info, writer_configs, plans, records, jobs)
+    return RunSetup(opts, resolved, run, run_files, info, writer_configs, plans, records, jobs, lock)
 
 
 def abandon_run(setup: RunSetup) -> None:
     """After an interruption: keep what was published, remove the unfinished shards' files so
-    nothing half-written looks complete (``--resume`` redoes them)."""
-    sweep(setup.opts.out, load_valid_records(setup.opts.out, setup.plans))
+    nothing half-written looks complete (``--resume`` redoes them); release the folder."""
+    try:
+        sweep(setup.opts.out, load_valid_records(setup.opts.out, setup.plans))
+    finally:
+        setup.lock.release()
 
 
 def finish_run(setup: RunSetup) -> GenerateResult:
-    """Writers' final merges, then manifest.json."""
-    run_files = list(setup.run_files)
-    for writer in instantiate_writers(setup.writer_configs):
-        run_files += writer.on_final_frame(setup.opts.out, setup.info, sorted(setup.records))
-    manifest = build_manifest(setup.opts.out, setup.run, setup.records, run_files)
+    """Writers' final merges, then manifest.json; release the folder."""
+    try:
+        run_files = list(setup.run_files)
+        for writer in instantiate_writers(setup.writer_configs):
+            run_files += writer.on_final_frame(setup.opts.out, setup.info, sorted(setup.records))
+        manifest = build_manifest(setup.opts.out, setup.run, setup.records, run_files)
+    finally:
+        setup.lock.release()
     return GenerateResult(setup.total, len(setup.jobs), len(setup.plans) - len(setup.jobs), manifest)
 
 
@@ -390,7 +434,7 @@ def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
             if opts.workers == 1 or len(jobs) <= 1:
                 # one capture loop: a writer process overlaps writing with capture (with
                 # several workers every core is already capturing)
-                writer = WriterProcess() if opts.writer_process and jobs else None
+                writer = WriterProcess(run_key(opts.out)) if opts.writer_process and jobs else None
                 try:
                     for job in jobs:
                         record = _run_shard(job, advance, writer)
@@ -398,15 +442,33 @@ def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
                             setup.records[job.plan.shard_id] = record
                     if writer is not None:
                         setup.records.update((r["shard"], r) for r in writer.collect())
-                finally:
+                except BaseException:
                     if writer is not None:
-                        writer.shutdown()
+                        writer.abort()  # it may hold half a message: stop it, do not talk to it
+                    raise
+                if writer is not None:
+                    writer.shutdown()
             else:
-                setup.records.update(_run_pool(jobs, opts.workers, advance))
+                with _semaphores_named(semaphore_prefix(run_key(opts.out))):
+                    setup.records.update(_run_pool(jobs, opts.workers, advance))
     except BaseException:
         abandon_run(setup)
         raise
     return finish_run(setup)
+
+
+@contextmanager
+def _semaphores_named(prefix: str) -> Iterator[None]:
+    """Name the pool's POSIX semaphores after the run (``ipc_names``), so a run after a
+    ``kill -9`` of the process group can reclaim them. multiprocessing has no public setting
+    for it: ``semprefix`` in the process config is what ``SemLock`` names are built from."""
+    config = multiprocessing.current_process()._config
+    previous = config.get("semprefix", "/mp")
+    config["semprefix"] = prefix
+    try:
+        yield
+    finally:
+        config["semprefix"] = previous
 
 
 def _run_pool(jobs: list[ShardJob], workers: int, advance: Callable[[int], None]) -> dict[int, dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Shards: plans, published records, and sweeping what an interrupted run left behind.
+"""Shards: plans and published records (``run_folder.sweep`` removes what unfinished ones left).
 
 A shard (DESIGN §9) writes its files, then publishes ``shards/<id:06d>.json`` — its frames, its
 files with sha256 and size, and its frames' content hashes — last, by an fsynced rename. A
@@ -16,20 +16,22 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "RECORDS",
     "ROOT_FILES",
+    "RUN_LEVEL_DIRS",
     "ShardPlan",
     "file_entry",
     "load_valid_records",
     "plan_shards",
     "publish_record",
     "sha256_file",
-    "sweep",
 ]
 
 RECORDS = "shards"
 ROOT_FILES = ("run.json", "scenario.yaml", "resolved.json", "stage.usda", "manifest.json")
 """Run-level files at the top of an output folder (not owned by any shard)."""
 RUN_LEVEL_DIRS = ("stage_textures",)
+"""Run-level folders (written with the run files, owned by no shard)."""
 
 
 @dataclass(frozen=True)
@@ -122,27 +124,3 @@ def load_valid_records(out: Path, plans: list[ShardPlan]) -> dict[int, dict[str,
         else:
             path.unlink(missing_ok=True)
     return valid
-
-
-def sweep(out: Path, records: dict[int, dict[str, Any]]) -> list[Path]:
-    """Delete temporary files and every data file no published record owns; return them."""
-    owned = {out / rel for record in records.values() for rel in record["files"]}
-    owned |= {record_path(out, k) for k in records}
-    removed = []
-    for path in sorted(out.rglob("*")):
-        if not path.is_file() and not path.is_symlink():
-            continue
-        rel = path.relative_to(out)
-        top = rel.parts[0]
-        if path.name.endswith(".tmp"):
-            pass
-        elif len(rel.parts) == 1 and rel.name in ROOT_FILES or top in RUN_LEVEL_DIRS:
-            continue
-        elif path in owned:
-            continue
-        path.unlink()
-        removed.append(rel)
-    for folder in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()
-    return removed

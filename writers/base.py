@@ -10,15 +10,69 @@ adapters (``runtime/isaac``), fed by Replicator's own payloads.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-__all__ = ["RunInfo", "ShardContext", "Writer", "atomic_write_bytes", "tmp_path_for"]
+__all__ = [
+    "OutputWriteError",
+    "RunInfo",
+    "ShardContext",
+    "Writer",
+    "atomic_write_bytes",
+    "final_path_of",
+    "output_write_error",
+    "tmp_path_for",
+]
 
 TMP_SUFFIX = ".tmp"
+_TMP_NAME = re.compile(r"^\.(?P<final>.+)\.\d+\.tmp(?:\.[A-Za-z0-9]+)?$")
+
+ENVIRONMENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM}
+)
+"""Write failures caused by the machine, not by scenesmith: disk full, quota, file too large,
+I/O error, read-only filesystem, permissions."""
+
+
+class OutputWriteError(OSError):
+    """An output file could not be written for a reason outside scenesmith (``ENVIRONMENT_ERRNOS``):
+    ``filename`` is the file's final name (not its temporary one). The run is resumable once the
+    cause is fixed."""
+
+    def __reduce__(self) -> tuple:  # crosses process boundaries (worker pools) intact
+        return (type(self), (self.errno, self.strerror, self.filename))
+
+
+def final_path_of(path: Path) -> Path:
+    """The file a temporary name (``tmp_path_for``) stands for; other paths unchanged."""
+    m = _TMP_NAME.match(path.name)
+    return path.with_name(m["final"]) if m else path
+
+
+def output_write_error(exc: BaseException, fallback: Path | None = None) -> OutputWriteError | None:
+    """``exc`` as an ``OutputWriteError`` when the machine caused it, else None. HDF5 reports
+    its OS errors in text (``errno = 28``, ``filename = '…'``), so those are read from it."""
+    if isinstance(exc, OutputWriteError):
+        return exc
+    if not isinstance(exc, OSError):
+        return None
+    code, name = exc.errno, exc.filename
+    text = str(exc)
+    if code is None:
+        found = re.search(r"errno = (\d+)", text)
+        code = int(found[1]) if found else None
+    if name is None:
+        found = re.search(r"filename = '([^']*)'", text)
+        name = found[1] if found else None
+    if code not in ENVIRONMENT_ERRNOS:
+        return None
+    where = Path(name) if name else fallback
+    return OutputWriteError(code, os.strerror(code), None if where is None else str(final_path_of(Path(where))))
 
 
 @dataclass(frozen=True)
@@ -53,13 +107,22 @@ def tmp_path_for(path: Path) -> Path:
 
 
 def atomic_write_bytes(path: Path, data: bytes, fsync: bool = False) -> None:
+    """Write ``data`` under a temporary name, then rename it to ``path``. On failure the
+    temporary file is removed and machine-caused errors name ``path`` (``OutputWriteError``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_for(path)
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        if fsync:
-            handle.flush()
-            os.fsync(handle.fileno())
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        known = output_write_error(exc, path)
+        if known is None:
+            raise
+        raise OutputWriteError(known.errno, known.strerror, str(path)) from None
     os.replace(tmp, path)
 
 
@@ -69,6 +132,10 @@ class Writer(ABC):
     name: ClassVar[str] = "abstract"
     required_annotators: ClassVar[tuple[str, ...]] = ()
     """Camera annotators the writer reads; the pipeline makes sure cameras produce them."""
+    output_patterns: ClassVar[tuple[str, ...]] = ()
+    """Every file the writer may create, as paths relative to the output folder with one glob per
+    part (``**``: any depth). A run deletes only files of these names (``--resume``'s sweep,
+    ``--overwrite``), so anything else a user keeps in the folder survives."""
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -90,6 +157,11 @@ class Writer(ABC):
     def close(self) -> list[Path]:
         """Finish the shard; return the files written (relative to the output folder)."""
         return list(self.files)
+
+    def abort(self) -> None:
+        """The shard failed or was interrupted: release open files (the run's sweep deletes
+        them). Must not raise."""
+        self.files = []
 
     def on_final_frame(self, out_dir: Path, run: RunInfo, shard_ids: list[int]) -> list[Path]:
         """After all shards are published: merge fragments; return the files written."""

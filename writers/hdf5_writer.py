@@ -111,6 +111,7 @@ def _json_default(value: Any) -> Any:
 
 class Hdf5Writer(Writer):
     name = "hdf5"
+    output_patterns = ("hdf5/shard_[0-9]*.h5",)
     required_annotators = ()
 
     def open(self, context: ShardContext) -> None:
@@ -377,6 +378,15 @@ class Hdf5Writer(Writer):
         else:  # frames without this key leave their rows at the fill value, as before
             for k, row in enumerate(rows):
                 ds[row] = data[k]
+
+    def abort(self) -> None:
+        # An HDF5 file left open after a failed write (a full disk) is flushed again when h5py
+        # finalises it at exit, on a file the sweep has deleted: close it now, ignoring errors.
+        try:
+            self.file.close()
+        except Exception:  # best effort on an already failed file
+            pass
+        self.tmp.unlink(missing_ok=True)
 
     def close(self) -> list[Path]:
         self._write_pending()

@@ -21,6 +21,7 @@ LIDAR_ANNOTATOR = "IsaacCreateRTXLidarScanBuffer"
 
 class PointCloudWriter(Writer):
     name = "pointcloud"
+    output_patterns = ("lidar/*/[0-9]*.pcd", "lidar/*/[0-9]*.ply")
 
     def write(self, payload: dict[str, Any]) -> None:
         import open3d as o3d
@@ -35,7 +36,8 @@ class PointCloudWriter(Writer):
             cloud.point.object_id = o3d.core.Tensor(output["objectId"].astype(np.int32).reshape(-1, 1))
             path = self.context.out_dir / "lidar" / lidar / f"{frame:06d}.{fmt}"
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = tmp_path_for(path).with_suffix(f".{fmt}")
+            tmp = tmp_path_for(path)
+            tmp = tmp.with_name(f"{tmp.name}.{fmt}")  # Open3D picks the format by extension
             if not o3d.t.io.write_point_cloud(str(tmp), cloud, write_ascii=False, compressed=False):
                 raise OSError(f"Open3D could not write {path}")
             tmp.replace(path)

@@ -114,6 +114,7 @@ def pose_document(
 
 class PoseJsonWriter(Writer):
     name = "pose"
+    output_patterns = ("pose/*/[0-9]*.json",)
     required_annotators = ("bounding_box_3d", "camera_params")
 
     def write(self, payload: dict[str, Any]) -> None:

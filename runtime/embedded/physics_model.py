@@ -41,6 +41,7 @@ Unsupported or invalid input raises ``BadInputError`` naming the prim path.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ __all__ = [
     "RESTITUTION_TABLE",
     "restitution_damping",
 ]
+
+_mujoco_log = logging.getLogger("scenesmith.physics")
 
 CONTACT_STEPS = 8
 """An impact lasts about this many physics steps (sets the contact stiffness)."""
@@ -375,6 +378,14 @@ def _body_colliders(prim: Any) -> list[Any]:
     return out
 
 
+def route_mujoco_warnings(mujoco: Any) -> None:
+    """Send MuJoCo's warnings ("the simulation is unstable", …) to logging. Without a user
+    handler MuJoCo appends them to ``MUJOCO_LOG.TXT`` in the current folder — a file outside
+    the run's output folder that no run should write."""
+    if mujoco.get_mju_user_warning() is None:
+        mujoco.set_mju_user_warning(lambda message: _mujoco_log.warning("MuJoCo: %s", message))
+
+
 def build_model(
     stage: Any,
     timestep_s: float,
@@ -384,6 +395,8 @@ def build_model(
     """Compile the stage's visible UsdPhysics content into a MuJoCo model."""
     import mujoco
     from pxr import Usd, UsdGeom, UsdPhysics
+
+    route_mujoco_warnings(mujoco)
 
     gravity = list(gravity_m_s2) if gravity_m_s2 is not None else _scene_gravity(stage)
     b = _Builder(mujoco, timestep_s, [float(g) for g in gravity])
