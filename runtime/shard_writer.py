@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..scenarios.resolved import ResolvedScenario
 from ..sensors.outputs import PHYSICS_STATE_KEY
-from ..writers.base import ShardContext, Writer
+from ..writers.base import ShardContext, Writer, output_write_error
 from ..writers.content_hash import frame_content_hash
 from ..writers.registry import default_registry
 from .shards import publish_record
@@ -52,11 +52,34 @@ class ShardWriter:
             payload[PHYSICS_STATE_KEY] = state
         self.hashes[frame] = frame_content_hash(payload)
         for writer in self.writers:
-            writer.write(payload)
+            try:
+                writer.write(payload)
+            except OSError as exc:
+                self._raise_if_environment(exc, writer)
+                raise
 
     def close(self) -> dict[str, Any]:
-        files = [f for writer in self.writers for f in writer.close()]
-        return publish_record(self.job.out, self.job.plan, files, self.hashes)
+        files = []
+        for writer in self.writers:
+            try:
+                files += writer.close()
+            except OSError as exc:
+                self._raise_if_environment(exc, writer)
+                raise
+        try:
+            return publish_record(self.job.out, self.job.plan, files, self.hashes)
+        except OSError as exc:
+            self._raise_if_environment(exc, None)
+            raise
+
+    def _raise_if_environment(self, exc: OSError, writer: Writer | None) -> None:
+        """A full disk (or quota, permissions, I/O error) becomes one ``OutputWriteError`` naming
+        the file; any other OSError is ours and propagates as it is."""
+        known = output_write_error(exc, self.job.out / (writer.name if writer is not None else "shards"))
+        if known is not None:
+            raise known from None
 
     def abort(self) -> None:
-        """Nothing to stop in this process: the run's sweep removes the unfinished files."""
+        """Release the writers' open files; the run's sweep removes the unfinished ones."""
+        for writer in self.writers:
+            writer.abort()

@@ -23,13 +23,18 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing import shared_memory
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from ..scenarios.resolved import ResolvedScenario
+from ..writers.base import OutputWriteError
 from .allocator import retain_freed_memory
+from .ipc_names import shm_name
 from .shard_writer import ShardWriter, instantiate_writers, shard_annotators
 
 if TYPE_CHECKING:
@@ -54,10 +59,29 @@ class WriterProcessError(RuntimeError):
     """The writer process failed or died; the message carries its traceback or exit code."""
 
 
-class WriterProcess:
-    """A long-lived child process that writes shards, one at a time, for this process."""
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold SIGINT back while a message goes down the pipe: a KeyboardInterrupt between two
+    writes of one message leaves the child waiting for the rest, and whatever is sent next is
+    read as that rest (a Ctrl-C then took the 60 s shutdown timeout). The interrupt is raised
+    as soon as the message is out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
-    def __init__(self) -> None:
+
+class WriterProcess:
+    """A long-lived child process that writes shards, one at a time, for this process.
+
+    ``ipc_key`` (``ipc_names.run_key`` of the output folder) names its shared memory, so a
+    later run on the folder can reclaim what a killed one left."""
+
+    def __init__(self, ipc_key: str = "anon") -> None:
         # A plain interpreter running this module, not multiprocessing's spawn: spawn re-runs
         # the parent's main script in the child, which a user's unguarded script does not survive.
         to_child_r, to_child_w = os.pipe()
@@ -76,6 +100,9 @@ class WriterProcess:
         self._busy = [False] * SLOTS
         self._closing = 0  # shards asked to finish whose records have not arrived
         self._records: list[dict[str, Any]] = []
+        self._ipc_key = ipc_key
+        self._generation = 0
+        self._broken = False  # a send failed: the pipe may hold half a message
 
     @property
     def pid(self) -> int:
@@ -95,7 +122,10 @@ class WriterProcess:
         shm = self._slots[k]
         if shm is None or shm.size < size:
             self._release(k)
-            shm = self._slots[k] = shared_memory.SharedMemory(create=True, size=max(1, size + size // 4))
+            self._generation += 1
+            shm = self._slots[k] = shared_memory.SharedMemory(
+                name=shm_name(self._ipc_key, k, self._generation), create=True, size=max(1, size + size // 4)
+            )
         offset, sizes = 0, []
         for raw in raws:
             shm.buf[offset : offset + raw.nbytes] = raw
@@ -130,7 +160,11 @@ class WriterProcess:
         self._free_all()
 
     def shutdown(self) -> None:
-        """Let the child exit after what it was sent, then free the shared memory."""
+        """Let the child exit after what it was sent, then free the shared memory (after a
+        failed send the pipe cannot carry another message: stop the child instead)."""
+        if self._broken:
+            self.abort()
+            return
         if self._proc.poll() is None:
             try:
                 self._to_child.send(("exit",))
@@ -147,9 +181,30 @@ class WriterProcess:
 
     def _send(self, message: tuple) -> None:
         try:
-            self._to_child.send(message)
+            with _interrupts_deferred():
+                self._to_child.send(message)
         except OSError as exc:
-            raise WriterProcessError(f"writer process gone (exit code {self._proc.poll()})") from exc
+            self._broken = True
+            raise self._gone() from exc
+        except BaseException:
+            self._broken = True
+            raise
+
+    def _gone(self) -> Exception:
+        """Why the child stopped listening: its own error report when it sent one (it sends the
+        traceback, then exits), else its exit code."""
+        try:
+            code = self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            code = None
+        try:
+            while self._from_child.poll(0):
+                reply = self._from_child.recv()
+                if reply[0] in ("error", "oserror"):
+                    return _child_error(reply)
+        except (EOFError, OSError):
+            pass
+        return WriterProcessError(f"writer process gone (exit code {code})")
 
     def _receive(self) -> tuple:
         try:
@@ -161,8 +216,8 @@ class WriterProcess:
         elif reply[0] == "record":
             self._records.append(reply[1])
             self._closing -= 1
-        elif reply[0] == "error":
-            raise WriterProcessError(f"writer process failed:\n{reply[1]}")
+        elif reply[0] in ("error", "oserror"):
+            raise _child_error(reply)
         return reply
 
     def _release(self, k: int) -> None:
@@ -177,6 +232,13 @@ class WriterProcess:
             self._release(k)
         self._to_child.close()
         self._from_child.close()
+
+
+def _child_error(reply: tuple) -> Exception:
+    """The exception a child's error report stands for."""
+    if reply[0] == "oserror":
+        return OutputWriteError(*reply[1:])
+    return WriterProcessError(f"writer process failed:\n{reply[1]}")
 
 
 class BackgroundShardWriter:
@@ -258,6 +320,9 @@ def _serve(conn_in: Connection, conn: Connection, parent_pid: int) -> None:
                 conn.send(("record", record))
             elif kind == "exit":
                 return
+        except OutputWriteError as exc:  # the machine's fault (disk full): no traceback to show
+            conn.send(("oserror", exc.errno, exc.strerror, exc.filename))
+            return
         except BaseException:
             conn.send(("error", traceback.format_exc()))
             return

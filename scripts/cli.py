@@ -1,7 +1,9 @@
 """The ``scenesmith`` command line: one shared parser, consistent flags, DESIGN §9 exit codes.
 
 Exit codes: 0 ok, 1 internal failure, 2 bad input (scenario, assets, profiles, arguments;
-nothing is written), 3 ``verify`` found a mismatch. Commands import their heavy dependencies
+nothing is written), 3 ``verify`` found a mismatch, 5 an output file could not be written for a
+reason outside scenesmith (no space left, quota, permissions, I/O error; ``--resume`` finishes
+the run once that is fixed). Commands import their heavy dependencies
 lazily so ``validate`` and ``--help`` stay fast.
 """
 
@@ -17,12 +19,23 @@ from importlib import import_module
 
 from .. import __version__
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_MISMATCH", "EXIT_OK", "FrameRange", "build_parser", "main"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_MISMATCH",
+    "EXIT_OK",
+    "EXIT_OUTPUT",
+    "FrameRange",
+    "build_parser",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
 EXIT_MISMATCH = 3
+EXIT_OUTPUT = 5
+"""The machine refused an output file (disk full, quota, permissions, I/O error)."""
 
 MAX_FRAMES = 100_000_000
 
@@ -137,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scenesmith",
         description="Scenario-driven synthetic data for robotics perception.",
-        epilog="Exit codes: 0 ok, 1 internal failure, 2 bad input, 3 verify mismatch.",
+        epilog="Exit codes: 0 ok, 1 internal failure, 2 bad input, 3 verify mismatch, "
+        "5 an output file could not be written (disk full, permissions; resumable).",
     )
     parser.add_argument("--version", action="version", version=f"scenesmith {__version__}")
     parser.add_argument(
@@ -245,6 +259,7 @@ def _refuse_isaac_here() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     from ..scenarios.errors import BadInputError
+    from ..writers.base import OutputWriteError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -261,6 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OutputWriteError as exc:  # the machine's fault, not ours: one line, no traceback
+        text = f"cannot write {exc.filename or 'an output file'}: {exc.strerror}"
+        hint = getattr(exc, "resume_hint", None)
+        print(text + (f"\n{hint}" if hint else ""), file=sys.stderr)
+        return EXIT_OUTPUT
     except Exception as exc:  # every other failure is ours: say so, and how to go on
         if args.debug:
             raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,12 +51,18 @@ def generate(args: argparse.Namespace) -> int:
     opts = options_from_args(args, args.backend, args.workers, not args.no_progress and sys.stderr.isatty())
     try:
         result = run(doc, opts)
+        # The run is finished and its manifest published: a Ctrl-C from here on (while the
+        # interpreter and the writer process wind down) must not turn it into a failure.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     except KeyboardInterrupt:
         print(f"interrupted: finished shards are kept in {args.output}\n{_resume_hint(args)}", file=sys.stderr)
         return 130
     except Exception as exc:
         if not hasattr(exc, "resume_hint"):
-            exc.resume_hint = _resume_hint(args)  # type: ignore[attr-defined]
+            try:
+                exc.resume_hint = _resume_hint(args)  # type: ignore[attr-defined]
+            except AttributeError:  # exceptions without a __dict__
+                pass
         raise
     print(
         f"wrote {result.frames} frames to {args.output} ({result.shards_done} shards generated, "
@@ -65,24 +72,9 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def _manifest_or_bad(folder: Path) -> dict:
-    from ..scenarios.errors import BadInputError, Issue
+    from ..runtime.manifest import load_manifest
 
-    path = folder / "manifest.json"
-    if not path.is_file():
-        raise BadInputError(
-            [
-                Issue(
-                    str(folder),
-                    1,
-                    1,
-                    "manifest.json",
-                    "no manifest: not a finished scenesmith run",
-                    "a folder written by scenesmith generate",
-                    str(folder),
-                )
-            ]
-        )
-    return json.loads(path.read_text(encoding="utf-8"))
+    return load_manifest(folder)
 
 
 def verify(args: argparse.Namespace) -> int:
@@ -90,8 +82,7 @@ def verify(args: argparse.Namespace) -> int:
     from .cli import EXIT_MISMATCH
 
     folder = Path(args.output)
-    _manifest_or_bad(folder)
-    report = verify_folder(folder)
+    report = verify_folder(folder, _manifest_or_bad(folder))
     for line in report.lines():
         print(line)
     if not report.ok:
@@ -107,6 +98,8 @@ def inspect(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from ..writers.coco_writer import ANNOTATIONS_PATH, EXTRA_KEY
+
     folder = Path(args.output)
     manifest = _manifest_or_bad(folder)
     console = Console()
@@ -116,7 +109,7 @@ def inspect(args: argparse.Namespace) -> int:
         f"({frames['stop'] - frames['start']}), seed {manifest['seed']}, {len(manifest['shards'])} shards, "
         f"scenario {manifest['scenario_digest'][:12]}"
     )
-    coco = folder / "coco" / "annotations.json"
+    coco = folder / ANNOTATIONS_PATH
     if coco.is_file():
         data = json.loads(coco.read_text(encoding="utf-8"))
         names = {c["id"]: c["name"] for c in data["categories"]}
@@ -126,7 +119,7 @@ def inspect(args: argparse.Namespace) -> int:
         table.add_column("instances", justify="right")
         table.add_column("mean visibility", justify="right")
         for name in sorted(names.values()):
-            vis = [a["visibility"] for a in data["annotations"] if names[a["category_id"]] == name]
+            vis = [a[EXTRA_KEY]["visibility"] for a in data["annotations"] if names[a["category_id"]] == name]
             table.add_row(name, str(counts[name]), f"{sum(vis) / len(vis):.2f}" if vis else "-")
         console.print(table)
         console.print(f"images: {len(data['images'])}, annotations: {len(data['annotations'])}")
