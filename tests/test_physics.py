@@ -206,6 +206,62 @@ def test_drop_scene_builds_with_its_flat_ground_and_settles(fixtures_dir: Path) 
     )
 
 
+def _box_across_the_table_edge() -> PhysicsWorld:
+    """A 4.9 cm box lying across the long edge of ``tabletop.yaml``'s table, yawed 64°, as the
+    example's frame 10 dropped it: MuJoCo's box-box contact between the two alternates between
+    four points and one every 17 steps, so the box rocks in place for ever (±0.07 mm) with
+    angular-velocity spikes of 20 deg/s."""
+    stage = new_stage()
+    shape(stage, "/World/table", "Cube", (0.0, 0.0, 0.375), scale=(1.2, 0.8, 0.75), size=1.0)
+    shape(stage, "/World/box", "Cube", (0.59213, -0.23612, 0.77449), (1e-05, 0.84656, 0.53229, -1e-04),
+          scale=(0.98, 0.98, 0.98), body="dynamic", density=600.0, size=0.05)  # fmt: skip
+    return PhysicsWorld(stage, DT)
+
+
+def test_a_box_chattering_in_place_across_the_table_edge_is_settled() -> None:
+    """Settling judges net motion over the hold time as well as velocity: contact chatter that
+    goes nowhere must not run the settle into its cap (issue 14, item 16)."""
+    world = _box_across_the_table_edge()
+    start = _pos(world, "/World/box")
+    status, settle_s = world.settle(0.01, math.radians(5.0), 0.1, 4.0)
+    assert status == "settled" and settle_s < 1.0, settle_s
+    assert np.linalg.norm(_pos(world, "/World/box") - start) < 0.001
+    # it is the chatter case: the instantaneous angular speed keeps crossing the threshold
+    spikes = []
+    for _ in range(40):
+        world.step(1)
+        spikes.append(np.degrees(np.linalg.norm(world.dynamic_velocities()[1][0])))
+    assert max(spikes) > 10.0
+
+
+def test_a_body_gliding_just_over_the_speed_threshold_is_not_settled() -> None:
+    """The net-motion test does not excuse real motion: 1.5 cm/s on frictionless ice, steadily."""
+    stage = new_stage()
+    ice = material(stage, "ice", friction=0.0)
+    shape(stage, "/World/ground", "Cube", (0.0, 0.0, -0.5), scale=(20.0, 20.0, 1.0), physics_material=ice, size=1.0)
+    shape(stage, "/World/puck", "Cube", (0.0, 0.0, 0.05), body="dynamic", physics_material=ice, size=0.1,
+          velocity=(0.015, 0.0, 0.0))  # fmt: skip
+    world = PhysicsWorld(stage, DT)
+    assert world.settle(0.01, math.radians(5.0), 0.1, 1.0) == ("cap_reached", 1.0)
+    assert world.dynamic_velocities()[0][0, 0] == pytest.approx(0.015, rel=0.05)
+
+
+def test_pose_window_net_speeds() -> None:
+    from scenesmith.runtime.physics_world import _PoseWindow
+
+    window = _PoseWindow(steps=4, duration_s=0.2)
+    for k in range(7):  # 1 cm and 1° per step about z, wrapping the ring
+        q = np.array(axis_angle_quat((0, 0, 1), float(k)))
+        window.push(np.array([[0.01 * k, 0.0, 0.0]]), q[None])
+        net = window.net_velocities()
+        assert (net is None) == (k < 4)
+    lin, ang = net
+    np.testing.assert_allclose(lin, [[0.04 / 0.2, 0.0, 0.0]], atol=1e-12)
+    np.testing.assert_allclose(ang, [math.radians(4.0) / 0.2], rtol=1e-9)
+    window.push(np.array([[0.06, 0.0, 0.0]]), -np.array(axis_angle_quat((0, 0, 1), 6.0))[None])  # −q: same rotation
+    np.testing.assert_allclose(window.net_velocities()[1], [math.radians(3.0) / 0.2], rtol=1e-9)
+
+
 def test_write_back_puts_settled_poses_on_the_stage() -> None:
     from pxr import UsdGeom
 

@@ -131,6 +131,9 @@ class PhysicsWorld(SimWorld):
     def dynamic_velocities(self) -> tuple[np.ndarray, np.ndarray]:
         return self.data.qvel[self._lin_dofs], self.data.qvel[self._ang_dofs]
 
+    def dynamic_poses(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.data.qpos[self._pos_q], self.data.qpos[self._quat_q]
+
     def contacts(self) -> dict[str, np.ndarray]:
         d = self.data
         n = d.ncon
