@@ -1,12 +1,22 @@
 """COCO RLE of all instances from one pass over the id image equals pycocotools' own encoding
-of each mask, with the exact pixel count and the mask's inclusive box."""
+of each mask, with the exact pixel count and the mask's inclusive box; annotation ids and their
+bounds (DESIGN §9: ``image_id × 10,000 + j + 1``)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
-from scenesmith.writers.coco_writer import instance_rles
+from scenesmith.writers.base import RunInfo, ShardContext
+from scenesmith.writers.coco_writer import (
+    ANNOTATIONS_PER_IMAGE,
+    EXTRA_KEY,
+    MAX_EXACT_ID,
+    CocoWriter,
+    instance_rles,
+)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -40,3 +50,55 @@ def test_instance_rles_equal_per_mask_encoding(seed: int) -> None:
 def test_instance_rles_of_an_empty_image() -> None:
     assert instance_rles(np.zeros((0, 4), dtype=np.uint32), {2}) == {}
     assert instance_rles(np.zeros((3, 4), dtype=np.uint32), {2}) == {}
+
+
+def _run(cameras: int) -> RunInfo:
+    return RunInfo("0", 1, "", "", 0, ("thing",), tuple(f"cam{k:04d}" for k in range(cameras)))
+
+
+def _payload(frame: int, instances: int) -> dict:
+    """One camera image in which each of ``instances`` labelled objects covers one pixel."""
+    w = 100
+    h = -(-instances // w)
+    ids = np.zeros((h, w), dtype=np.uint32)
+    ids.reshape(-1)[:instances] = np.arange(2, instances + 2, dtype=np.uint32)
+    semantics = {str(i): {"class": "thing"} for i in range(2, instances + 2)}
+    return {
+        "swhFrameNumber": frame,
+        "annotators": {
+            "camera": {"cam0000": "/World/cam0000"},
+            "rgb": {"cam0000": {"data": np.zeros((h, w, 4), dtype=np.uint8)}},
+            "instance_segmentation": {
+                "cam0000": {
+                    "data": ids,
+                    "idToSemantics": semantics,
+                    "idToLabels": {str(i): f"/World/thing_{i:05d}" for i in range(2, instances + 2)},
+                }
+            },
+        },
+    }
+
+
+def test_an_image_holds_up_to_10000_annotations_with_ids_from_one(tmp_path: Path) -> None:
+    writer = CocoWriter()
+    writer.open(ShardContext(tmp_path, 0, (0, 8), _run(2)))
+    writer.write(_payload(3, ANNOTATIONS_PER_IMAGE))
+    image_id = 3 * 2 + 0
+    ids = [a["id"] for a in writer.annotations]
+    assert ids == list(range(image_id * ANNOTATIONS_PER_IMAGE + 1, (image_id + 1) * ANNOTATIONS_PER_IMAGE + 1))
+    assert ids[-1] < (image_id + 1) * ANNOTATIONS_PER_IMAGE + 1  # below the next image's first id
+    assert writer.annotations[0][EXTRA_KEY]["instance_id"] == 2
+    assert writer.annotations[0][EXTRA_KEY]["prim_path"] == "/World/thing_00002"
+    with pytest.raises(ValueError, match="frame 4, camera cam0000: more than 10000 instances"):
+        writer.write(_payload(4, ANNOTATIONS_PER_IMAGE + 1))
+
+
+def test_ids_beyond_2_53_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    # the documented maximum of 10^8 frames: 9,007 cameras still fit, 9,008 do not
+    frames = (100_000_000 - 8, 100_000_000)
+    writer = CocoWriter()
+    writer.open(ShardContext(tmp_path, 0, frames, _run(9007)))
+    assert frames[1] * 9007 * ANNOTATIONS_PER_IMAGE <= MAX_EXACT_ID == 2**53 - 1
+    with pytest.raises(ValueError, match="beyond 9007199254740991"):
+        CocoWriter().open(ShardContext(tmp_path, 0, frames, _run(9008)))
+    assert not any(tmp_path.iterdir())

@@ -18,6 +18,7 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from scenesmith.runtime.single_frame import capture_frame
 from scenesmith.scenarios.loader import parse
+from scenesmith.writers.coco_writer import ANNOTATIONS_PATH, ANNOTATIONS_PER_IMAGE, EXTRA_KEY, IMAGES_DIR
 from scenesmith.writers.hdf5_reader import read_frames
 
 SCENES = REPO / "tests" / "scenarios"
@@ -55,7 +56,7 @@ def _semantic_frames(out: Path) -> dict[tuple[int, str], dict]:
 
 
 def _check_coco(out: Path) -> int:
-    path = out / "coco" / "annotations.json"
+    path = out / ANNOTATIONS_PATH
     data = json.loads(path.read_text())
     coco = COCO(str(path))
     assert len(coco.anns) == len(data["annotations"]) > 0
@@ -67,14 +68,14 @@ def _check_coco(out: Path) -> int:
     for ann in data["annotations"]:
         assert ann["image_id"] in image_ids and ann["category_id"] in category_ids
         image = coco.imgs[ann["image_id"]]
-        assert (out / "coco" / image["file_name"]).is_file()
+        assert (out / IMAGES_DIR / image["file_name"]).is_file()
         mask = coco.annToMask(ann).astype(bool)
         assert mask.any() and ann["area"] == int(mask.sum()) == int(mask_utils.area(ann["segmentation"]))
         rows, cols = np.nonzero(mask)
         x, y, w, h = ann["bbox"]
         assert w > 0 and h > 0
         assert (x, y, x + w - 1, y + h - 1) == (cols.min(), rows.min(), cols.max(), rows.max())
-        sem = semantics[(image["frame_index"], image["camera"])]
+        sem = semantics[(image[EXTRA_KEY]["frame_index"], image[EXTRA_KEY]["camera"])]
         values = np.unique(sem["data"][mask])
         labels = {sem["idToLabels"][int(v)]["class"] for v in values}
         assert labels == {category_ids[ann["category_id"]]}, (ann["id"], labels)
@@ -83,6 +84,142 @@ def _check_coco(out: Path) -> int:
 
 def test_coco_from_the_small_tabletop_is_consistent_with_hdf5(small_run: Path) -> None:
     assert _check_coco(small_run) > 20
+
+
+def test_coco_layout_is_the_standard_one_and_fragments_stay_outside(small_run: Path) -> None:
+    coco = sorted(p.relative_to(small_run / "coco").as_posix() for p in (small_run / "coco").rglob("*") if p.is_file())
+    data = json.loads((small_run / ANNOTATIONS_PATH).read_text())
+    images = sorted(f"images/train/{i['file_name']}" for i in data["images"])
+    assert coco == sorted(["annotations/instances_train.json", *images])
+    assert [i["file_name"] for i in data["images"]][:2] == ["front/000000.png", "front/000001.png"]
+    records = [json.loads(p.read_text()) for p in sorted((small_run / "shards").glob("*.json"))]
+    assert len(records) == 3  # 8 frames in shards of 3: the merge spans shards
+    for record in records:
+        assert f"fragments/coco/shard_{record['shard']:06d}.json" in record["files"]
+    assert sorted(p.name for p in (small_run / "fragments" / "coco").iterdir()) == [
+        f"shard_{r['shard']:06d}.json" for r in records
+    ]
+
+
+def test_coco_ids_start_at_one_per_image(small_run: Path) -> None:
+    data = json.loads((small_run / ANNOTATIONS_PATH).read_text())
+    per_image: dict[int, list[int]] = {}
+    for ann in data["annotations"]:
+        per_image.setdefault(ann["image_id"], []).append(ann["id"])
+    assert 0 in per_image  # frame 0, camera 0: the image whose first annotation had id 0 before
+    for image_id, ids in per_image.items():
+        assert ids == [image_id * ANNOTATIONS_PER_IMAGE + j for j in range(1, len(ids) + 1)], image_id
+
+
+@pytest.mark.parametrize("iou_type", ["bbox", "segm"])
+def test_coco_ground_truth_evaluated_as_detections_scores_exactly_one(small_run: Path, iou_type: str) -> None:
+    import contextlib
+    import io
+
+    from pycocotools.cocoeval import COCOeval
+
+    path = small_run / ANNOTATIONS_PATH
+    data = json.loads(path.read_text())
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress
+        gt = COCO(str(path))
+        dt = gt.loadRes([dict(ann, score=1.0) for ann in data["annotations"]])
+        evaluation = COCOeval(gt, dt, iou_type)
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    assert len({i["id"] for i in data["images"]}) == 8 and len(data["annotations"]) > 20
+    ap, ap50, ap75 = evaluation.stats[:3]
+    assert (ap, ap50, ap75) == (1.0, 1.0, 1.0), evaluation.stats
+    assert evaluation.stats[8] == 1.0  # AR at 100 detections per image: every object matched
+
+
+def test_coco_loads_in_fiftyone_with_default_options(small_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the two functions the issue names parse COCO without FiftyOne's database; no fo.Dataset here
+    monkeypatch.setenv("FIFTYONE_DO_NOT_TRACK", "true")
+    import fiftyone.utils.coco as fouc
+
+    path = small_run / ANNOTATIONS_PATH
+    data = json.loads(path.read_text())
+    _info, classes, supercategories, images, annotations = fouc.load_coco_detection_annotations(str(path))
+    reference = COCO(str(path))
+    by_id = {ann["id"]: ann for ann in data["annotations"]}
+    seen = 0
+    for image_id, objects in annotations.items():
+        image = images[image_id]
+        w, h = image["width"], image["height"]
+        for obj in objects:
+            det = obj.to_detection(
+                (w, h), classes_map=classes, supercategory_map=supercategories, load_segmentation=True
+            )
+            ann = by_id[obj.id]
+            x, y, bw, bh = ann["bbox"]
+            assert det.label == classes[ann["category_id"]]
+            assert np.allclose(det.bounding_box, [x / w, y / h, bw / w, bh / h])
+            assert np.array_equal(det.mask, reference.annToMask(ann)[y : y + bh, x : x + bw].astype(bool))
+            assert det[EXTRA_KEY] == ann[EXTRA_KEY] and det[EXTRA_KEY]["prim_path"].startswith("/World/")
+            seen += 1
+    assert seen == len(data["annotations"]) > 20
+
+
+def test_coco_loads_in_supervision_with_default_options(small_run: Path) -> None:
+    import supervision as sv
+
+    path = small_run / ANNOTATIONS_PATH
+    data = json.loads(path.read_text())
+    dataset = sv.DetectionDataset.from_coco(
+        images_directory_path=str(small_run / IMAGES_DIR), annotations_path=str(path)
+    )
+    reference = COCO(str(path))
+    names = sorted(c["name"] for c in data["categories"])
+    assert dataset.classes == names and len(dataset) == len(data["images"])
+    loaded = {path: (pixels, detections) for path, pixels, detections in dataset}
+    for image in data["images"]:
+        pixels, detections = loaded[str((small_run / IMAGES_DIR / image["file_name"]).resolve())]
+        assert pixels.shape == (image["height"], image["width"], 3)
+        anns = reference.imgToAnns[image["id"]]
+        assert len(detections) == len(anns) > 0
+        for k, ann in enumerate(anns):
+            x, y, bw, bh = ann["bbox"]
+            assert detections.xyxy[k].tolist() == [x, y, x + bw, y + bh]
+            assert names[detections.class_id[k]] == reference.cats[ann["category_id"]]["name"]
+            assert np.array_equal(detections.mask[k], reference.annToMask(ann).astype(bool))
+
+
+def test_datumaro_detects_the_coco_folder_and_imports_it(small_run: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from datumaro.components.annotation import AnnotationType
+    from datumaro.components.dataset import Dataset
+    from datumaro.components.environment import Environment
+
+    folder = small_run / "coco"
+    data = json.loads((small_run / ANNOTATIONS_PATH).read_text())
+    with caplog.at_level(logging.WARNING):
+        formats = Environment().detect_dataset(str(folder))
+        assert formats == ["coco_instances"]
+        dataset = Dataset.import_from(str(folder), formats[0])
+        items = {item.id: item for item in dataset}
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text  # no skipped files
+    assert sorted(items) == sorted(i["file_name"].removesuffix(".png") for i in data["images"])
+    per_image = {i["id"]: 0 for i in data["images"]}
+    for ann in data["annotations"]:
+        per_image[ann["image_id"]] += 1
+    for image in data["images"]:
+        item = items[image["file_name"].removesuffix(".png")]
+        assert item.subset == "train" and Path(item.media.path).is_file()
+        assert item.media.size == (image["height"], image["width"])
+        masks = [a for a in item.annotations if a.type == AnnotationType.mask]
+        assert len(masks) == per_image[image["id"]] > 0
+
+
+def test_inspect_reports_mean_visibility_per_class(small_run: Path) -> None:
+    data = json.loads((small_run / ANNOTATIONS_PATH).read_text())
+    table = next(c for c in data["categories"] if c["name"] == "table")
+    vis = [a[EXTRA_KEY]["visibility"] for a in data["annotations"] if a["category_id"] == table["id"]]
+    result = run_cli("inspect", str(small_run), env={"COLUMNS": "120"})
+    assert result.returncode == 0, result.stderr
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in result.stdout.splitlines()]
+    assert ["table", str(len(vis)), f"{sum(vis) / len(vis):.2f}"] in rows, result.stdout
 
 
 @pytest.mark.slow
@@ -179,7 +316,7 @@ def test_shard_sizes_and_workers_give_identical_merged_annotations(small_run: Pa
         result = gen(out, *args)
         assert result.returncode == 0, result.stderr
         other = files_of(out)
-        assert other["coco/annotations.json"] == base["coco/annotations.json"], args
+        assert other[ANNOTATIONS_PATH.as_posix()] == base[ANNOTATIONS_PATH.as_posix()], args
         assert {k: v for k, v in other.items() if k.startswith("pose/")} == {
             k: v for k, v in base.items() if k.startswith("pose/")
         }
@@ -254,13 +391,13 @@ def test_verify_detects_a_truncated_file(copy_of_run: Path) -> None:
 
 
 def test_verify_detects_a_modified_and_an_extra_file(copy_of_run: Path) -> None:
-    victim = copy_of_run / "coco" / "annotations.json"
+    victim = copy_of_run / ANNOTATIONS_PATH
     text = victim.read_text()
     victim.write_text(text.replace('"iscrowd":0', '"iscrowd":1', 1))
     (copy_of_run / "pose" / "stray.json").write_text("{}")
     result = run_cli("verify", str(copy_of_run))
     assert result.returncode == 3
-    assert "altered: coco/annotations.json" in result.stdout
+    assert f"altered: {ANNOTATIONS_PATH.as_posix()}" in result.stdout
     assert "extra: pose/stray.json" in result.stdout
 
 

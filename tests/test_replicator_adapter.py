@@ -26,6 +26,7 @@ from scenesmith.scenarios.loader import parse
 from scenesmith.scenarios.model import ANNOTATORS
 from scenesmith.sensors.outputs import SCENESMITH_KEY
 from scenesmith.writers.base import RunInfo, ShardContext
+from scenesmith.writers.coco_writer import ANNOTATIONS_PATH
 from scenesmith.writers.hdf5_reader import read_frames
 from scenesmith.writers.registry import default_registry
 from scenesmith.writers.replicator_adapter import ReplicatorWriterAdapter, normalize_payload
@@ -163,9 +164,7 @@ def test_replicator_payloads_write_the_same_files_as_embedded_payloads(
             for i, (g, w) in enumerate(zip(got, want)):
                 _assert_same(w, g, f"{layout} frame {i}")
         else:
-            assert (adapted / "coco" / "annotations.json").read_bytes() == (
-                direct / "coco" / "annotations.json"
-            ).read_bytes()
+            assert (adapted / ANNOTATIONS_PATH).read_bytes() == (direct / ANNOTATIONS_PATH).read_bytes()
 
 
 def test_normalisation_details(embedded: tuple[list[dict[str, Any]], tuple[str, ...]], schemas: dict[str, Any]) -> None:

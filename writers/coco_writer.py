@@ -1,19 +1,33 @@
 """COCO writer: PNG images and instance annotations with RLE masks, merged at the end.
 
-Per frame and camera: ``coco/images/<camera>/<frame:06d>.png`` and one annotation per labelled
-instance with visible pixels. Ids (DESIGN §9): ``image_id = frame × cameras + camera index``,
-annotation id ``= image_id × 10,000 + j``, category id ``= 1 + index`` in the sorted class
-labels of the scenario. Categories come from ``idToSemantics`` labels (ids are never compared
-across annotators). Masks are pycocotools RLE of Fortran-ordered masks with ``counts`` as
-text; ``area`` is the mask's pixel count; ``bbox = [x_min, y_min, x_max − x_min + 1,
-y_max − y_min + 1]`` encloses the mask exactly (inclusive max, DESIGN §9). Extra fields:
-``occlusion`` (0 visible … 1 hidden), ``visibility`` (1 − occlusion), ``truncation`` (share of
-the object's unoccluded footprint outside the image), ``instance_id``, ``prim_path`` and, with
-``keypoints: true``, the 9 projected cuboid corners in PoseWriter's order.
+Layout (the standard one Datumaro, FiftyOne, supervision and pycocotools users expect; the split
+is ``train`` until splits exist): per frame and camera ``coco/images/train/<camera>/<frame:06d>.png``
+with ``file_name = <camera>/<frame:06d>.png`` (relative to ``coco/images/train/``), and the merged
+``coco/annotations/instances_train.json``.
 
-Each shard writes a fragment ``coco/fragments/shard_<id>.json``; ``on_final_frame`` streams
-them, in shard order, into ``coco/annotations.json`` — identical for any shard size or worker
-count. No timestamps anywhere.
+Ids (DESIGN §9): ``image_id = frame × cameras + camera index``, annotation id ``= image_id ×
+10,000 + j + 1`` (from 1: pycocotools' COCOeval reads id 0 as "unmatched"), category id ``= 1 +
+index`` in the sorted class labels of the scenario. ``image_id`` fits int32 while frames × cameras
+< 2^31; annotation ids need int64 beyond 214,748 images and stay below 2^53 (exact as float64,
+which COCOeval's matching and JavaScript use) while frames × cameras < 9.007 × 10^11 — at the
+10^8-frame maximum, up to 9,007 cameras; a shard past that bound fails before writing (``open``).
+Categories come from ``idToSemantics`` labels (ids are never compared across annotators). Masks are
+pycocotools RLE of Fortran-ordered masks with ``counts`` as text; ``area`` is the mask's pixel
+count; ``bbox = [x_min, y_min, x_max − x_min + 1, y_max − y_min + 1]`` encloses the mask exactly
+(inclusive max, DESIGN §9); with ``keypoints: true``, ``keypoints`` holds the 9 projected cuboid
+corners in PoseWriter's order.
+
+Our extra fields live in one ``"scenesmith"`` object per annotation (``instance_id``,
+``prim_path``, ``occlusion`` 0 visible … 1 hidden, ``visibility`` = 1 − occlusion, ``truncation``:
+share of the object's unoccluded footprint outside the image) and per image (``frame_index``,
+``camera``): consumers turn top-level keys into attributes of their own label objects, and
+FiftyOne's ``Detection`` reserves ``instance_id``; one namespaced key cannot clash with theirs.
+
+Each shard writes a fragment ``fragments/coco/shard_<id:06d>.json`` (outside ``coco/``, whose
+folder tree importers scan for annotation files); the fragments stay after the run, listed with
+sha256 in the shard records, so ``--resume`` of a finished run re-merges from them.
+``on_final_frame`` streams them, in shard order, into the annotations file — identical for any
+shard size or worker count. No timestamps anywhere.
 """
 
 from __future__ import annotations
@@ -28,9 +42,36 @@ import numpy as np
 from .base import RunInfo, ShardContext, Writer, atomic_write_bytes, tmp_path_for
 from .cuboid import KEYPOINT_ORDER, cuboid_corners, project_points, truncation_ratio
 
-__all__ = ["ANNOTATIONS_PER_IMAGE", "CocoWriter", "rle_encode"]
+__all__ = [
+    "ANNOTATIONS_PATH",
+    "ANNOTATIONS_PER_IMAGE",
+    "EXTRA_KEY",
+    "FRAGMENTS_DIR",
+    "IMAGES_DIR",
+    "MAX_EXACT_ID",
+    "SPLIT",
+    "CocoWriter",
+    "fragment_path",
+    "rle_encode",
+]
 
 ANNOTATIONS_PER_IMAGE = 10_000
+"""Per-image instance cap: annotation ids are ``image_id × 10,000 + 1 … + 10,000``."""
+SPLIT = "train"
+ANNOTATIONS_PATH = Path("coco") / "annotations" / f"instances_{SPLIT}.json"
+"""The merged annotations, relative to the output folder."""
+IMAGES_DIR = Path("coco") / "images" / SPLIT
+"""Images' root, relative to the output folder; images' ``file_name`` is relative to it."""
+FRAGMENTS_DIR = Path("fragments") / "coco"
+EXTRA_KEY = "scenesmith"
+"""The one key under which our extra fields sit, in annotations and in images."""
+MAX_EXACT_ID = 2**53 - 1
+"""Largest id every consumer holds exactly (float64 in COCOeval's matching, JavaScript numbers)."""
+
+
+def fragment_path(shard_id: int) -> Path:
+    """A shard's fragment, relative to the output folder."""
+    return FRAGMENTS_DIR / f"shard_{shard_id:06d}.json"
 
 
 def rle_encode(mask: np.ndarray) -> dict[str, Any]:
@@ -94,6 +135,11 @@ def _instance_ids(output: dict[str, Any]) -> tuple[np.ndarray, dict[int, Any]]:
 
 class CocoWriter(Writer):
     name = "coco"
+    output_patterns = (
+        "coco/annotations/instances_*.json",
+        "coco/images/*/*/[0-9]*.png",
+        "fragments/coco/shard_[0-9]*.json",
+    )
     required_annotators = ("rgb", "instance_segmentation", "bounding_box_2d_loose")
 
     def requires(self) -> tuple[str, ...]:
@@ -101,6 +147,14 @@ class CocoWriter(Writer):
         return self.required_annotators + extra
 
     def open(self, context: ShardContext) -> None:
+        cameras = len(context.run.cameras)
+        last_id = ((context.frames[1] - 1) * cameras + cameras) * ANNOTATIONS_PER_IMAGE
+        if last_id > MAX_EXACT_ID:
+            raise ValueError(
+                f"COCO ids of frames up to {context.frames[1] - 1} with {cameras} cameras reach {last_id}, "
+                f"beyond {MAX_EXACT_ID} (2^53 - 1, the largest id COCOeval and JSON readers hold exactly): "
+                "fewer frames or cameras per run"
+            )
         super().open(context)
         self.images: list[dict[str, Any]] = []
         self.annotations: list[dict[str, Any]] = []
@@ -112,10 +166,10 @@ class CocoWriter(Writer):
         assert self.context is not None
         cameras = self.context.run.cameras
         image_id = frame * len(cameras) + cameras.index(camera)
-        rel = Path("images") / camera / f"{frame:06d}.png"
+        rel = Path(camera) / f"{frame:06d}.png"
         buffer = io.BytesIO()
         Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(buffer, format="PNG", compress_level=1)
-        path = self.context.out_dir / "coco" / rel
+        path = self.context.out_dir / IMAGES_DIR / rel
         atomic_write_bytes(path, buffer.getvalue())
         self.files.append(self._rel(path))
         h, w = rgba.shape[:2]
@@ -124,8 +178,7 @@ class CocoWriter(Writer):
             "file_name": rel.as_posix(),
             "width": int(w),
             "height": int(h),
-            "frame_index": frame,
-            "camera": camera,
+            EXTRA_KEY: {"frame_index": frame, "camera": camera},
         }
 
     def write(self, payload: dict[str, Any]) -> None:
@@ -146,29 +199,33 @@ class CocoWriter(Writer):
             for iid, (rle, count, (x0, y0, x1, y1)) in sorted(instance_rles(ids, labelled).items()):
                 if count < min_pixels:
                     continue
+                if j >= ANNOTATIONS_PER_IMAGE:  # the next id would be the next image's first
+                    raise ValueError(
+                        f"frame {frame}, camera {camera}: more than {ANNOTATIONS_PER_IMAGE} instances in one image"
+                    )
                 label = semantics[iid]["class"]  # BACKGROUND, UNLABELLED, other taxonomies: not in ``labelled``
                 ratio = float(occlusion.get(int(iid), 0.0))
                 entry = {
-                    "id": image["id"] * ANNOTATIONS_PER_IMAGE + j,
+                    "id": image["id"] * ANNOTATIONS_PER_IMAGE + j + 1,
                     "image_id": image["id"],
                     "category_id": self.category[label],
                     "segmentation": rle,
                     "area": int(count),
                     "bbox": [x0, y0, x1 - x0 + 1, y1 - y0 + 1],
                     "iscrowd": 0,
-                    "occlusion": round(ratio, 6),
-                    "visibility": round(1.0 - ratio, 6),
-                    "truncation": round(float(loose.get(int(iid), 0.0)), 6),
-                    "instance_id": int(iid),
-                    "prim_path": paths.get(int(iid), ""),
+                    EXTRA_KEY: {
+                        "instance_id": int(iid),
+                        "prim_path": paths.get(int(iid), ""),
+                        "occlusion": round(ratio, 6),
+                        "visibility": round(1.0 - ratio, 6),
+                        "truncation": round(float(loose.get(int(iid), 0.0)), 6),
+                    },
                 }
                 if int(iid) in keypoints:
                     entry["keypoints"] = keypoints[int(iid)]
                     entry["num_keypoints"] = sum(1 for k in range(9) if keypoints[int(iid)][3 * k + 2] > 0)
                 self.annotations.append(entry)
                 j += 1
-                if j >= ANNOTATIONS_PER_IMAGE:
-                    raise ValueError(f"more than {ANNOTATIONS_PER_IMAGE} instances in one image")
 
     @staticmethod
     def _paths(annotators: dict[str, Any], camera: str) -> dict[int, str]:
@@ -210,7 +267,7 @@ class CocoWriter(Writer):
 
     def close(self) -> list[Path]:
         assert self.context is not None
-        fragment = self.context.out_dir / "coco" / "fragments" / f"shard_{self.context.shard_id:06d}.json"
+        fragment = self.context.out_dir / fragment_path(self.context.shard_id)
         body = {
             "images": sorted(self.images, key=lambda i: i["id"]),
             "annotations": sorted(self.annotations, key=lambda a: a["id"]),
@@ -244,7 +301,8 @@ class CocoWriter(Writer):
             "scenario_digest": run.scenario_digest,
             "seed": run.seed,
         }
-        final = out_dir / "coco" / "annotations.json"
+        final = out_dir / ANNOTATIONS_PATH
+        final.parent.mkdir(parents=True, exist_ok=True)  # a run whose frames show no camera image
         tmp = tmp_path_for(final)
         with open(tmp, "w", encoding="utf-8") as out:
             out.write('{"info":' + _dumps(info) + ',"licenses":[],"categories":' + _dumps(categories))
@@ -252,7 +310,7 @@ class CocoWriter(Writer):
                 out.write(f',"{section}":[')
                 first = True
                 for shard in sorted(shard_ids):
-                    path = out_dir / "coco" / "fragments" / f"shard_{shard:06d}.json"
+                    path = out_dir / fragment_path(shard)
                     for item in json.loads(path.read_text(encoding="utf-8"))[section]:
                         out.write(("" if first else ",") + _dumps(item))
                         first = False
