@@ -32,10 +32,13 @@ def _y_up_to_z_up(points: np.ndarray) -> np.ndarray:
 def read_mesh(path: Path, spec: MeshSpec) -> MeshData:
     import trimesh
 
+    if path.stat().st_size == 0:
+        raise MeshReadError("mesh file is empty (0 bytes)")
     try:
         loaded = trimesh.load(str(path), force="mesh", process=False)
     except Exception as exc:  # trimesh raises many types for broken files
-        raise MeshReadError(f"cannot read mesh: {exc}") from None
+        # a bare KeyError says only "'model.gltf'": name the exception type too
+        raise MeshReadError(f"cannot read mesh: {type(exc).__name__}: {exc}") from None
     if not isinstance(loaded, trimesh.Trimesh) or len(loaded.faces) == 0:
         raise MeshReadError("file holds no triangles")
     if len(loaded.faces) > MAX_TRIANGLES:

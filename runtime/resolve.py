@@ -13,17 +13,20 @@ from pathlib import Path
 import numpy as np
 
 from .. import config_path
+from ..scenarios.budget import MAX_TEXTURE_PIXELS, LidarRays, check_budget
 from ..scenarios.errors import BadInputError, Issue
 from ..scenarios.loader import ScenarioDocument
 from ..scenarios.model import Shape
 from ..scenarios.placement import convex_hull_2d
 from ..scenarios.resolved import Bounds, MeshData, ResolvedScenario, ShapeGeometry, SupportSurface
 from ..scenarios.seeding import randomization_digest, scenario_digest
+from ..scenarios.yaml_source import SourceMap
 from ..sensors.lidar import LidarProfile, ProfileError, load_profile, profile_from_simple
 from .mesh_io import MeshReadError, read_mesh
 from .tessellate import tessellate_shape
+from .textures import TextureFileError, check_texture_file
 
-__all__ = ["resolve", "shape_geometry", "support_surface"]
+__all__ = ["check_resources", "resolve", "shape_geometry", "support_surface", "texture_sizes"]
 
 _UP_NORMAL = 0.999
 """cos of the largest tilt (≈2.6°) of a face still counted as part of a flat top."""
@@ -117,9 +120,59 @@ def lidar_profiles(doc: ScenarioDocument) -> dict[str, LidarProfile]:
     return out
 
 
+def texture_sizes(doc: ScenarioDocument) -> dict[str, tuple[int, int]]:
+    """(width, height) of every texture file, each decoded once so that a file that is not an
+    image is bad input now, not a crash at the first frame."""
+    out: dict[str, tuple[int, int]] = {}
+    issues = []
+    smap = doc.source_map or SourceMap(doc.file)
+    for name, tex in sorted(doc.scenario.textures.items()):
+        if tex.file is None or tex.file in out:
+            continue
+        try:
+            # over the budget it is left undecoded (the budget refuses it) unless allowed
+            out[tex.file] = check_texture_file(
+                doc.asset_file(tex.file), None if doc.allow_large else MAX_TEXTURE_PIXELS
+            )
+        except TextureFileError as exc:
+            issues.append(
+                smap.issue(("textures", name, "file"), str(exc), expected="a PNG or JPEG image", got=tex.file)
+            )
+    if issues:
+        raise BadInputError(issues)
+    return out
+
+
+def _check_base_usd(doc: ScenarioDocument) -> None:
+    """A base USD must open and compose cleanly (cycles are bad input), like a USD asset."""
+    if doc.scenario.stage.base_usd is not None:
+        from .usd_geometry import open_usd_file
+
+        open_usd_file(doc, doc.scenario.stage.base_usd, ("stage", "base_usd"))
+
+
+def check_resources(
+    doc: ScenarioDocument, profiles: dict[str, LidarProfile], textures: dict[str, tuple[int, int]]
+) -> None:
+    """Refuse a scenario whose frames would exceed the budgets of :mod:`scenarios.budget`
+    (unless the document allows large runs): before any output exists, not by MemoryError."""
+    if doc.allow_large:
+        return
+    rays = {name: LidarRays(p.rays_per_scan, p.number_of_emitters, Path(p.source).name) for name, p in profiles.items()}
+    issues = check_budget(doc.scenario, doc.source_map or SourceMap(doc.file), rays, textures)
+    if issues:
+        raise BadInputError(issues)
+
+
 def resolve(doc: ScenarioDocument) -> ResolvedScenario:
-    """Measure every asset of ``doc``; raise ``BadInputError`` for unreadable assets."""
+    """Measure every asset of ``doc``; raise ``BadInputError`` for unreadable assets and for
+    frames over the resource budgets."""
     s = doc.scenario
+    textures = texture_sizes(doc)
+    profiles = lidar_profiles(doc)
+    # budgets first: measuring assets and composing USD files is work a refused run need not do
+    check_resources(doc, profiles, textures)
+    _check_base_usd(doc)
     assets = {name: shape_geometry(doc, asset, ("assets", name)) for name, asset in s.assets.items()}
     pools = {
         name: tuple(shape_geometry(doc, shape, ("distractors", name, "pool", i)) for i, shape in enumerate(d.pool))
@@ -127,7 +180,7 @@ def resolve(doc: ScenarioDocument) -> ResolvedScenario:
     }
     files = sorted({*doc.files.items(), *_profile_files(doc)})
     digest, per_file = scenario_digest(s, files)
-    return ResolvedScenario(doc, assets, pools, digest, randomization_digest(s), per_file, lidar_profiles(doc))
+    return ResolvedScenario(doc, assets, pools, digest, randomization_digest(s), per_file, profiles)
 
 
 __all__ += ["MeshData"]

@@ -11,11 +11,47 @@ from pathlib import Path
 
 import numpy as np
 
+from ..scenarios.budget import CHECKER_PIXELS_PER_SQUARE, MAX_TEXTURE_PIXELS, NOISE_SIZE_PX
 from ..scenarios.model import CheckerTexture, NoiseTexture, TextureSpec
 
-__all__ = ["load_texture", "procedural_image", "srgb_to_linear", "write_png"]
+__all__ = [
+    "NOISE_SIZE_PX",
+    "TextureFileError",
+    "check_texture_file",
+    "load_texture",
+    "procedural_image",
+    "srgb_to_linear",
+    "write_png",
+]
 
-NOISE_SIZE_PX = 512
+
+class TextureFileError(Exception):
+    """A texture file that is not a decodable image; the message says why."""
+
+
+def check_texture_file(path: Path, max_pixels: int | None = MAX_TEXTURE_PIXELS) -> tuple[int, int]:
+    """(width, height) of an image file, after decoding it completely.
+
+    Run at validation so a file that is not an image (or is truncated) is bad input before the
+    output folder exists, not a crash at the first frame. The size is read from the header
+    first: an image over ``max_pixels`` (``None``: no limit) is returned undecoded, for the
+    budget to refuse, so a decompression bomb is never expanded.
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            size = (int(img.width), int(img.height))
+            if max_pixels is not None and size[0] * size[1] > max_pixels:
+                return size
+            img.load()
+    except Image.DecompressionBombError as exc:
+        raise TextureFileError(f"image is too large to decode: {exc}") from None
+    except Exception as exc:  # Pillow raises many types (OSError, SyntaxError, ValueError…)
+        raise TextureFileError(f"not a readable image: {exc}") from None
+    if size[0] < 1 or size[1] < 1:
+        raise TextureFileError("image has no pixels")
+    return size
 
 
 def srgb_to_linear(c: np.ndarray) -> np.ndarray:
@@ -29,7 +65,7 @@ def _linear_to_srgb(c: np.ndarray) -> np.ndarray:
 
 
 def _checker(spec: CheckerTexture) -> np.ndarray:
-    px = 16  # pixels per square: square edges fall on pixel edges
+    px = CHECKER_PIXELS_PER_SQUARE  # square edges fall on pixel edges
     n = spec.squares * px
     idx = (np.arange(n) // px)[:, None] + (np.arange(n) // px)[None, :]
     a, b = np.asarray(spec.color_a), np.asarray(spec.color_b)

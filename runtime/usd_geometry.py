@@ -6,6 +6,7 @@ composed stage into ray-casting geometry.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ from ..scenarios.model import ConeSpec, CubeSpec, CylinderSpec, PlaneSpec, Spher
 from ..scenarios.resolved import Bounds, ShapeGeometry
 from .tessellate import TriMesh, tessellate_shape
 
-__all__ = ["gprim_mesh", "iter_gprims", "mesh_from_usd", "reference_geometry", "shape_spec_of"]
+__all__ = ["gprim_mesh", "iter_gprims", "mesh_from_usd", "open_usd_file", "reference_geometry", "shape_spec_of"]
 
 IMPLICIT = {"Cube", "Sphere", "Cylinder", "Cone", "Capsule", "Plane"}
 
@@ -99,22 +100,53 @@ def iter_gprims(root: Any) -> Iterator[Any]:
             yield prim
 
 
+def _usd_message(text: str, limit: int = 240) -> str:
+    """USD's error text on one line, without the C++ function and source file it names."""
+    flat = " ".join(text.split())
+    flat = re.sub(r"Error in '[^']*' at line \d+ in file \S+ : ", "", flat)
+    return (flat[: limit - 3] + "...") if len(flat) > limit else (flat or "unreadable")
+
+
+def open_usd_file(doc: ScenarioDocument, raw: str, loc: tuple) -> Any:
+    """Open the USD file a scenario key names, composed, or raise bad input at that key.
+
+    Composition errors (a reference or sublayer cycle, an unresolvable arc) are bad input: the
+    stage composes without the offending arcs, and a base USD that silently lost part of itself
+    is not the scene the user described. USD's diagnostics are trapped so the error below is
+    the first line the user reads, not USD's warnings.
+    """
+    from pxr import Tf, Usd
+
+    path = doc.asset_file(raw)
+    with Tf.DiagnosticTrap() as trap:
+        try:
+            stage = Usd.Stage.Open(str(path))
+            errors = list(stage.GetCompositionErrors())
+        except Exception as exc:  # pxr raises Tf errors of its own types
+            trap.Clear()
+            raise doc.error(
+                loc, f"cannot open USD file: {_usd_message(str(exc))}", expected="a readable USD file", got=raw
+            ) from None
+        trap.Clear()
+    if errors:
+        kind = type(errors[0]).__name__.removeprefix("Error")
+        cycle = "Cycle" in kind
+        raise doc.error(
+            loc,
+            f"USD composition {'cycle' if cycle else 'error'} in {path.name}: {_usd_message(str(errors[0]))}",
+            expected="a USD file that composes without errors (no reference or sublayer cycles)",
+            got=raw,
+        )
+    return stage
+
+
 def reference_geometry(doc: ScenarioDocument, spec: UsdRefSpec, loc: tuple) -> ShapeGeometry:
     """Bounds and support surface of a referenced USD file's prim, in our stage's units."""
-    from pxr import Usd, UsdGeom
+    from pxr import UsdGeom
 
     from .resolve import support_surface
 
-    path = doc.asset_file(spec.path)
-    try:
-        stage = Usd.Stage.Open(str(path))
-    except Exception as exc:  # pxr raises Tf errors of its own types
-        raise doc.error(
-            (*loc, "path"),
-            f"cannot open USD file: {str(exc).splitlines()[0]}",
-            expected="a readable USD file",
-            got=spec.path,
-        ) from None
+    stage = open_usd_file(doc, spec.path, (*loc, "path"))
     prim = stage.GetPrimAtPath(spec.prim) if spec.prim else stage.GetDefaultPrim()
     if not prim or not prim.IsValid():
         raise doc.error(

@@ -10,18 +10,21 @@ yields ``items[key % n]``, DESIGN §9 "Triggers"); there is no global random sta
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
 import numpy as np
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
-from .spec_base import Number, Spec, invalid
+from .spec_base import MAX_POSITION_M, Number, Spec, invalid
 
 __all__ = [
+    "MAX_PARAMETER",
     "Choice",
     "Combine",
     "Constant",
     "Distribution",
+    "Domain",
     "LogUniform",
     "Normal",
     "Sequence",
@@ -30,11 +33,22 @@ __all__ = [
     "draw",
     "draw_scalar",
     "draw_vector",
+    "support",
+    "within",
 ]
 
 DISTRIBUTION_NAMES = ("uniform", "normal", "log_uniform", "choice", "sequence", "combine")
 
 Constant = Union[Number, tuple[Number, ...]]
+
+MAX_PARAMETER = 1e12
+"""Largest magnitude of a uniform/log_uniform bound, a normal's mean or std. Beyond it a draw
+overflows (``uniform(-1e308, 1e308)`` raises OverflowError) or is meaningless in every key."""
+
+
+def _finite_size(values: tuple[float, ...], what: str) -> None:
+    if any(abs(v) > MAX_PARAMETER for v in values):
+        raise invalid(f"{what} is implausibly large", expected=f"magnitudes <= {MAX_PARAMETER:g}", got=list(values))
 
 
 def _shape(value: float | tuple[float, ...]) -> int:
@@ -74,6 +88,7 @@ class _Bounds(Spec):
                 expected="lower <= upper",
                 got={"lower": list(lo), "upper": list(hi)},
             )
+        _finite_size(lo + hi, "a bound")
         return self
 
 
@@ -109,6 +124,7 @@ class NormalParams(Spec):
             )
         if any(s < 0 for s in std):
             raise invalid("std must not be negative", expected=">= 0", got=list(std))
+        _finite_size(mean + std, "mean or std")
         return self
 
 
@@ -242,6 +258,104 @@ def dimension(dist: Any) -> int:
     if isinstance(dist, Combine):
         return sum(dimension(c) for c in dist.combine)
     raise TypeError(f"not a distribution: {dist!r}")
+
+
+NORMAL_SPAN_STD = 6.0
+"""Where a sanity bound (not a physical one) is checked, a normal counts as mean ± 6 std
+(a draw beyond it has probability 2e-9)."""
+
+
+def support(dist: Any, normal_span_std: float = math.inf) -> list[tuple[float, float]]:
+    """Per component, the closed hull ``(lo, hi)`` of every value ``dist`` can draw.
+
+    Normals with a positive std are unbounded (``±inf``) unless ``normal_span_std`` limits
+    them to mean ± that many std; the hull of choice and sequence items is attained, so
+    checking it against an interval checks every item.
+    """
+    if isinstance(dist, (int, float)):
+        return [(float(dist), float(dist))]
+    if isinstance(dist, tuple):
+        return [(float(v), float(v)) for v in dist]
+    if isinstance(dist, (Uniform, LogUniform)):
+        params = dist.uniform if isinstance(dist, Uniform) else dist.log_uniform
+        return list(zip(map(float, _as_tuple(params.lower)), map(float, _as_tuple(params.upper))))
+    if isinstance(dist, Normal):
+        mean = _as_tuple(dist.normal.mean)
+        std = np.broadcast_to(np.asarray(_as_tuple(dist.normal.std), dtype=np.float64), (len(mean),)).tolist()
+        span = [0.0 if sd == 0 else sd * normal_span_std for sd in std]
+        return [(m - w, m + w) for m, w in zip(mean, span)]
+    if isinstance(dist, (Choice, Sequence)):
+        items = [_as_tuple(v) for v in (dist.choice.items if isinstance(dist, Choice) else dist.sequence.items)]
+        return [(min(c), max(c)) for c in zip(*items)]
+    if isinstance(dist, Combine):
+        return [hull for part in dist.combine for hull in support(part, normal_span_std)]
+    raise TypeError(f"not a distribution: {dist!r}")
+
+
+def _describe(dist: Any) -> str:
+    if isinstance(dist, (int, float, tuple)):
+        return f"the constant {list(dist) if isinstance(dist, tuple) else dist}"
+    name = type(dist).__name__.lower().replace("loguniform", "log_uniform")
+    hull = support(dist)
+    lo, hi = [h[0] for h in hull], [h[1] for h in hull]
+    if len(hull) == 1:
+        return f"{name} over [{lo[0]:g}, {hi[0]:g}]"
+    return f"{name} over [{', '.join(f'{v:g}' for v in lo)}] .. [{', '.join(f'{v:g}' for v in hi)}]"
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values a randomized key accepts. A distribution is valid for the key only when
+    every value it can draw lies inside (not just the draws a lucky seed makes), so the check
+    runs at validation. Declared next to each key with :func:`within`."""
+
+    lower: float = -math.inf
+    upper: float = math.inf
+    lower_open: bool = False
+    """``lower`` itself is excluded (``scale > 0``)."""
+    sanity: bool = False
+    """The bounds guard against typos (positions within ±1e6 m), not physics: a normal is
+    then checked as mean ± ``NORMAL_SPAN_STD`` std instead of being refused as unbounded."""
+
+    def describe(self) -> str:
+        parts = []
+        if self.lower > -math.inf:
+            parts.append(f"{'>' if self.lower_open else '>='} {self.lower:g}")
+        if self.upper < math.inf:
+            parts.append(f"<= {self.upper:g}")
+        return "every value " + " and ".join(parts)
+
+    def violation(self, dist: Any) -> str | None:
+        """Why ``dist`` can draw outside the domain, or ``None`` when it cannot."""
+        for lo, hi in support(dist, NORMAL_SPAN_STD if self.sanity else math.inf):
+            low_bad = lo <= self.lower if self.lower_open else lo < self.lower
+            if low_bad or hi > self.upper:
+                if math.isinf(lo) or math.isinf(hi):
+                    return "a normal distribution is unbounded, so it can draw outside the key's range"
+                return "the distribution can draw values outside the key's range"
+        return None
+
+
+def within(domain: Domain) -> AfterValidator:
+    """Validator for a distribution-valued key: its whole support must lie in ``domain``."""
+
+    def check(value: Any) -> Any:
+        problem = domain.violation(value)
+        if problem is not None and isinstance(value, (int, float, tuple)):
+            problem = "value out of the key's range"
+        if problem is not None:
+            hint = "; use uniform, log_uniform or choice" if isinstance(value, Normal) else ""
+            raise invalid(problem + hint, expected=domain.describe(), got=_describe(value))
+        return value
+
+    return AfterValidator(check)
+
+
+NON_NEGATIVE = Domain(lower=0.0)
+POSITIVE = Domain(lower=0.0, lower_open=True)
+UNIT_INTERVAL = Domain(lower=0.0, upper=1.0)
+POSITION = Domain(lower=-MAX_POSITION_M, upper=MAX_POSITION_M, sanity=True)
+__all__ += ["NON_NEGATIVE", "POSITION", "POSITIVE", "UNIT_INTERVAL"]
 
 
 def draw(dist: Any, rng: np.random.Generator, key: int) -> np.ndarray:

@@ -32,6 +32,8 @@ class ScenarioDocument:
     asset_roots: tuple[Path, ...] = ()
     files: dict[str, Path] = field(default_factory=dict)
     source_map: SourceMap | None = field(default=None, compare=False, repr=False)
+    allow_large: bool = field(default=False, compare=False)
+    """Skip the resource budgets of :mod:`.budget` (``--allow-large``); checked at resolve."""
 
     def asset_file(self, raw: str) -> Path:
         """Real path of an asset path as written in the scenario."""
@@ -55,15 +57,19 @@ def shipped_profile_names() -> frozenset[str] | None:
     return frozenset(p.stem for p in folder.glob("*.json"))
 
 
-def _check(scenario: Scenario, smap: SourceMap, base_dir: Path, asset_roots: tuple[Path, ...]) -> ScenarioDocument:
+def _check(
+    scenario: Scenario, smap: SourceMap, base_dir: Path, asset_roots: tuple[Path, ...], allow_large: bool = False
+) -> ScenarioDocument:
     ctx = CheckContext(base_dir=base_dir, asset_roots=asset_roots, shipped_profiles=shipped_profile_names())
     issues = check_scenario(scenario, smap, ctx)
     if issues:
         raise BadInputError(issues)
-    return ScenarioDocument(scenario, smap.file, base_dir, asset_roots, dict(ctx.files), smap)
+    return ScenarioDocument(scenario, smap.file, base_dir, asset_roots, dict(ctx.files), smap, allow_large)
 
 
-def _validate(data: Any, smap: SourceMap, base_dir: Path, asset_roots: tuple[Path, ...]) -> ScenarioDocument:
+def _validate(
+    data: Any, smap: SourceMap, base_dir: Path, asset_roots: tuple[Path, ...], allow_large: bool = False
+) -> ScenarioDocument:
     if not isinstance(data, dict):
         raise BadInputError(
             [smap.issue((), "a scenario must be a mapping", expected="a mapping of keys", got=type(data).__name__)]
@@ -72,16 +78,19 @@ def _validate(data: Any, smap: SourceMap, base_dir: Path, asset_roots: tuple[Pat
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise BadInputError(issues_from_validation(exc, data, smap)) from None
-    return _check(scenario, smap, base_dir, asset_roots)
+    return _check(scenario, smap, base_dir, asset_roots, allow_large)
 
 
-def parse_bytes(raw: bytes, file: str, base_dir: Path, asset_roots: tuple[Path, ...] = ()) -> ScenarioDocument:
+def parse_bytes(
+    raw: bytes, file: str, base_dir: Path, asset_roots: tuple[Path, ...] = (), allow_large: bool = False
+) -> ScenarioDocument:
     data, smap = load_yaml_bytes(raw, file)
-    return _validate(data, smap, base_dir, asset_roots)
+    return _validate(data, smap, base_dir, asset_roots, allow_large)
 
 
-def parse(path: str | Path, asset_roots: tuple[str | Path, ...] = ()) -> ScenarioDocument:
-    """Read and validate the scenario file at ``path``."""
+def parse(path: str | Path, asset_roots: tuple[str | Path, ...] = (), allow_large: bool = False) -> ScenarioDocument:
+    """Read and validate the scenario file at ``path``; ``allow_large`` skips the resource
+    budgets (:mod:`.budget`) that ``runtime.resolve`` checks."""
     path = Path(path)
     display = str(path)
     try:
@@ -110,11 +119,14 @@ def parse(path: str | Path, asset_roots: tuple[str | Path, ...] = ()) -> Scenari
                     )
                 ]
             )
-    return parse_bytes(raw, display, path.resolve().parent, roots)
+    return parse_bytes(raw, display, path.resolve().parent, roots, allow_large)
 
 
 def build(
-    data: dict[str, Any] | Scenario, base_dir: str | Path = ".", asset_roots: tuple[str | Path, ...] = ()
+    data: dict[str, Any] | Scenario,
+    base_dir: str | Path = ".",
+    asset_roots: tuple[str | Path, ...] = (),
+    allow_large: bool = False,
 ) -> ScenarioDocument:
     """Python API: validate a mapping, or check an already-built :class:`Scenario`, like a file.
 
@@ -124,5 +136,5 @@ def build(
     base = Path(base_dir).resolve()
     roots = tuple(Path(r) for r in asset_roots)
     if isinstance(data, Scenario):
-        return _check(data, smap, base, roots)
-    return _validate(data, smap, base, roots)
+        return _check(data, smap, base, roots, allow_large)
+    return _validate(data, smap, base, roots, allow_large)

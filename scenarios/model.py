@@ -14,19 +14,22 @@ height 0.5 m; 1 × 1 m plane), not USD's defaults (a 2 m cube).
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
-from .distributions import Distribution, dimension
+from .distributions import POSITIVE, Distribution, dimension, within
 from .randomizers import Randomizer, Trigger
 from .spec_base import (
+    MIN_LOOK_AT_DISTANCE_M,
     Color,
     Name,
     NonNegFloat,
     Number,
     PosFloat,
     PosInt,
+    Position,
     Spec,
     Unit,
     Vec2,
@@ -155,10 +158,10 @@ Semantics = Annotated[
 class _Posed(Spec):
     """Position and one optional way to orient: XYZ Euler degrees, a quaternion, or a look-at."""
 
-    position_m: Vec3 = (0.0, 0.0, 0.0)
+    position_m: Position = (0.0, 0.0, 0.0)
     rotation_deg: Vec3 | None = None
     quat_wxyz: Vec4 | None = None
-    look_at_m: Vec3 | None = None
+    look_at_m: Position | None = None
     look_at_up_axis: Vec3 = (0.0, 0.0, 1.0)
 
     @model_validator(mode="after")
@@ -177,9 +180,12 @@ class _Posed(Spec):
             raise invalid(
                 "look_at_up_axis must not be zero", expected="a non-zero vector", got=list(self.look_at_up_axis)
             )
-        if self.look_at_m is not None and self.look_at_m == self.position_m:
+        if self.look_at_m is not None and math.dist(self.look_at_m, self.position_m) < MIN_LOOK_AT_DISTANCE_M:
             raise invalid(
-                "look_at_m equals position_m", expected="a target away from the eye", got=list(self.look_at_m)
+                "look_at_m is at position_m: no direction to look in",
+                expected=f"a target at least {MIN_LOOK_AT_DISTANCE_M:g} m from position_m",
+                got=list(self.look_at_m),
+                key="look_at_m",
             )
         return self
 
@@ -290,7 +296,7 @@ class FrictionSpec(Spec):
 
 class Keyframe(Spec):
     time_s: NonNegFloat
-    position_m: Vec3
+    position_m: Position
     quat_wxyz: Vec4 = (1.0, 0.0, 0.0, 0.0)
 
 
@@ -614,8 +620,8 @@ class LidarSpec(_Posed):
 
 
 class Box3(Spec):
-    min_m: Vec3
-    max_m: Vec3
+    min_m: Position
+    max_m: Position
 
     @model_validator(mode="after")
     def _ordered(self) -> Box3:
@@ -694,7 +700,7 @@ class DistractorSpec(Spec):
             }
         ),
     ]
-    scale: Distribution = 1.0
+    scale: Annotated[Distribution, within(POSITIVE)] = 1.0
     labelled: bool = False
     semantics: Semantics | None = None
     materials: Annotated[list[Name], Field(min_length=1)] | None = None
@@ -777,14 +783,35 @@ class PointCloudWriter(Spec):
     format: Literal["pcd", "ply"] = "pcd"
 
 
+def _writer_switch(value: Any) -> Any:
+    """``true`` is a writer with its defaults, ``false`` (or ``null``) turns it off."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
+def _switchable(writer: type[Spec]) -> Any:
+    return Annotated[
+        writer | None,
+        BeforeValidator(_writer_switch),
+        WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "null"}, writer.model_json_schema()]}),
+    ]
+
+
 class WritersSpec(Spec):
-    hdf5: Hdf5Writer | None = None
-    coco: CocoWriter | None = None
-    pose: PoseWriter | None = None
-    pointcloud: PointCloudWriter | None = None
+    """Which writers run. Each key is independent: listing one (``pointcloud: {format: ply}``)
+    leaves the others at their defaults, so HDF5, COCO and pose JSON stay on until a key turns
+    them off (``hdf5: false``); the point-cloud writer is off until listed (or ``true``)."""
+
+    hdf5: _switchable(Hdf5Writer) = Hdf5Writer()  # type: ignore[valid-type]
+    coco: _switchable(CocoWriter) = CocoWriter()  # type: ignore[valid-type]
+    pose: _switchable(PoseWriter) = PoseWriter()  # type: ignore[valid-type]
+    pointcloud: _switchable(PointCloudWriter) = None  # type: ignore[valid-type]
 
 
-DEFAULT_WRITERS = WritersSpec(hdf5=Hdf5Writer(), coco=CocoWriter(), pose=PoseWriter())
+DEFAULT_WRITERS = WritersSpec()
 
 
 class OutputSpec(Spec):

@@ -27,8 +27,15 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
-from .distributions import Distribution, dimension
-from .spec_base import Name, Number, PosInt, Spec, Unit, Vec3, invalid
+from .distributions import NON_NEGATIVE, POSITION, POSITIVE, UNIT_INTERVAL, Distribution, Domain, dimension, within
+from .spec_base import MAX_POSITION_M, MIN_LOOK_AT_DISTANCE_M, Name, Number, PosInt, Position, Spec, Unit, Vec3, invalid
+
+# Domains of the randomized keys that are not one of the shared ones (the static keys of
+# scenarios.model say the same with their field types).
+EXPOSURE = Domain(lower=-30.0, upper=30.0)
+COLOR_TEMPERATURE_K = Domain(lower=1000.0, upper=40000.0)
+LOOK_AT_DISTANCE_M = Domain(lower=MIN_LOOK_AT_DISTANCE_M, upper=MAX_POSITION_M)
+"""Far enough from the target that there is a direction to look in."""
 
 __all__ = [
     "AboutAxis",
@@ -117,9 +124,9 @@ class RotationDist(Spec):
 
 class PoseRandomizer(_Randomizer):
     kind: Literal["pose"]
-    position_m: Distribution | None = None
+    position_m: Annotated[Distribution, within(POSITION)] | None = None
     rotation: RotationDist | None = None
-    scale: Distribution | None = None
+    scale: Annotated[Distribution, within(POSITIVE)] | None = None
 
     @field_validator("position_m")
     @classmethod
@@ -145,8 +152,8 @@ class PoseRandomizer(_Randomizer):
 
 
 class Box(Spec):
-    min_m: Vec3
-    max_m: Vec3
+    min_m: Position
+    max_m: Position
 
     @model_validator(mode="after")
     def _ordered(self) -> Box:
@@ -187,8 +194,8 @@ class LookAtRandomizer(_Randomizer):
     """Eye on a shell around ``target_m``: distance, azimuth (from +X, CCW) and elevation."""
 
     kind: Literal["look_at"]
-    target_m: Distribution = (0.0, 0.0, 0.0)
-    distance_m: Distribution
+    target_m: Annotated[Distribution, within(POSITION)] = (0.0, 0.0, 0.0)
+    distance_m: Annotated[Distribution, within(LOOK_AT_DISTANCE_M)]
     azimuth_deg: Distribution = 0.0
     elevation_deg: Distribution = 30.0
     look_at_up_axis: Vec3 = (0.0, 0.0, 1.0)
@@ -208,10 +215,10 @@ class LookAtRandomizer(_Randomizer):
 
 class LightRandomizer(_Randomizer):
     kind: Literal["light"]
-    intensity: Distribution | None = None
-    exposure: Distribution | None = None
-    color: Distribution | None = None
-    color_temperature_k: Distribution | None = None
+    intensity: Annotated[Distribution, within(NON_NEGATIVE)] | None = None
+    exposure: Annotated[Distribution, within(EXPOSURE)] | None = None
+    color: Annotated[Distribution, within(NON_NEGATIVE)] | None = None
+    color_temperature_k: Annotated[Distribution, within(COLOR_TEMPERATURE_K)] | None = None
     textures: Annotated[list[Name], Field(min_length=1)] | None = None
     """Dome lights: one texture of this list per draw."""
 
@@ -259,10 +266,10 @@ class MaterialInputsRandomizer(_Randomizer):
     """Randomize UsdPreviewSurface inputs of the target materials."""
 
     kind: Literal["material_inputs"]
-    diffuse_color: Distribution | None = None
-    roughness: Distribution | None = None
-    metallic: Distribution | None = None
-    emissive_color: Distribution | None = None
+    diffuse_color: Annotated[Distribution, within(UNIT_INTERVAL)] | None = None
+    roughness: Annotated[Distribution, within(UNIT_INTERVAL)] | None = None
+    metallic: Annotated[Distribution, within(UNIT_INTERVAL)] | None = None
+    emissive_color: Annotated[Distribution, within(NON_NEGATIVE)] | None = None
 
     @field_validator("diffuse_color", "emissive_color")
     @classmethod
@@ -325,4 +332,4 @@ TARGET_KINDS: dict[str, tuple[str, ...]] = {
 }
 """Which scenario sections each randomizer kind may target."""
 
-__all__ += ["TARGET_KINDS", "Box"]
+__all__ += ["COLOR_TEMPERATURE_K", "EXPOSURE", "LOOK_AT_DISTANCE_M", "TARGET_KINDS", "Box"]

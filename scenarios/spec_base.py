@@ -24,11 +24,14 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "MAX_POSITION_M",
+    "MIN_LOOK_AT_DISTANCE_M",
     "Color",
     "Name",
     "NonNegFloat",
     "Number",
     "PosFloat",
+    "Position",
     "PosInt",
     "Spec",
     "Unit",
@@ -90,6 +93,15 @@ Vec2 = tuple[Number, Number]
 Vec3 = tuple[Number, Number, Number]
 Vec4 = tuple[Number, Number, Number, Number]
 Color = tuple[NonNegFloat, NonNegFloat, NonNegFloat]
+
+MAX_POSITION_M = 1e6
+"""Largest coordinate accepted (1000 km): beyond it float32 stages lose centimetres and a
+value that large is a typo (a unit slip), not a scene."""
+Coordinate = Annotated[float, Strict(), Field(ge=-MAX_POSITION_M, le=MAX_POSITION_M)]
+Position = tuple[Coordinate, Coordinate, Coordinate]
+"""A point in metres, each coordinate within ±``MAX_POSITION_M``."""
+MIN_LOOK_AT_DISTANCE_M = 1e-6
+"""Closest a look-at target may be to the eye: nearer, the view direction is rounding noise."""
 
 Name = Annotated[
     str,

@@ -9,6 +9,7 @@ from key paths to 1-based positions, used to turn validation errors into ``FILE:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,11 @@ MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences accepted."""
 
 Loc = tuple[str | int, ...]
+
+# YAML 1.2's printable set (§5.1): anything else (NUL, ESC, other C0/C1 controls, lone
+# surrogates) makes ruamel's reader raise a ReaderError that carries only a character offset,
+# so it is found here first and reported with its line and column.
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def dotted(loc: Iterable[str | int]) -> str:
@@ -98,6 +104,18 @@ def _decode(raw: bytes, file: str) -> str:
         raise _fail(
             file, line, col, "file is not valid UTF-8", expected="UTF-8 text", got=f"byte 0x{raw[exc.start]:02x}"
         ) from None
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise _fail(
+            file,
+            line,
+            col,
+            "control character in the file",
+            expected="printable text (tabs and newlines only among control characters)",
+            got=f"U+{ord(bad.group()):04X}",
+        )
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise _fail(file, 1, 1, "file is empty", expected="a scenario mapping", got="no content")
     return text

@@ -117,6 +117,11 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="extra folder asset paths may resolve into (repeatable)",
     )
+    p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run scenarios over the resource budgets (frame memory, rays, physics steps, texture size; README)",
+    )
 
 
 def _seed_arg(p: argparse.ArgumentParser) -> None:
@@ -280,7 +285,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = f"cannot write {exc.filename or 'an output file'}: {exc.strerror}"
         hint = getattr(exc, "resume_hint", None)
         print(text + (f"\n{hint}" if hint else ""), file=sys.stderr)
-        return EXIT_OUTPUT
+        # The run's files are swept and its folder released by now; what is left is libhdf5
+        # holding a file it could not write, which crashed the interpreter's final garbage
+        # collection (a segfault after the message). Leave without finalising.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_OUTPUT)
     except Exception as exc:  # every other failure is ours: say so, and how to go on
         if args.debug:
             raise

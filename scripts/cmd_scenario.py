@@ -13,8 +13,9 @@ __all__ = ["load", "sample", "schema", "stage", "validate"]
 
 
 def load(args: argparse.Namespace) -> ScenarioDocument:
-    """Parse the scenario named on the command line, with its ``--asset-root`` folders."""
-    return parse(args.scenario, tuple(args.asset_root))
+    """Parse the scenario named on the command line, with its ``--asset-root`` folders;
+    ``--allow-large`` lifts the resource budgets."""
+    return parse(args.scenario, tuple(args.asset_root), allow_large=getattr(args, "allow_large", False))
 
 
 def validate(args: argparse.Namespace) -> int:

@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=parse_seed, default=0, help="random seed (default 0)")
     p.add_argument("--shard-size", type=positive_int(10**8), default=None, help="frames per shard")
     p.add_argument("--asset-root", action="append", default=[], help="extra folder asset paths may point into")
+    p.add_argument("--allow-large", action="store_true", help="run scenarios over the resource budgets (README)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--resume", action="store_true", help="keep finished shards, redo the rest")
     group.add_argument("--overwrite", action="store_true", help="delete an existing output folder first")
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        doc = parse(args.scenario, asset_roots=tuple(args.asset_root))
+        doc = parse(args.scenario, asset_roots=tuple(args.asset_root), allow_large=args.allow_large)
     except BadInputError as err:
         print(err, file=sys.stderr)
         return 2

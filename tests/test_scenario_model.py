@@ -264,6 +264,7 @@ SCHEMA_ERRORS = {
     "unknown_randomizer_kind",
     "bad_name",
     "oversized_frames",
+    "position_too_far",
 }
 LOADER_ONLY = {
     "physics_dynamic_without_collider",
@@ -297,6 +298,26 @@ LOADER_ONLY = {
     "two_documents",
     "count_above_authored",
     "scalar_document",
+    # issue 14: supports against domains, decoded assets, USD composition, budgets
+    "texture_not_an_image",
+    "mesh_empty_file",
+    "mesh_garbage",
+    "randomized_intensity_can_be_negative",
+    "randomized_scale_can_be_negative",
+    "randomized_color_normal_unbounded",
+    "look_at_distance_zero",
+    "look_at_at_position",
+    "uniform_bounds_overflow",
+    "base_usd_self_reference",
+    "base_usd_reference_cycle",
+    "base_usd_sublayer_of_itself",
+    "budget_lidar_report_rate",
+    "budget_simple_lidar_scan",
+    "budget_checker_squares",
+    "budget_physics_timestep",
+    "budget_forty_4k_cameras",
+    "control_char_nul",
+    "control_char_esc",
 }
 
 
