@@ -54,7 +54,7 @@ class ShardWriter:
         for writer in self.writers:
             try:
                 writer.write(payload)
-            except OSError as exc:
+            except (OSError, RuntimeError) as exc:
                 self._raise_if_environment(exc, writer)
                 raise
 
@@ -63,18 +63,18 @@ class ShardWriter:
         for writer in self.writers:
             try:
                 files += writer.close()
-            except OSError as exc:
+            except (OSError, RuntimeError) as exc:
                 self._raise_if_environment(exc, writer)
                 raise
         try:
             return publish_record(self.job.out, self.job.plan, files, self.hashes)
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             self._raise_if_environment(exc, None)
             raise
 
-    def _raise_if_environment(self, exc: OSError, writer: Writer | None) -> None:
+    def _raise_if_environment(self, exc: Exception, writer: Writer | None) -> None:
         """A full disk (or quota, permissions, I/O error) becomes one ``OutputWriteError`` naming
-        the file; any other OSError is ours and propagates as it is."""
+        the file; any other error is ours and propagates as it is."""
         known = output_write_error(exc, self.job.out / (writer.name if writer is not None else "shards"))
         if known is not None:
             raise known from None

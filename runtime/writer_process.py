@@ -321,11 +321,23 @@ def _serve(conn_in: Connection, conn: Connection, parent_pid: int) -> None:
             elif kind == "exit":
                 return
         except OutputWriteError as exc:  # the machine's fault (disk full): no traceback to show
+            # h5py reports the failed file once more for every handle it frees ("Exception
+            # ignored in ObjectID.__dealloc__"), on the stderr this process shares with the
+            # user's terminal: the parent prints the one line, so those go to debug, and the
+            # process leaves without finalising what libhdf5 can no longer close.
+            sys.unraisablehook = _log_unraisable
+            if shard is not None:
+                shard.abort()
             conn.send(("oserror", exc.errno, exc.strerror, exc.filename))
-            return
+            sys.stderr.flush()
+            os._exit(0)
         except BaseException:
             conn.send(("error", traceback.format_exc()))
             return
+
+
+def _log_unraisable(unraisable: Any) -> None:
+    _log.debug("after a failed write: %s in %r", unraisable.exc_value, unraisable.object)
 
 
 def _unpickle(shm: shared_memory.SharedMemory, meta: bytes, sizes: list[int]) -> tuple[int, Any, Any]:

@@ -66,7 +66,8 @@ def generate(args: argparse.Namespace) -> int:
         raise
     print(
         f"wrote {result.frames} frames to {args.output} ({result.shards_done} shards generated, "
-        f"{result.shards_kept} kept)"
+        f"{result.shards_kept} kept)",
+        flush=True,
     )
     return 0
 

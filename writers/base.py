@@ -56,12 +56,16 @@ def final_path_of(path: Path) -> Path:
 
 def output_write_error(exc: BaseException, fallback: Path | None = None) -> OutputWriteError | None:
     """``exc`` as an ``OutputWriteError`` when the machine caused it, else None. HDF5 reports
-    its OS errors in text (``errno = 28``, ``filename = '…'``), so those are read from it."""
+    its OS errors in text (``errno = 28``, ``filename = '…'``), as OSError or, from a failed
+    flush, RuntimeError, so those are read from it."""
     if isinstance(exc, OutputWriteError):
         return exc
-    if not isinstance(exc, OSError):
+    if isinstance(exc, OSError):
+        code, name = exc.errno, exc.filename
+    elif isinstance(exc, RuntimeError):  # h5py raises these for failed flushes
+        code, name = None, None
+    else:
         return None
-    code, name = exc.errno, exc.filename
     text = str(exc)
     if code is None:
         found = re.search(r"errno = (\d+)", text)

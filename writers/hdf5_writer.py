@@ -380,8 +380,8 @@ class Hdf5Writer(Writer):
                 ds[row] = data[k]
 
     def abort(self) -> None:
-        # An HDF5 file left open after a failed write (a full disk) is flushed again when h5py
-        # finalises it at exit, on a file the sweep has deleted: close it now, ignoring errors.
+        # Close what can be closed; after a failed write (a full disk) libhdf5 cannot close the
+        # file cleanly, which the CLI handles by not finalising the process (scripts/cli.py).
         try:
             self.file.close()
         except Exception:  # best effort on an already failed file
