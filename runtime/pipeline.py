@@ -181,8 +181,15 @@ def _run_shard(
         raise
 
 
-def _worker(job: ShardJob, queue: Any) -> dict[str, Any]:
+def _worker(job: ShardJob, queue: Any, log_level: int, log_format: str | None) -> dict[str, Any]:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent decides; workers just die
+    # A spawned worker starts with logging unconfigured, where Python's last-resort handler
+    # prints bare messages: log at the parent's level in the parent's format (once per process;
+    # basicConfig is a no-op for the worker's later shards).
+    if log_format is not None:
+        logging.basicConfig(level=log_level, format=log_format)
+    else:
+        logging.getLogger().setLevel(log_level)
     return _run_shard(job, lambda n: queue.put(n))
 
 
@@ -477,8 +484,11 @@ def _run_pool(jobs: list[ShardJob], workers: int, advance: Callable[[int], None]
     queue = manager.Queue()
     results: dict[int, dict[str, Any]] = {}
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx)
+    root = logging.getLogger()
+    # the format of the parent's first handler (the CLI's), for the workers' own stderr handler
+    log_format = next((h.formatter._fmt for h in root.handlers if h.formatter is not None), None)
     try:
-        pending = {pool.submit(_worker, job, queue): job for job in jobs}
+        pending = {pool.submit(_worker, job, queue, root.getEffectiveLevel(), log_format): job for job in jobs}
         while pending:
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             while not queue.empty():
