@@ -20,11 +20,11 @@ def check_new_folder(path: Path, option: str = "--output") -> Path:
     """``path`` must not exist, or be an empty folder; its parent must exist."""
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise BadInputError(
-            [Issue(option, 1, 1, option, "output folder exists and is not empty", "a new or empty folder", str(path))]
+            [Issue.option(option, "output folder exists and is not empty", "a new or empty folder", str(path))]
         )
     if not path.parent.is_dir():
         raise BadInputError(
-            [Issue(option, 1, 1, option, "parent folder does not exist", "an existing parent folder", str(path.parent))]
+            [Issue.option(option, "parent folder does not exist", "an existing parent folder", str(path.parent))]
         )
     return path
 
@@ -33,10 +33,7 @@ def check_new_file(path: Path, suffixes: tuple[str, ...], option: str = "--outpu
     if path.suffix.lower() not in suffixes:
         raise BadInputError(
             [
-                Issue(
-                    option,
-                    1,
-                    1,
+                Issue.option(
                     option,
                     "unsupported output file type",
                     " or ".join(suffixes),
@@ -46,7 +43,7 @@ def check_new_file(path: Path, suffixes: tuple[str, ...], option: str = "--outpu
         )
     if not path.parent.is_dir():
         raise BadInputError(
-            [Issue(option, 1, 1, option, "parent folder does not exist", "an existing parent folder", str(path.parent))]
+            [Issue.option(option, "parent folder does not exist", "an existing parent folder", str(path.parent))]
         )
     return path
 

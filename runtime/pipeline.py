@@ -83,7 +83,7 @@ class GenerateResult:
 
 
 def _bad(option: str, message: str, expected: str, got: object) -> BadInputError:
-    return BadInputError([Issue(option, 1, 1, option, message, expected, str(got))])
+    return BadInputError([Issue.option(option, message, expected, str(got))])
 
 
 def run_categories(resolved: ResolvedScenario) -> tuple[str, ...]:
@@ -230,6 +230,12 @@ def _make_folder(out: Path) -> list[Path]:
     return created
 
 
+def _not_empty(out: Path) -> BadInputError:
+    return _bad(
+        "--output", "output folder exists and is not empty", "a new or empty folder (or --resume, --overwrite)", out
+    )
+
+
 def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Path]) -> FolderLock:
     """Lock the output folder for this run, then start it (a new or empty folder, ``--overwrite``
     of an earlier run's files, or ``--resume`` of the same run). Every refusal happens before
@@ -237,10 +243,15 @@ def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Pa
     out = opts.out
     if out.exists() and not out.is_dir():
         raise _bad("--output", "output path is a file", "a folder", out)
-    if opts.overwrite and out.is_dir() and any(out.iterdir()):
+    non_empty_before = out.is_dir() and any(p.name != LOCK_NAME for p in out.iterdir())
+    if non_empty_before and opts.overwrite:
         check_overwrite_allowed(out, protected)
+    elif non_empty_before and not opts.resume:
+        # refused before the lock file is made: a user's folder is left exactly as it was
+        raise _not_empty(out)
     created = _make_folder(out)
     lock = FolderLock(out)
+    fresh_lock = not lock.path.exists()
     try:
         lock.acquire()
         non_empty = any(p.name != LOCK_NAME for p in out.iterdir())
@@ -263,16 +274,13 @@ def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Pa
                     )
             return lock
         elif non_empty:
-            raise _bad(
-                "--output",
-                "output folder exists and is not empty",
-                "a new or empty folder (or --resume, --overwrite)",
-                out,
-            )
+            raise _not_empty(out)
         atomic_write_bytes(out / "run.json", (json.dumps(run, indent=1, sort_keys=True) + "\n").encode(), fsync=True)
     except BaseException:
+        held = lock.held
         lock.release()
-        if created:
+        if created or (fresh_lock and held and not (out / "run.json").is_file()):
+            # the lock file is ours alone when this call made it in a folder holding no run
             (out / LOCK_NAME).unlink(missing_ok=True)
             for folder in created:
                 if folder.is_dir() and not any(folder.iterdir()):

@@ -142,7 +142,7 @@ def remove_owned(out: Path) -> list[PurePosixPath]:
 
 
 def _bad(option: str, message: str, expected: str, got: object) -> BadInputError:
-    return BadInputError([Issue(option, 1, 1, option, message, expected, str(got))])
+    return BadInputError([Issue.option(option, message, expected, str(got))])
 
 
 def _is_within(inner: Path, outer: Path) -> bool:
@@ -216,6 +216,10 @@ class FolderLock:
         os.pwrite(fd, f"{socket.gethostname()} pid {os.getpid()}\n".encode(), 0)
         self._fd = fd
         return self
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
 
     def release(self) -> None:
         if self._fd is not None:

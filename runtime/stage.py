@@ -71,10 +71,7 @@ def check_stage_output(path: Path) -> Path:
     if path.suffix.lower() not in STAGE_SUFFIXES:
         raise BadInputError(
             [
-                Issue(
-                    "-o",
-                    1,
-                    1,
+                Issue.option(
                     "--output",
                     "unsupported stage file type",
                     " or ".join(STAGE_SUFFIXES),
@@ -85,10 +82,7 @@ def check_stage_output(path: Path) -> Path:
     if not path.parent.is_dir():
         raise BadInputError(
             [
-                Issue(
-                    "-o",
-                    1,
-                    1,
+                Issue.option(
                     "--output",
                     "the folder of the output file does not exist",
                     "an existing folder",

@@ -2,7 +2,9 @@
 
 Every rejection of user input (scenario files, assets, LiDAR profiles, CLI arguments) ends up
 as one or more :class:`Issue` lines formatted ``FILE:LINE:COL: dotted.key: message (expected …,
-got …)``; the CLI prints them and exits with code 2 before any output exists.
+got …)``; a command-line option has no file, so its issue (:meth:`Issue.option`) reads
+``--option: message (expected …, got …)``. The CLI prints them and exits with code 2 before any
+output exists.
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ class Issue:
     expected: str | None = None
     got: str | None = None
 
+    @classmethod
+    def option(cls, name: str, message: str, expected: str | None = None, got: str | None = None) -> Issue:
+        """A problem with a command-line option (``--output``): no file, so no line or column
+        (0 marks that) rather than a made-up ``--output:1:1`` location."""
+        return cls("", 0, 0, name, message, expected, got)
+
+    @property
+    def is_option(self) -> bool:
+        return self.line == 0
+
     def __str__(self) -> str:
         detail = []
         if self.expected is not None:
@@ -42,7 +54,8 @@ class Issue:
         if self.got is not None:
             detail.append(f"got {self.got}")
         suffix = f" ({', '.join(detail)})" if detail else ""
-        return f"{self.file}:{self.line}:{self.col}: {self.key or ROOT_KEY}: {self.message}{suffix}"
+        where = "" if self.is_option else f"{self.file}:{self.line}:{self.col}: "
+        return f"{where}{self.key or ROOT_KEY}: {self.message}{suffix}"
 
 
 @dataclass

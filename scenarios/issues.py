@@ -66,6 +66,24 @@ def _range_expected(kind: str, ctx: dict[str, Any]) -> str:
     return f"{symbol} {bound:g}" if isinstance(bound, (int, float)) else f"{symbol} {bound}"
 
 
+def _literal_hint(got: object, expected: str) -> str:
+    """``; did you mean 'x'?`` for a value close to an allowed one: a known synonym first
+    (``depth`` → ``distance_to_image_plane``), else the nearest spelling."""
+    import difflib
+    import re
+
+    from .model import ANNOTATOR_SYNONYMS
+
+    if not isinstance(got, str):
+        return ""
+    allowed = re.findall(r"'([^']*)'", expected)
+    suggestion = ANNOTATOR_SYNONYMS.get(got.lower())
+    if suggestion not in allowed:
+        close = difflib.get_close_matches(got, allowed, n=1, cutoff=0.6)
+        suggestion = close[0] if close else None
+    return f"; did you mean '{suggestion}'?" if suggestion else ""
+
+
 def _one(err: dict[str, Any], data: Any, smap: SourceMap) -> Issue:
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -108,7 +126,7 @@ def _one(err: dict[str, Any], data: Any, smap: SourceMap) -> Issue:
             )
         expected = f"one of {tags}"
     elif kind == "literal_error":
-        message = "value not allowed"
+        message = "value not allowed" + _literal_hint(got, str(ctx.get("expected", "")))
         expected = f"one of {ctx.get('expected')}"
     elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         message = "value out of range"

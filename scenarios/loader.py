@@ -107,17 +107,7 @@ def parse(path: str | Path, asset_roots: tuple[str | Path, ...] = (), allow_larg
     for root in roots:
         if not root.is_dir():
             raise BadInputError(
-                [
-                    Issue(
-                        "--asset-root",
-                        1,
-                        1,
-                        "--asset-root",
-                        "asset root is not a folder",
-                        "an existing folder",
-                        str(root),
-                    )
-                ]
+                [Issue.option("--asset-root", "asset root is not a folder", "an existing folder", str(root))]
             )
     return parse_bytes(raw, display, path.resolve().parent, roots, allow_large)
 

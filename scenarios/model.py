@@ -40,6 +40,7 @@ from .spec_base import (
 )
 
 __all__ = [
+    "ANNOTATOR_SYNONYMS",
     "ANNOTATORS",
     "AnnotatorOptions",
     "Asset",
@@ -97,6 +98,28 @@ ANNOTATORS = (
     "pointcloud",
 )
 """Camera annotators, with ``omni.replicator.core`` 1.12.27's names."""
+
+ANNOTATOR_SYNONYMS: dict[str, str] = {
+    "depth": "distance_to_image_plane",
+    "depth_linear": "distance_to_image_plane",
+    "z_depth": "distance_to_image_plane",
+    "range": "distance_to_camera",
+    "normal": "normals",
+    "surface_normals": "normals",
+    "segmentation": "semantic_segmentation",
+    "semantic": "semantic_segmentation",
+    "instance": "instance_segmentation",
+    "instance_id": "instance_id_segmentation",
+    "bbox": "bounding_box_2d_tight",
+    "bbox_2d": "bounding_box_2d_tight",
+    "bbox_3d": "bounding_box_3d",
+    "rgba": "rgb",
+    "color": "rgb",
+    "camera_info": "camera_params",
+}
+"""Names other tools use (BlenderProc's ``depth``, Kubric's ``segmentation``…), mapped to the
+annotator to suggest: a spelling match alone would not lead ``depth`` to
+``distance_to_image_plane`` (Replicator's ``depth`` is that annotator's old name)."""
 
 AnnotatorName = Literal[
     "rgb",

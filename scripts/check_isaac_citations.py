@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     git_dir = Path(args.isaacsim_git)
     if not git_dir.exists():
-        print(f"{git_dir}:1:1: --isaacsim-git: no such git dir", file=sys.stderr)
+        print(f"--isaacsim-git: no such git dir (got {git_dir})", file=sys.stderr)
         return 2
     citations = tomllib.loads(CITATIONS.read_text(encoding="utf-8"))
     verified, failed, unchecked = check(citations, {"isaac-sim/IsaacSim": git_dir})

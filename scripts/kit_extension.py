@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ext = assemble(Path(args.output), copy=args.copy, overwrite=args.overwrite)
     except FileExistsError as err:
-        print(f"{args.output}:1:1: --output: {err}", file=sys.stderr)
+        print(f"--output: {err}", file=sys.stderr)
         return 2
     print(f"Kit extension folder: {ext}\nstart Isaac Sim with --ext-folder {Path(args.output).resolve()}")
     return 0
