@@ -1,8 +1,12 @@
 """``scenesmith preview``: the first picture a user opens.
 
-Per camera one row: RGB with a tint of each object's mask, its tight 2D box and label; the
-depth (distance to the image plane, near = bright); the instance segmentation in colour.
-LiDAR sensors add a bird's-eye view of their points coloured by semantic class.
+A grid of equal cells. Per camera one row of four: the RGB exactly as the dataset holds it;
+the same RGB with each labelled object's mask outline, its tight 2D box and its class on a dark
+tag (only outline, box and tag pixels differ from the image: no tint, so what is judged is the
+data); the depth (distance to the image plane, near = bright); the instance segmentation in
+colour. LiDAR sensors share one more row, split evenly, each a bird's-eye view of its points
+coloured by semantic class. Cameras of another resolution are scaled into the cells (nearest
+neighbour, letterboxed), so the grid has no holes.
 """
 
 from __future__ import annotations
@@ -13,9 +17,32 @@ import numpy as np
 
 from .embedded.annotators import colorize_id
 
-__all__ = ["PREVIEW_ANNOTATORS", "compose_preview"]
+__all__ = [
+    "PREVIEW_ANNOTATORS",
+    "PREVIEW_FORMATS",
+    "PREVIEW_PANELS",
+    "TITLE_PX",
+    "compose_preview",
+    "outline_mask",
+]
 
 PREVIEW_ANNOTATORS = ("rgb", "distance_to_image_plane", "instance_segmentation", "bounding_box_2d_tight")
+PREVIEW_PANELS = ("rgb", "labels", "depth", "instance segmentation")
+"""Cells of a camera's row, left to right."""
+PREVIEW_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+"""Output file suffix → Pillow format."""
+TITLE_PX = 16
+"""Height of the title strip above every cell."""
+BACKGROUND = (20, 20, 20)
+
+
+def _font(size_px: int) -> Any:
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size_px)
+    except TypeError:  # Pillow < 10.1 has one fixed-size bitmap font
+        return ImageFont.load_default()
 
 
 def _depth_image(depth: np.ndarray) -> np.ndarray:
@@ -39,69 +66,133 @@ def _instance_image(ids: np.ndarray) -> np.ndarray:
     return out
 
 
-def _camera_row(annotators: dict[str, Any], camera: str) -> Any:
+def outline_mask(ids: np.ndarray) -> np.ndarray:
+    """Pixels of a labelled instance (id >= 2) with a 4-neighbour of another id: its outline."""
+    edge = np.zeros(ids.shape, dtype=bool)
+    differs_v = ids[1:, :] != ids[:-1, :]
+    differs_h = ids[:, 1:] != ids[:, :-1]
+    edge[1:, :] |= differs_v
+    edge[:-1, :] |= differs_v
+    edge[:, 1:] |= differs_h
+    edge[:, :-1] |= differs_h
+    return edge & (ids >= 2)
+
+
+def _labels_image(rgb: np.ndarray, ids: np.ndarray, boxes: dict[str, Any]) -> Any:
     from PIL import Image, ImageDraw
 
-    rgb = annotators["rgb"][camera]["data"][..., :3].astype(np.float64)
-    ids = annotators["instance_segmentation"][camera]["data"]
-    seg = _instance_image(ids)
-    tinted = rgb.copy()
-    mask = ids >= 2
-    tinted[mask] = 0.7 * rgb[mask] + 0.3 * seg[mask]
-    panel = Image.fromarray(tinted.astype(np.uint8))
+    out = rgb.copy()
+    edge = outline_mask(ids)
+    out[edge] = _instance_image(ids)[edge]
+    panel = Image.fromarray(out)
     draw = ImageDraw.Draw(panel)
-    boxes = annotators["bounding_box_2d_tight"][camera]
+    font = _font(max(10, ids.shape[0] // 24))
     labels = boxes["idToLabels"]
     for row, iid in zip(boxes["data"], boxes["bboxIds"]):
         color = colorize_id(int(iid))[:3]
-        draw.rectangle([int(row["x_min"]), int(row["y_min"]), int(row["x_max"]), int(row["y_max"])], outline=color)
+        x0, y0, x1, y1 = (int(row[k]) for k in ("x_min", "y_min", "x_max", "y_max"))
+        draw.rectangle([x0, y0, x1, y1], outline=color)
         text = labels[int(row["semanticId"])]["class"]
-        draw.text((int(row["x_min"]) + 2, max(int(row["y_min"]) - 11, 0)), text, fill=color)
-    depth = Image.fromarray(_depth_image(annotators["distance_to_image_plane"][camera]["data"]))
-    h, w = ids.shape
-    row_img = Image.new("RGB", (3 * w, h + 14), (20, 20, 20))
-    for k, (img, title) in enumerate(
-        [(panel, f"{camera}: rgb + labels"), (depth, "depth"), (Image.fromarray(seg), "instance segmentation")]
-    ):
-        row_img.paste(img, (k * w, 14))
-        ImageDraw.Draw(row_img).text((k * w + 4, 1), title, fill=(230, 230, 230))
-    return row_img
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        tag_h = bottom - top + 2
+        ty = y0 - tag_h if y0 - tag_h >= 0 else y0 + 1  # above the box, or inside its top edge
+        draw.rectangle([x0, ty, x0 + right - left + 3, ty + tag_h], fill=(0, 0, 0))
+        draw.text((x0 + 2 - left, ty + 1 - top), text, fill=color, font=font)
+    return panel
 
 
-def _lidar_panel(points: np.ndarray, semantic: np.ndarray, name: str, size: int = 480) -> Any:
+def _fit(img: Any, size: tuple[int, int]) -> Any:
+    """``img`` in a cell of ``size``: as it is when it already fits exactly, else scaled
+    (nearest: label colours stay exact) and centred."""
+    from PIL import Image
+
+    if img.size == size:
+        return img
+    scale = min(size[0] / img.width, size[1] / img.height)
+    scaled = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.NEAREST)
+    cell = Image.new("RGB", size, BACKGROUND)
+    cell.paste(scaled, ((size[0] - scaled.width) // 2, (size[1] - scaled.height) // 2))
+    return cell
+
+
+def _titled(img: Any, title: str, size: tuple[int, int]) -> Any:
     from PIL import Image, ImageDraw
 
-    img = Image.new("RGB", (size, size + 14), (15, 15, 20))
-    draw = ImageDraw.Draw(img)
-    draw.text((4, 1), f"{name}: bird's-eye view (sensor frame, +x up)", fill=(230, 230, 230))
+    cell = Image.new("RGB", (size[0], size[1] + TITLE_PX), BACKGROUND)
+    cell.paste(_fit(img, size), (0, TITLE_PX))
+    ImageDraw.Draw(cell).text((4, 2), title, fill=(230, 230, 230), font=_font(11))
+    return cell
+
+
+def _camera_panels(annotators: dict[str, Any], camera: str) -> list[tuple[Any, str]]:
+    from PIL import Image
+
+    rgb = np.ascontiguousarray(annotators["rgb"][camera]["data"][..., :3])
+    ids = annotators["instance_segmentation"][camera]["data"]
+    images = (
+        Image.fromarray(rgb),
+        _labels_image(rgb, ids, annotators["bounding_box_2d_tight"][camera]),
+        Image.fromarray(_depth_image(annotators["distance_to_image_plane"][camera]["data"])),
+        Image.fromarray(_instance_image(ids)),
+    )
+    return [(img, f"{camera}: {name}" if k == 0 else name) for k, (img, name) in enumerate(zip(images, PREVIEW_PANELS))]
+
+
+def _lidar_panel(points: np.ndarray, semantic: np.ndarray, size: tuple[int, int]) -> Any:
+    """Bird's-eye view in the sensor frame, +x up, filling ``size``."""
+    from PIL import Image
+
+    w, h = size
+    arr = np.full((h, w, 3), (15, 15, 20), dtype=np.uint8)
     if len(points):
         extent = max(float(np.percentile(np.abs(points[:, :2]), 90)), 1.0)
-        px = (size / 2 - points[:, 1] / extent * size / 2).astype(int)
-        py = (size / 2 - points[:, 0] / extent * size / 2).astype(int) + 14
-        ok = (px >= 0) & (px < size) & (py >= 14) & (py < size + 14)
-        arr = np.asarray(img).copy()
+        half = min(w, h) / 2
+        px = (w / 2 - points[:, 1] / extent * half).astype(int)
+        py = (h / 2 - points[:, 0] / extent * half).astype(int)
+        ok = (px >= 0) & (px < w) & (py >= 0) & (py < h)
         colors = np.array(
             [colorize_id(int(s))[:3] if s >= 2 else (140, 140, 140) for s in semantic[ok]], dtype=np.uint8
         ).reshape(-1, 3)
         arr[py[ok], px[ok]] = colors
-        img = Image.fromarray(arr)
-    return img
+    return Image.fromarray(arr)
 
 
 def compose_preview(payload: dict[str, Any]) -> Any:
-    """One image: a row per camera, then a bird's-eye panel per LiDAR."""
+    """One image: a row of four cells per camera, then one row shared by the LiDARs."""
     from PIL import Image
 
     annotators = payload["annotators"]
-    rows = [_camera_row(annotators, cam) for cam in sorted(annotators.get("camera", {}))]
-    for name, value in sorted(annotators.get("IsaacCreateRTXLidarScanBuffer", {}).items()):
-        rows.append(_lidar_panel(value["data"], value.get("semanticId", np.zeros(len(value["data"]))), name))
-    if not rows:
+    cameras = sorted(annotators.get("camera", {}))
+    lidars = sorted(annotators.get("IsaacCreateRTXLidarScanBuffer", {}).items())
+    if not cameras and not lidars:
         raise ValueError("the scenario has no cameras or LiDARs to preview")
-    width = max(r.width for r in rows)
-    out = Image.new("RGB", (width, sum(r.height for r in rows)), (20, 20, 20))
-    y = 0
-    for r in rows:
-        out.paste(r, (0, y))
-        y += r.height
+    # the cell is the first camera's image, so its panels are shown pixel for pixel
+    if cameras:
+        h, w = annotators["instance_segmentation"][cameras[0]]["data"].shape
+    else:
+        w, h = 320, 240
+    columns = len(PREVIEW_PANELS)
+    rows: list[list[Any]] = [
+        [_titled(img, title, (w, h)) for img, title in _camera_panels(annotators, cam)] for cam in cameras
+    ]
+    if lidars:
+        # the LiDARs split the row evenly (the last takes the rounding), so it is as wide as a camera row
+        widths = [columns * w // len(lidars)] * len(lidars)
+        widths[-1] += columns * w - sum(widths)
+        rows.append(
+            [
+                _titled(
+                    _lidar_panel(value["data"], value.get("semanticId", np.zeros(len(value["data"]))), (cw, h)),
+                    f"{name}: bird's-eye view (sensor frame, +x up)",
+                    (cw, h),
+                )
+                for (name, value), cw in zip(lidars, widths)
+            ]
+        )
+    out = Image.new("RGB", (columns * w, len(rows) * (h + TITLE_PX)), BACKGROUND)
+    for r, cells in enumerate(rows):
+        x = 0
+        for cell in cells:
+            out.paste(cell, (x, r * (h + TITLE_PX)))
+            x += cell.width
     return out

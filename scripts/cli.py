@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     _seed_arg(p)
     _backend_arg(p)
     p.add_argument("--frame", type=parse_frame, default=0, help="frame index (default 0)")
-    p.add_argument("-o", "--output", required=True, help="output PNG file")
+    p.add_argument("-o", "--output", required=True, help="output image file: .png, .jpg or .jpeg")
 
     p = sub.add_parser("generate", help="generate a dataset (HDF5, COCO, pose JSON) with a manifest")
     _scenario_args(p)
@@ -247,10 +247,7 @@ def _refuse_isaac_here() -> None:
 
     raise BadInputError(
         [
-            Issue(
-                "--backend",
-                1,
-                1,
+            Issue.option(
                 "--backend",
                 "the isaac backend runs inside Isaac Sim only",
                 "--backend embedded here, or ./python.sh <kit folder>/scenesmith/scripts/isaac_generate.py "

@@ -31,16 +31,17 @@ def capture(args: argparse.Namespace) -> int:
 
 def preview(args: argparse.Namespace) -> int:
     from ..runtime.output_folder import check_new_file
-    from ..runtime.preview import PREVIEW_ANNOTATORS, compose_preview
+    from ..runtime.preview import PREVIEW_ANNOTATORS, PREVIEW_FORMATS, compose_preview
     from ..runtime.single_frame import capture_frame
 
-    out = check_new_file(Path(args.output), (".png",))
+    out = check_new_file(Path(args.output), tuple(PREVIEW_FORMATS))
     doc = load(args)
     wanted = {name: PREVIEW_ANNOTATORS for name in doc.scenario.cameras}
     payload = capture_frame(doc, args.seed, args.frame, args.backend, annotators=wanted)
     image = compose_preview(payload)
     tmp = out.with_name(f".{out.name}.tmp")
-    image.save(tmp, format="PNG")
+    fmt = PREVIEW_FORMATS[out.suffix.lower()]
+    image.save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
     tmp.replace(out)
     print(f"wrote {out}")
     return 0

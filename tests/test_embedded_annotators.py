@@ -430,8 +430,8 @@ def test_preview_writes_a_png(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     from PIL import Image
 
-    with Image.open(out) as img:
-        assert img.size == (3 * 160, (120 + 14) + (64 + 14))
+    with Image.open(out) as img:  # a row of four 160 × 120 cells (and titles) per camera
+        assert img.format == "PNG" and img.size == (4 * 160, 2 * (120 + 16))
 
 
 __all__ = ["resolve"]
