@@ -6,11 +6,21 @@ primitives) with its local triangles, the labelled prim it belongs to (its neare
 segmentation annotators (DESIGN §9 "Ids"). Per frame, the visible gprims are transformed to
 world space with the stage's current xformOps and put into one Embree BVH (a rebuild costs
 10–20 ms for 20k triangles, cheaper than tracking refits).
+
+The occlusion pass casts each labelled object alone, in its own local frame. Those "alone"
+scenes are built lazily, shared by objects whose local triangles are identical (counted copies
+of one asset), and at most ``ALONE_SCENES_LIVE`` of them are alive at once: every Open3D
+``RaycastingScene`` owns an Embree device, and a process segfaults once about 1,100 of them are
+alive (Open3D 0.20; measured), so one scene per object could not reach the documented 10,000
+instances per frame. A scene is a pure function of its triangles, so sharing and rebuilding
+change no output.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +30,20 @@ import numpy as np
 from ..tessellate import TriMesh
 from ..usd_geometry import gprim_mesh, iter_gprims
 
-__all__ = ["FrameGeometry", "Gprim", "Instance", "SceneIndex", "build_raycasting_scene"]
+__all__ = [
+    "ALONE_SCENES_LIVE",
+    "AloneScenes",
+    "FrameGeometry",
+    "Gprim",
+    "Instance",
+    "SceneIndex",
+    "build_raycasting_scene",
+]
 
 CLASS = "class"
+ALONE_SCENES_LIVE = 64
+"""Alone-scenes kept alive at once (far below the ~1,100 live Embree devices that crash a
+process; rebuilding an evicted small one costs ~0.25 ms)."""
 
 
 @dataclass
@@ -46,12 +67,62 @@ class Instance:
     """Per taxonomy, the prim's labels (with its labelled ancestors', outermost first), ", "-joined."""
     gprims: list[int] = field(default_factory=list)
     local_bounds: tuple[np.ndarray, np.ndarray] | None = None
-    scene: Any = None
-    """A RaycastingScene of this instance alone, in its own local frame (occlusion pass)."""
+    alone_key: str | None = None
+    """Digest of the instance's own triangles in its local frame (``None``: it has none)."""
+    alone_scenes: AloneScenes | None = None
 
     @property
     def class_label(self) -> str | None:
         return self.labels.get(CLASS)
+
+    @property
+    def scene(self) -> Any:
+        """A RaycastingScene of this instance alone, in its own local frame (occlusion pass),
+        or ``None``. Built on first use and possibly shared with identical instances: hold it
+        only for the call that casts into it."""
+        if self.alone_key is None or self.alone_scenes is None:
+            return None
+        return self.alone_scenes.get(self.alone_key)
+
+
+class AloneScenes:
+    """Instances' local-frame triangles by content digest, and a bounded LRU of their scenes."""
+
+    def __init__(self, live: int = ALONE_SCENES_LIVE) -> None:
+        self.live = live
+        self.geometry: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._scenes: OrderedDict[str, Any] = OrderedDict()
+        self.built = 0
+        """Scenes built so far (a rebuild after eviction counts again)."""
+
+    def add(self, vertices: np.ndarray, faces: np.ndarray) -> str:
+        """Register triangles; identical ones (bytes of the float32/uint32 arrays Embree gets)
+        share one key, so their scene is built once."""
+        v = np.ascontiguousarray(vertices, dtype=np.float32)
+        f = np.ascontiguousarray(faces, dtype=np.uint32)
+        digest = hashlib.sha256()
+        for array in (v, f):
+            digest.update(str(array.shape).encode())
+            digest.update(array.tobytes())
+        key = digest.hexdigest()
+        self.geometry.setdefault(key, (v, f))
+        return key
+
+    def get(self, key: str) -> Any:
+        scene = self._scenes.get(key)
+        if scene is not None:
+            self._scenes.move_to_end(key)
+            return scene
+        scene = build_raycasting_scene(*self.geometry[key])
+        self.built += 1
+        self._scenes[key] = scene
+        while len(self._scenes) > self.live:
+            self._scenes.popitem(last=False)
+        return scene
+
+    @property
+    def alive(self) -> int:
+        return len(self._scenes)
 
 
 def _labels_of(prim: Any) -> dict[str, list[str]]:
@@ -127,6 +198,7 @@ class SceneIndex:
         from pxr import Usd, UsdGeom
 
         cache = UsdGeom.XformCache()
+        self.alone_scenes = AloneScenes()
         bbox = UsdGeom.BBoxCache(Usd.TimeCode.Default(), [UsdGeom.Tokens.default_, UsdGeom.Tokens.render])
         for inst in self.instances:
             prim = self.stage.GetPrimAtPath(inst.path)
@@ -142,7 +214,8 @@ class SceneIndex:
                 faces.append(g.mesh.faces + offset)
                 offset += len(g.mesh.vertices)
             if verts:
-                inst.scene = build_raycasting_scene(np.vstack(verts), np.vstack(faces))
+                inst.alone_key = self.alone_scenes.add(np.vstack(verts), np.vstack(faces))
+                inst.alone_scenes = self.alone_scenes
 
     def visible_instances(self, frame: FrameGeometry) -> list[Instance]:
         return [i for i in self.instances if any(frame.visible[g] for g in i.gprims)]
