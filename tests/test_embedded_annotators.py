@@ -398,6 +398,78 @@ def test_pose_writer_scene_matches_isaac_golden(tmp_path: Path, fixtures_dir: Pa
             assert abs(visibility - obj["visibility"]) < 0.02, (rp, obj["label"], visibility)
 
 
+# --------------------------------------------------------------------------- the near plane
+
+NEAR_PLANE_SCENE = """
+version: 1
+assets:  # a bar beside the camera from 3 m in front of it to 1 m behind it; a block whose back
+  # face is at depth exactly 0 (the camera is at the origin looking down -Z, so camera = world)
+  bar: {cube: {size_m: 1.0}, scale: [0.1, 0.1, 4.0], position_m: [0.5, 0.0, -1.0], semantics: {class: bar}}
+  block: {cube: {size_m: 1.0}, position_m: [-0.8, 0.0, -0.5], semantics: {class: block}}
+cameras:
+  cam:
+    resolution: [64, 48]
+    focal_length_mm: 18.0
+    clipping_range_m: [0.01, 100.0]
+    position_m: [0.0, 0.0, 0.0]
+    quat_wxyz: [1.0, 0.0, 0.0, 0.0]
+output:
+  frames: 1
+  writers: {hdf5: false, coco: {keypoints: true}, pose: {}}
+"""
+
+
+def _rect_truncation(u: tuple[float, float], v: tuple[float, float], w: int, h: int) -> float:
+    inside = max(min(u[1], w) - max(u[0], 0), 0) * max(min(v[1], h) - max(v[0], 0), 0)
+    return 1 - inside / ((u[1] - u[0]) * (v[1] - v[0]))
+
+
+@pytest.mark.slow
+def test_objects_crossing_the_near_plane_through_generate(tmp_path: Path) -> None:
+    scene = tmp_path / "near_plane.yaml"
+    scene.write_text(NEAR_PLANE_SCENE)
+    out = tmp_path / "out"
+    result = run_cli("generate", str(scene), "-o", str(out), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    w, h, near = 64, 48, 0.01
+    fx = 18.0 / 20.955 * w
+    # By hand: each object's part in front of the near plane projects from its face at depth 3
+    # (bar) or 1 (block) to its cut face at depth `near`, which reaches far past the image.
+    expected = {
+        "/World/bar": _rect_truncation(
+            (w / 2 + fx * 0.45 / 3, w / 2 + fx * 0.55 / near),
+            (h / 2 - fx * 0.05 / near, h / 2 + fx * 0.05 / near),
+            w,
+            h,
+        ),
+        "/World/block": _rect_truncation(
+            (w / 2 + fx * -1.3 / near, w / 2 + fx * -0.3 / 1), (h / 2 - fx * 0.5 / near, h / 2 + fx * 0.5 / near), w, h
+        ),
+    }
+    assert all(0.999 < t < 1 for t in expected.values())
+    behind = [2, 4, 6, 8]  # LDF, LUF, RDF, RUF: local z_max, 1 m behind (bar) or at depth 0 (block)
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"non-finite number {name} in the JSON")
+
+    text = (out / "pose" / "cam" / "000000.json").read_text()
+    assert "-9223372036854775808" not in text
+    objects = {o["prim_path"]: o for o in json.loads(text, parse_constant=refuse)["objects"]}
+    assert sorted(objects) == sorted(expected)
+    assert objects["/World/block"]["cuboid_keypoints_camera_frame"][2][2] == 0.0  # really at depth 0
+    for path, obj in objects.items():
+        assert abs(obj["truncation_ratio"] - expected[path]) < 1e-6, path
+        projected = obj["cuboid_keypoints_projected"]
+        assert [projected[k] for k in behind] == [[None, None]] * 4, path
+        assert all(isinstance(c, int) for k in (0, 1, 3, 5, 7) for c in projected[k]), path
+    coco = json.loads((out / "coco" / "annotations" / "instances_train.json").read_text(), parse_constant=refuse)
+    annotations = {a["scenesmith"]["prim_path"]: a for a in coco["annotations"]}
+    assert sorted(annotations) == sorted(expected)
+    for path, ann in annotations.items():
+        assert abs(ann["scenesmith"]["truncation"] - expected[path]) < 1e-5, path
+        assert [ann["keypoints"][3 * k : 3 * k + 3] for k in behind] == [[0, 0, 0]] * 4, path
+
+
 def test_same_frame_twice_is_bit_identical() -> None:
     doc = parse(SCENES / "all_annotators.yaml")
     a = capture_frame(doc, seed=3, frame=5)["annotators"]

@@ -15,11 +15,14 @@ Categories come from ``idToSemantics`` labels (ids are never compared across ann
 pycocotools RLE of Fortran-ordered masks with ``counts`` as text; ``area`` is the mask's pixel
 count; ``bbox = [x_min, y_min, x_max − x_min + 1, y_max − y_min + 1]`` encloses the mask exactly
 (inclusive max, DESIGN §9); with ``keypoints: true``, ``keypoints`` holds the 9 projected cuboid
-corners in PoseWriter's order.
+keypoints in PoseWriter's order as ``x, y, v`` triples: ``v = 2`` inside the image, ``v = 0``
+outside it (with its pixel position), and ``0, 0, 0`` — COCO's "not labelled" — for a keypoint
+behind the camera's near plane, which has no image position (``cuboid``; never a mirrored point).
 
 Our extra fields live in one ``"scenesmith"`` object per annotation (``instance_id``,
 ``prim_path``, ``occlusion`` 0 visible … 1 hidden, ``visibility`` = 1 − occlusion, ``truncation``:
-share of the object's unoccluded footprint outside the image) and per image (``frame_index``,
+share of the 2D extent of the object's projected 3D box outside the image, the part behind the
+near plane counted as outside (``cuboid.box_truncation``)) and per image (``frame_index``,
 ``camera``): consumers turn top-level keys into attributes of their own label objects, and
 FiftyOne's ``Detection`` reserves ``instance_id``; one namespaced key cannot clash with theirs.
 
@@ -40,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from .base import RunInfo, ShardContext, Writer, atomic_write_bytes, tmp_path_for
-from .cuboid import KEYPOINT_ORDER, cuboid_corners, project_points, truncation_ratio
+from .cuboid import KEYPOINT_ORDER, Pinhole, box_truncation, camera_model, cuboid_corners, project_points, to_camera
 
 __all__ = [
     "ANNOTATIONS_PATH",
@@ -248,8 +251,9 @@ class CocoWriter(Writer):
         boxes = annotators.get("bounding_box_3d", {}).get(camera)
         params = annotators.get("camera_params", {}).get(camera)
         if boxes is not None and params is not None:
-            w, h = (int(v) for v in params["renderProductResolution"])
-            ratios = truncation_ratio(project_points(cuboid_corners(boxes["data"]), params), w, h)
+            model = camera_model(params)
+            corners = to_camera(cuboid_corners(boxes["data"]), params)
+            ratios = box_truncation(corners, Pinhole.of(model), model.width, model.height)
             truncation = dict(zip(np.asarray(boxes["bboxIds"]).tolist(), ratios.tolist()))
         return occlusion, truncation
 
@@ -258,8 +262,10 @@ class CocoWriter(Writer):
         boxes = annotators["bounding_box_3d"][camera]
         params = annotators["camera_params"][camera]
         w, h = (int(v) for v in params["renderProductResolution"])
-        uv = project_points(cuboid_corners(boxes["data"]), params)  # (n, 9, 2)
+        uv = project_points(cuboid_corners(boxes["data"]), params)  # (n, 9, 2); nan: behind the near plane
         inside = (uv[..., 0] >= 0) & (uv[..., 0] < w) & (uv[..., 1] >= 0) & (uv[..., 1] < h)
+        placed = np.isfinite(uv).all(axis=-1)
+        uv = np.where(placed[..., None], uv, 0.0)  # COCO: an unlabelled keypoint is 0, 0, 0
         out = {}
         for iid, points, flags in zip(np.asarray(boxes["bboxIds"]).tolist(), uv.tolist(), inside.tolist()):
             out[int(iid)] = [x for (u, v), f in zip(points, flags) for x in (round(u, 3), round(v, 3), 2 if f else 0)]

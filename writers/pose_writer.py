@@ -15,6 +15,18 @@ With ``isaac_quirks: false`` the camera-frame pose is ``local_to_world @ world_t
 principal point follows the camera model (``sensors.camera``). Objects with visibility at or
 below ``visibility_threshold`` are skipped; frames without objects write no file (PoseWriter's
 ``skip_empty_frames``).
+
+A keypoint behind the camera's near plane (depth −z below ``cameraNearFar[0]``, the scenario
+camera's ``clipping_range_m[0]``) has no image position, and its ``cuboid_keypoints_projected``
+entry is ``[null, null]`` — in either mode. Isaac Sim projects it anyway (6.0.1
+``scripts/utils.py`` ``project_pinhole``: divided by a negative ``w`` it lands mirrored through
+the image centre, and at ``|w| < 1e-10`` it is the image centre; 5.1.0 divides by 0 and
+``round`` raises); our integer cast of that ``inf`` used to write ``-9223372036854775808``.
+``[null, null]`` keeps the 9 × 2 shape: ``np.asarray(points, dtype=float)`` reads it as ``nan``
+and a loop over ``[x, y]`` pairs still unpacks; a consumer that needs numbers must skip such a
+corner. ``truncation_ratio`` counts the part of the box behind the near plane as outside the
+view (``cuboid.box_truncation``); for boxes wholly in front it is Isaac's bounding-rectangle
+ratio.
 """
 
 from __future__ import annotations
@@ -27,13 +39,29 @@ import orjson
 
 from ..sensors.conventions import matrices_to_quat_wxyz
 from .base import Writer, atomic_write_bytes
-from .cuboid import KEYPOINT_ORDER, camera_model, cuboid_corners, to_camera, truncation_ratio
+from .cuboid import KEYPOINT_ORDER, Pinhole, box_truncation, camera_model, cuboid_corners, project_camera, to_camera
 
-__all__ = ["PoseJsonWriter", "pose_document"]
+__all__ = ["PoseJsonWriter", "pose_document", "projected_keypoints"]
+
+_MAX_EXACT = 2.0**53
+"""Beyond it float64 pixel values are no longer whole numbers, and orjson refuses integers
+past int64: such a point (in front of a near plane of nanometres) is written as absent too."""
 
 
 def _rounded(matrix: np.ndarray, digits: int) -> list:
     return np.round(np.asarray(matrix, dtype=np.float64), digits).tolist()
+
+
+def projected_keypoints(uv: np.ndarray) -> list[list[list[int] | list[None]]]:
+    """Per box, ``cuboid_keypoints_projected``: pixels (uv: (n, 9, 2), ``nan`` where a keypoint
+    has no image position) rounded to the nearest integer as PoseWriter does, ``[None, None]``
+    (JSON ``[null, null]``) for a keypoint without one. Never an integer cast of ``nan``/``inf``."""
+    rounded = np.round(uv)
+    ok = (np.isfinite(rounded) & (np.abs(rounded) < _MAX_EXACT)).all(axis=-1)
+    return [
+        [[int(u), int(v)] if keep else [None, None] for (u, v), keep in zip(points, flags)]
+        for points, flags in zip(rounded.tolist(), ok.tolist())
+    ]
 
 
 def _labels(boxes: dict[str, Any]) -> dict[int, str]:
@@ -66,15 +94,14 @@ def pose_document(
     obj_to_camera = view @ local_to_world if quirks else local_to_world @ view
     corners_world = cuboid_corners(rows)
     corners_camera = to_camera(corners_world, params)
-    depth = -corners_camera[..., 2]
-    uv = np.stack([cx + fx * corners_camera[..., 0] / depth, cy - fx * corners_camera[..., 1] / depth], axis=-1)
-    projected = np.round(uv).astype(int)
+    pinhole = Pinhole(fx, fx, cx, cy, model.near_m)
+    projected = projected_keypoints(project_camera(corners_camera, pinhole))
     lo = np.stack([rows["x_min"], rows["y_min"], rows["z_min"]], axis=-1).astype(np.float64)
     hi = np.stack([rows["x_max"], rows["y_max"], rows["z_max"]], axis=-1).astype(np.float64)
     size = (hi - lo) * np.linalg.norm(local_to_world[:, :3, :3], axis=2)
     quat_world = matrices_to_quat_wxyz(local_to_world)
     quat_camera = matrices_to_quat_wxyz(obj_to_camera)
-    truncation = truncation_ratio(uv, w, h)
+    truncation = box_truncation(corners_camera, pinhole, w, h)
     visibility = 1.0 - rows["occlusionRatio"].astype(np.float64)
     objects = [
         {
@@ -91,7 +118,7 @@ def pose_document(
             "size": size[i].tolist(),
             "cuboid_keypoints_world_frame": corners_world[i].tolist(),
             "cuboid_keypoints_camera_frame": corners_camera[i].tolist(),
-            "cuboid_keypoints_projected": projected[i].tolist(),
+            "cuboid_keypoints_projected": projected[i],
             "truncation_ratio": float(truncation[i]),
         }
         for i, path in enumerate(paths)
