@@ -45,6 +45,10 @@ class Backend(ABC):
     def build(self, resolved: ResolvedScenario) -> None:
         """Author the stage and prepare sensors; called once before any frame."""
 
+    def preflight(self, resolved: ResolvedScenario) -> None:  # noqa: B027 - optional hook
+        """Raise ``BadInputError`` for what only this backend's own build of the scenario reveals
+        (MuJoCo refuses a flat dynamic mesh), before the output folder is claimed."""
+
     @abstractmethod
     def apply(self, params: FrameParams) -> None:
         """Set one frame's sampled values on the scene."""

@@ -2,7 +2,8 @@
 
 The output folder holds ``run.json`` (the run's parameters, written first), ``scenario.yaml``
 (the validated scenario), ``resolved.json`` (digests and asset measurements), ``stage.usda``
-(the authored stage), ``shards/``, ``hdf5/``, ``coco/``, ``pose/`` and finally
+(the authored stage; ``stage_textures/`` and ``stage_assets/`` hold the files it names, so the
+folder can move), ``shards/``, ``hdf5/``, ``coco/``, ``pose/`` and finally
 ``manifest.json``. Shards run in this process (``workers=1``) or in worker processes, one
 shard at a time each; every frame depends only on (scenario, seed, frame), so the merged output
 is identical for any worker count and shard size. Interrupted runs keep their published
@@ -290,8 +291,10 @@ def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Pa
 
 
 def _write_run_files(out: Path, resolved: ResolvedScenario) -> list[Path]:
-    """scenario.yaml, resolved.json and stage.usda (+ its textures); deterministic."""
+    """scenario.yaml, resolved.json and stage.usda (+ its textures and copies of the files it
+    names); deterministic."""
     from .stage import author_stage
+    from .stage_assets import localize_layer
 
     atomic_write_bytes(out / "scenario.yaml", dump_yaml(resolved.scenario).encode())
     measured = {
@@ -309,8 +312,11 @@ def _write_run_files(out: Path, resolved: ResolvedScenario) -> list[Path]:
     }
     atomic_write_bytes(out / "resolved.json", (json.dumps(measured, indent=1, sort_keys=True) + "\n").encode())
     stage = author_stage(resolved, texture_dir=out / "stage_textures")
-    atomic_write_bytes(out / "stage.usda", stage.GetRootLayer().ExportToString().encode())
-    files = [Path("scenario.yaml"), Path("resolved.json"), Path("stage.usda")]
+    # the scenario's files are copied into the folder and named relative to stage.usda, so the
+    # folder keeps working when moved to another place or machine
+    layer, copies = localize_layer(stage.GetRootLayer(), out)
+    atomic_write_bytes(out / "stage.usda", layer.ExportToString().encode())
+    files = [Path("scenario.yaml"), Path("resolved.json"), Path("stage.usda"), *copies]
     textures = out / "stage_textures"
     if textures.is_dir():
         files += sorted(p.relative_to(out) for p in textures.iterdir())
@@ -375,7 +381,12 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
     stop = (s.output.frames or DEFAULT_FRAMES) if opts.stop is None else opts.stop
     shard_size = opts.shard_size or s.output.shard_size
     resolved = resolve(doc)
-    check_supported(resolved, caps or create_backend(opts.backend).capabilities(), opts.backend)
+    if caps is None:
+        engine = create_backend(opts.backend)
+        check_supported(resolved, engine.capabilities(), opts.backend)
+        engine.preflight(resolved)
+    else:  # a running backend (Isaac Sim's session) gave its capabilities
+        check_supported(resolved, caps, opts.backend)
     episode = s.physics.episode.frames if s.physics.enabled else 1
     if episode > 1 and (shard_size % episode or start % episode):
         raise _bad(

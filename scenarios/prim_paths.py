@@ -23,6 +23,7 @@ __all__ = [
     "lidar_path",
     "material_path",
     "render_product_path",
+    "scenario_key_of",
     "target_paths",
 ]
 
@@ -81,3 +82,24 @@ def target_paths(scenario: Scenario, name: str) -> list[str]:
     if name in scenario.materials:
         return [material_path(name)]
     raise KeyError(name)
+
+
+def scenario_key_of(scenario: Scenario, prim_path: str) -> tuple[str | int, ...] | None:
+    """The scenario key that authored ``prim_path`` (or an ancestor of it), for errors found in
+    the authored stage: ``('assets', 'mug')`` for ``/World/mug_003/Mesh``, ``('distractors',
+    'clutter', 'pool', 2)`` for a slot of pool entry 2. ``None`` when no key authored it."""
+
+    def under(path: str) -> bool:
+        return prim_path == path or prim_path.startswith(path + "/")
+
+    for name, asset in scenario.assets.items():
+        if any(under(p) for p in asset_paths(name, asset.count)):
+            return ("assets", name)
+    for name, spec in scenario.distractors.items():
+        for entry, slots in enumerate(distractor_slot_paths(name, len(spec.pool), spec.count.max)):
+            if any(under(p) for p in slots):
+                return ("distractors", name, "pool", entry)
+    for name in scenario.lights:
+        if under(light_path(name)):
+            return ("lights", name)
+    return None

@@ -19,10 +19,13 @@ def load(args: argparse.Namespace) -> ScenarioDocument:
 
 
 def validate(args: argparse.Namespace) -> int:
+    from ..runtime.backend import create_backend
     from ..runtime.resolve import resolve
 
     doc = load(args)
-    resolve(doc)  # measures meshes and USD references: unreadable assets are bad input too
+    resolved = resolve(doc)  # measures meshes and USD references: unreadable assets are bad input too
+    # colliders the physics engine refuses (a flat dynamic mesh), as generate finds them first
+    create_backend("embedded").preflight(resolved)
     s = doc.scenario
     parts = [
         f"{len(s.assets)} assets",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ...scenarios.frame_params import FrameParams
 from ...scenarios.model import ANNOTATORS, PhysicsSpec
-from ...scenarios.prim_paths import camera_path, lidar_path, render_product_path
+from ...scenarios.prim_paths import camera_path, lidar_path, render_product_path, scenario_key_of
 from ...scenarios.resolved import ResolvedScenario
 from ...scenarios.seeding import frame_rng
 from ...sensors.lidar import scan_pattern
@@ -21,6 +23,7 @@ from .camera_rays import read_camera
 from .lidar import LIDAR_ANNOTATOR, scan, sensor_pose
 from .materials import MaterialTable
 from .physics import PhysicsWorld
+from .physics_model import AUTHORED_STAGE, PhysicsInputError
 from .render import Renderer
 from .scene import FrameGeometry, SceneIndex
 
@@ -64,6 +67,30 @@ class EmbeddedBackend(StageFrames, Backend):
         self.patterns = {name: scan_pattern(profile) for name, profile in resolved.lidar_profiles.items()}
         if resolved.scenario.physics.enabled:
             self.physics = PhysicsFrames(resolved, self.stage, _mujoco_world, self.texture_dir)
+
+    def preflight(self, resolved: ResolvedScenario) -> None:
+        """Build the physics model once from the authored stage, every distractor slot shown
+        (a pool entry is in some frame), so a collider MuJoCo refuses is bad input at its
+        scenario key before any output exists, not in the first shard."""
+        if not resolved.scenario.physics.enabled:
+            return
+        from pxr import Usd, UsdGeom
+
+        from ...scenarios.prim_paths import DISTRACTORS_ROOT
+
+        stage = author_stage(resolved)
+        root = stage.GetPrimAtPath(DISTRACTORS_ROOT)
+        if root:
+            for prim in Usd.PrimRange(root):
+                if prim.IsA(UsdGeom.Imageable):
+                    UsdGeom.Imageable(prim).GetVisibilityAttr().Set(UsdGeom.Tokens.inherited)
+        with scenario_located(resolved):
+            _mujoco_world(stage, resolved.scenario.physics)
+
+    def simulate(self, params: FrameParams) -> dict[str, Any] | None:
+        assert self.resolved is not None
+        with scenario_located(self.resolved):
+            return super().simulate(params)
 
     def capture(self, params: FrameParams, annotators: dict[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
         """Payload of the frame; ``annotators`` overrides each camera's list (preview)."""
@@ -127,6 +154,21 @@ class EmbeddedBackend(StageFrames, Backend):
         self.stage = None
         self.index = None
         self.physics = None
+
+
+@contextmanager
+def scenario_located(resolved: ResolvedScenario) -> Iterator[None]:
+    """Re-raise a physics error on a prim our stage authored at the scenario key behind it
+    (``s.yaml:8:5: assets.sheet.physics``), not at ``<authored stage>:1:1``."""
+    try:
+        yield
+    except PhysicsInputError as err:
+        key = scenario_key_of(resolved.scenario, err.prim_path)
+        if key is None or err.issues[0].file != AUTHORED_STAGE:
+            raise
+        loc = (*key, "physics") if key[0] == "assets" else key
+        message = f"{err.message} (prim {err.prim_path})"
+        raise resolved.document.error(loc, message, expected=err.expected, got=err.got) from None
 
 
 def _mujoco_world(stage: Any, spec: PhysicsSpec) -> PhysicsWorld:

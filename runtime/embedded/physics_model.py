@@ -62,6 +62,8 @@ __all__ = [
     "GROUND_PLANE",
     "KinematicTrack",
     "ModelParts",
+    "AUTHORED_STAGE",
+    "PhysicsInputError",
     "build_model",
     "contact_solref",
     "RESTITUTION_TABLE",
@@ -121,10 +123,33 @@ def contact_solref(restitution: float, timestep_s: float) -> list[float]:
     return [1.0 / (zeta * omega), zeta]
 
 
-def _bad(prim: Any, message: str, expected: str, got: object) -> BadInputError:
+class PhysicsInputError(BadInputError):
+    """Bad input found while building the physics model, with the offending prim's path, so a
+    caller holding the scenario can name the key that authored the prim (a prim of our own
+    in-memory stage has no file of its own)."""
+
+    def __init__(self, issue: Issue, prim_path: str, message: str, expected: str, got: object) -> None:
+        super().__init__([issue])
+        self.prim_path = prim_path
+        self.message = message
+        self.expected = expected
+        self.got = got
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # crosses process boundaries (pool workers) as the plain error it prints as
+        return (BadInputError, (self.issues,))
+
+
+def _bad(prim: Any, message: str, expected: str, got: object) -> PhysicsInputError:
     """An error naming the prim, its layer file and (for .usda files) the line defining it."""
     file, line = _prim_location(prim)
-    return BadInputError([Issue(file, line, 1, f"{prim.GetPath()} (physics)", message, expected, format_got(got))])
+    path = str(prim.GetPath())
+    issue = Issue(file, line, 1, f"{path} (physics)", message, expected, format_got(got))
+    return PhysicsInputError(issue, path, message, expected, got)
+
+
+AUTHORED_STAGE = "<authored stage>"
+"""File shown for a prim of an in-memory stage (callers with the scenario name its key)."""
 
 
 def _prim_location(prim: Any) -> tuple[str, int]:
@@ -134,7 +159,7 @@ def _prim_location(prim: Any) -> tuple[str, int]:
             layer = spec.layer
             break
     if not layer.realPath:
-        return "<authored stage>", 1
+        return AUTHORED_STAGE, 1
     line = 1
     if layer.realPath.endswith(".usda"):
         text = Path(layer.realPath).read_text(encoding="utf-8", errors="replace")
