@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -24,8 +25,15 @@ def validate(args: argparse.Namespace) -> int:
 
     doc = load(args)
     resolved = resolve(doc)  # measures meshes and USD references: unreadable assets are bad input too
-    # colliders the physics engine refuses (a flat dynamic mesh), as generate finds them first
-    create_backend("embedded").preflight(resolved)
+    # colliders the physics engine refuses (a flat dynamic mesh), as generate finds them first;
+    # inside Isaac Sim's Python the embedded backend is not installed, and PhysX checks its own
+    if resolved.scenario.physics.enabled:
+        try:
+            engine = create_backend("embedded")
+        except ImportError as exc:
+            logging.getLogger(__name__).info("physics colliders not checked: %s", exc)
+        else:
+            engine.preflight(resolved)
     s = doc.scenario
     parts = [
         f"{len(s.assets)} assets",
