@@ -30,8 +30,9 @@ __all__ = [
 RECORDS = "shards"
 ROOT_FILES = ("run.json", "scenario.yaml", "resolved.json", "stage.usda", "manifest.json")
 """Run-level files at the top of an output folder (not owned by any shard)."""
-RUN_LEVEL_DIRS = ("stage_textures",)
-"""Run-level folders (written with the run files, owned by no shard)."""
+RUN_LEVEL_DIRS = ("stage_textures", "stage_assets")
+"""Run-level folders (written with the run files, owned by no shard): procedural textures, and
+copies of the files stage.usda names (``stage_assets.ASSETS_DIR``)."""
 
 
 @dataclass(frozen=True)
