@@ -396,6 +396,12 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
             f"shard size {shard_size}, start {start}",
         )
     writer_configs = _writers(resolved)
+    if "coco" in writer_configs:
+        from ..writers.coco_writer import id_range_problem
+
+        problem = id_range_problem(stop, len(s.cameras))
+        if problem is not None:
+            raise _bad("--frames", "too many frames for exact COCO ids", "fewer frames or cameras per run", problem)
     run = _run_parameters(resolved, opts, start, stop, shard_size, writer_configs)
     lock = _claim_folder(opts, run, [doc.base_dir, *doc.asset_roots])
     out = opts.out

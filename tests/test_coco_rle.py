@@ -102,3 +102,21 @@ def test_ids_beyond_2_53_are_refused_before_anything_is_written(tmp_path: Path) 
     with pytest.raises(ValueError, match="beyond 9007199254740991"):
         CocoWriter().open(ShardContext(tmp_path, 0, frames, _run(9008)))
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_a_run_past_exact_ids_is_bad_input_before_the_folder_exists(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    cameras = "\n".join(
+        f"  c{k}: {{resolution: [8, 8], position_m: [{k * 0.001}, -2.0, 1.0], look_at_m: [0.0, 0.0, 0.0]}}"
+        for k in range(9008)
+    )
+    scenario = tmp_path / "many.yaml"
+    scenario.write_text(f"version: 1\nassets:\n  box: {{cube: {{size_m: 0.1}}}}\ncameras:\n{cameras}\n")
+    out = tmp_path / "out"
+    result = run_cli("generate", str(scenario), "-o", str(out), "--frames", "100000000")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("--frames: too many frames for exact COCO ids"), result.stderr
+    assert "beyond 9007199254740991" in result.stderr
+    assert not out.exists()

@@ -55,6 +55,7 @@ __all__ = [
     "SPLIT",
     "CocoWriter",
     "fragment_path",
+    "id_range_problem",
     "rle_encode",
 ]
 
@@ -70,6 +71,18 @@ EXTRA_KEY = "scenesmith"
 """The one key under which our extra fields sit, in annotations and in images."""
 MAX_EXACT_ID = 2**53 - 1
 """Largest id every consumer holds exactly (float64 in COCOeval's matching, JavaScript numbers)."""
+
+
+def id_range_problem(stop_frame: int, cameras: int) -> str | None:
+    """Why a run of frames ``< stop_frame`` with ``cameras`` cameras cannot have exact COCO
+    ids, or None when its last annotation id is at most ``MAX_EXACT_ID``."""
+    last_id = ((stop_frame - 1) * cameras + cameras) * ANNOTATIONS_PER_IMAGE
+    if last_id <= MAX_EXACT_ID:
+        return None
+    return (
+        f"COCO ids of frames up to {stop_frame - 1} with {cameras} cameras reach {last_id}, beyond "
+        f"{MAX_EXACT_ID} (2^53 - 1, the largest id COCOeval and JSON readers hold exactly)"
+    )
 
 
 def fragment_path(shard_id: int) -> Path:
@@ -150,14 +163,9 @@ class CocoWriter(Writer):
         return self.required_annotators + extra
 
     def open(self, context: ShardContext) -> None:
-        cameras = len(context.run.cameras)
-        last_id = ((context.frames[1] - 1) * cameras + cameras) * ANNOTATIONS_PER_IMAGE
-        if last_id > MAX_EXACT_ID:
-            raise ValueError(
-                f"COCO ids of frames up to {context.frames[1] - 1} with {cameras} cameras reach {last_id}, "
-                f"beyond {MAX_EXACT_ID} (2^53 - 1, the largest id COCOeval and JSON readers hold exactly): "
-                "fewer frames or cameras per run"
-            )
+        problem = id_range_problem(context.frames[1], len(context.run.cameras))
+        if problem is not None:  # prepare_run refuses such a run first; this guards other callers
+            raise ValueError(problem)
         super().open(context)
         self.images: list[dict[str, Any]] = []
         self.annotations: list[dict[str, Any]] = []
