@@ -36,7 +36,7 @@ from .backend import Backend, Capabilities, check_supported, create_backend
 from .ipc_names import reclaim, run_key, semaphore_prefix
 from .manifest import build_manifest, environment
 from .resolve import resolve
-from .run_folder import LOCK_NAME, FolderLock, check_overwrite_allowed, remove_owned, sweep
+from .run_folder import LOCK_NAME, FolderLock, check_overwrite_allowed, is_run, remove_owned, sweep
 from .shard_writer import ShardWriter, instantiate_writers
 from .shards import ShardPlan, load_valid_records, plan_shards
 from .writer_process import BackgroundShardWriter, WriterProcess
@@ -237,6 +237,12 @@ def _not_empty(out: Path) -> BadInputError:
     )
 
 
+def _no_run_to_resume(out: Path) -> BadInputError:
+    return _bad(
+        "--resume", "the folder holds no scenesmith run to resume", "a folder with a readable run.json of ours", out
+    )
+
+
 def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Path]) -> FolderLock:
     """Lock the output folder for this run, then start it (a new or empty folder, ``--overwrite``
     of an earlier run's files, or ``--resume`` of the same run). Every refusal happens before
@@ -250,6 +256,8 @@ def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Pa
     elif non_empty_before and not opts.resume:
         # refused before the lock file is made: a user's folder is left exactly as it was
         raise _not_empty(out)
+    elif non_empty_before and not is_run(out):
+        raise _no_run_to_resume(out)
     created = _make_folder(out)
     lock = FolderLock(out)
     fresh_lock = not lock.path.exists()
@@ -261,10 +269,9 @@ def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Pa
             removed = remove_owned(out)
             log.info("--overwrite removed %d files of the earlier run", len(removed))
         elif non_empty and opts.resume:
-            previous_path = out / "run.json"
-            if not previous_path.is_file():
-                raise _bad("--resume", "the folder holds no scenesmith run to resume", "a folder with run.json", out)
-            previous = json.loads(previous_path.read_text(encoding="utf-8"))
+            if not is_run(out):  # again, now that no other run can change it
+                raise _no_run_to_resume(out)
+            previous = json.loads((out / "run.json").read_text(encoding="utf-8"))
             for key in ("scenario_digest", "seed", "frames", "shard_size", "backend", "writers", "schema_version"):
                 if previous.get(key) != run[key]:
                     raise _bad(
@@ -280,8 +287,8 @@ def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Pa
     except BaseException:
         held = lock.held
         lock.release()
-        if created or (fresh_lock and held and not (out / "run.json").is_file()):
-            # the lock file is ours alone when this call made it in a folder holding no run
+        if created or (fresh_lock and held):
+            # a lock file this call made is removed on refusal: the folder is left as it was
             (out / LOCK_NAME).unlink(missing_ok=True)
             for folder in created:
                 if folder.is_dir() and not any(folder.iterdir()):

@@ -23,9 +23,9 @@ import fcntl
 import json
 import logging
 import os
+import re
 import socket
 from collections.abc import Iterable, Iterator
-from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -39,6 +39,7 @@ __all__ = [
     "FolderLock",
     "check_overwrite_allowed",
     "is_owned",
+    "is_run",
     "is_temporary",
     "owned_patterns",
     "remove_owned",
@@ -53,15 +54,29 @@ RUN_MARKER = "run.json"
 
 @lru_cache(maxsize=1)
 def owned_patterns() -> tuple[str, ...]:
-    """Path patterns (relative, ``/``-separated, one glob per part, ``**`` = any depth) of every
-    file a run writes: run-level files, shard records, and each registered writer's outputs."""
+    """Path patterns (relative, ``/``-separated; per part literal text, ``*`` for any name and
+    ``<n>`` for digits; ``**`` = any depth) of every file a run writes: run-level files, shard
+    records, and each registered writer's outputs."""
     from ..writers.registry import default_registry
 
     registry = default_registry()
-    patterns = [*ROOT_FILES, f"{RECORDS}/[0-9]*.json", *(f"{d}/**" for d in RUN_LEVEL_DIRS)]
+    patterns = [*ROOT_FILES, f"{RECORDS}/{DIGITS}.json", *(f"{d}/**" for d in RUN_LEVEL_DIRS)]
     for name in registry.names():
         patterns += registry.get(name).output_patterns
     return tuple(dict.fromkeys(patterns))
+
+
+DIGITS = "<n>"
+"""In an owned pattern, a run of decimal digits (a frame or shard number): ``shard_<n>.h5``
+matches ``shard_000003.h5`` but not a user's ``shard_0_backup.h5``."""
+
+
+@lru_cache(maxsize=256)
+def _part_regex(part: str) -> re.Pattern[str]:
+    """One path part of an owned pattern: literal text, ``*`` (any name), ``<n>`` (digits)."""
+    pieces = re.split(r"(\*|<n>)", part)
+    body = "".join("[^/]*" if p == "*" else "[0-9]+" if p == DIGITS else re.escape(p) for p in pieces)
+    return re.compile(body)
 
 
 def _match(parts: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
@@ -69,7 +84,7 @@ def _match(parts: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
         return not parts
     if pattern[0] == "**":
         return any(_match(parts[i:], pattern[1:]) for i in range(len(parts) + 1))
-    return bool(parts) and fnmatchcase(parts[0], pattern[0]) and _match(parts[1:], pattern[1:])
+    return bool(parts) and _part_regex(pattern[0]).fullmatch(parts[0]) is not None and _match(parts[1:], pattern[1:])
 
 
 def is_temporary(rel: PurePosixPath) -> bool:
@@ -97,12 +112,14 @@ def _files(out: Path) -> Iterator[PurePosixPath]:
             yield PurePosixPath((base / name).relative_to(out).as_posix())
 
 
-def _remove_empty_folders(out: Path) -> None:
-    for root, dirs, _ in sorted(os.walk(out, topdown=False, followlinks=False), key=lambda t: -len(t[0])):
-        for d in dirs:
-            folder = Path(root) / d
-            if not folder.is_symlink() and folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
+def _remove_emptied_folders(out: Path, removed: Iterable[PurePosixPath]) -> None:
+    """Remove the folders that deleting ``removed`` left empty (deepest first, never ``out``);
+    an empty folder of the user's, which held none of those files, stays."""
+    parents = {parent for rel in removed for parent in PurePosixPath(rel).parents if parent != PurePosixPath(".")}
+    for rel in sorted(parents, key=lambda p: -len(p.parts)):
+        folder = out / rel
+        if not folder.is_symlink() and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def sweep(out: Path, records: dict[int, dict[str, Any]]) -> list[PurePosixPath]:
@@ -123,7 +140,7 @@ def sweep(out: Path, records: dict[int, dict[str, Any]]) -> list[PurePosixPath]:
         ):
             (out / rel).unlink()
             removed.append(rel)
-    _remove_empty_folders(out)
+    _remove_emptied_folders(out, removed)
     return removed
 
 
@@ -137,7 +154,7 @@ def remove_owned(out: Path) -> list[PurePosixPath]:
         if is_owned(rel, patterns=patterns):
             (out / rel).unlink()
             removed.append(rel)
-    _remove_empty_folders(out)
+    _remove_emptied_folders(out, removed)
     return removed
 
 
@@ -167,7 +184,7 @@ def check_overwrite_allowed(out: Path, protected: Iterable[Path]) -> None:
     for refused, message in reasons:
         if refused:
             raise _bad("--overwrite", message, "an output folder of an earlier scenesmith run", out)
-    if not _is_run(real):
+    if not is_run(real):
         raise _bad(
             "--overwrite",
             "the folder is not a scenesmith run (no run.json of ours); nothing was deleted",
@@ -176,7 +193,8 @@ def check_overwrite_allowed(out: Path, protected: Iterable[Path]) -> None:
         )
 
 
-def _is_run(folder: Path) -> bool:
+def is_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a scenesmith run: a readable ``run.json`` of ours (not a symlink)."""
     marker = folder / RUN_MARKER
     if marker.is_symlink() or not marker.is_file():
         return False

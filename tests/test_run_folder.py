@@ -24,6 +24,13 @@ USER_FILES = {
     "coco/my_labels_fixed.json": b'{"fixed": true}\n',
     "hdf5/README.txt": b"what these shards are\n",
     "pose/front/notes.json": b"{}\n",
+    # names next to ours: a run's files are only the exact names its writers make
+    "coco/annotations/instances_val_fixed.json": b"{}\n",
+    "coco/images/train/front/0001_edited.png": b"png",
+    "pose/front/0_notes.json": b"{}\n",
+    "hdf5/shard_0_backup.h5": b"h5",
+    "shards/0_old.json": b"{}\n",
+    "fragments/coco/shard_1_mine.json": b"{}\n",
 }
 
 
@@ -133,6 +140,21 @@ def test_resume_of_a_finished_run_keeps_the_users_files(tmp_path: Path) -> None:
         assert files[rel] == data
 
 
+@pytest.mark.parametrize("run_json", ["foreign", "malformed", "other_seed"])
+def test_a_refused_resume_leaves_the_folder_as_it_was(tmp_path: Path, run_json: str) -> None:
+    out = tmp_path / "folder"
+    if run_json == "other_seed":  # a run of ours, its lock file gone (copied without dotfiles)
+        assert generate(PARITY, out, "--seed", "7").returncode == 0
+        (out / ".scenesmith.lock").unlink()
+    else:
+        plant(out, {"run.json": b'{"mine": true}\n' if run_json == "foreign" else b"{", **USER_FILES})
+    before = tree(out)
+    result = generate(PARITY, out, "--resume")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("--resume: ")
+    assert tree(out) == before
+
+
 def test_sweep_deletes_unfinished_shard_files_and_temporaries_of_our_names_only(tmp_path: Path) -> None:
     ours = {
         "hdf5/shard_000003.h5": b"unfinished",
@@ -145,10 +167,15 @@ def test_sweep_deletes_unfinished_shard_files_and_temporaries_of_our_names_only(
     }
     kept_run = {"run.json": b"{}", "stage.usda": b"#usda 1.0", "stage_textures/wood.png": b"png"}
     plant(tmp_path, {**ours, **kept_run, **USER_FILES, ".NOTES.md.12.tmp": b"an editor's swap file"})
+    for folder in ("analysis/empty", "pose/mine", "lidar/roof_old"):  # empty folders of the user's
+        (tmp_path / folder).mkdir(parents=True)
     removed = sweep(tmp_path, {})
     assert sorted(r.as_posix() for r in removed) == sorted(ours)
     left = tree(tmp_path)
     assert set(left) == {*kept_run, *USER_FILES, ".NOTES.md.12.tmp"}
+    # folders emptied by the sweep go, the user's own empty folders stay
+    assert not (tmp_path / "lidar" / "roof").exists()
+    assert all((tmp_path / folder).is_dir() for folder in ("analysis/empty", "pose/mine", "lidar/roof_old"))
 
 
 def test_ownership_is_by_name_and_never_outside_the_folder() -> None:

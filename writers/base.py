@@ -137,8 +137,8 @@ class Writer(ABC):
     required_annotators: ClassVar[tuple[str, ...]] = ()
     """Camera annotators the writer reads; the pipeline makes sure cameras produce them."""
     output_patterns: ClassVar[tuple[str, ...]] = ()
-    """Every file the writer may create, as paths relative to the output folder with one glob per
-    part (``**``: any depth). A run deletes only files of these names (``--resume``'s sweep,
+    """Every file the writer may create, as paths relative to the output folder; per part literal
+    text, ``*`` (any name) and ``<n>`` (digits), ``**`` any depth (``runtime.run_folder``). A run deletes only files of these names (``--resume``'s sweep,
     ``--overwrite``), so anything else a user keeps in the folder survives."""
 
     def __init__(self, **options: Any) -> None:

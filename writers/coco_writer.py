@@ -152,9 +152,9 @@ def _instance_ids(output: dict[str, Any]) -> tuple[np.ndarray, dict[int, Any]]:
 class CocoWriter(Writer):
     name = "coco"
     output_patterns = (
-        "coco/annotations/instances_*.json",
-        "coco/images/*/*/[0-9]*.png",
-        "fragments/coco/shard_[0-9]*.json",
+        f"coco/annotations/instances_{SPLIT}.json",
+        f"coco/images/{SPLIT}/*/<n>.png",
+        "fragments/coco/shard_<n>.json",
     )
     required_annotators = ("rgb", "instance_segmentation", "bounding_box_2d_loose")
 

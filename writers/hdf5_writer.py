@@ -111,7 +111,7 @@ def _json_default(value: Any) -> Any:
 
 class Hdf5Writer(Writer):
     name = "hdf5"
-    output_patterns = ("hdf5/shard_[0-9]*.h5",)
+    output_patterns = ("hdf5/shard_<n>.h5",)
     required_annotators = ()
 
     def open(self, context: ShardContext) -> None:

@@ -21,7 +21,7 @@ LIDAR_ANNOTATOR = "IsaacCreateRTXLidarScanBuffer"
 
 class PointCloudWriter(Writer):
     name = "pointcloud"
-    output_patterns = ("lidar/*/[0-9]*.pcd", "lidar/*/[0-9]*.ply")
+    output_patterns = ("lidar/*/<n>.pcd", "lidar/*/<n>.ply")
 
     def write(self, payload: dict[str, Any]) -> None:
         import open3d as o3d

@@ -141,7 +141,7 @@ def pose_document(
 
 class PoseJsonWriter(Writer):
     name = "pose"
-    output_patterns = ("pose/*/[0-9]*.json",)
+    output_patterns = ("pose/*/<n>.json",)
     required_annotators = ("bounding_box_3d", "camera_params")
 
     def write(self, payload: dict[str, Any]) -> None:
