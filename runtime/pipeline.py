@@ -36,7 +36,15 @@ from .backend import Backend, Capabilities, check_supported, create_backend
 from .ipc_names import reclaim, run_key, semaphore_prefix
 from .manifest import build_manifest, environment
 from .resolve import resolve
-from .run_folder import LOCK_NAME, FolderLock, check_overwrite_allowed, is_run, remove_owned, sweep
+from .run_folder import (
+    LOCK_NAME,
+    FolderLock,
+    check_inputs_outside,
+    check_overwrite_allowed,
+    is_run,
+    remove_owned,
+    sweep,
+)
 from .shard_writer import ShardWriter, instantiate_writers
 from .shards import ShardPlan, load_valid_records, plan_shards
 from .writer_process import BackgroundShardWriter, WriterProcess
@@ -243,7 +251,7 @@ def _no_run_to_resume(out: Path) -> BadInputError:
     )
 
 
-def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Path]) -> FolderLock:
+def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Path], inputs: list[Path]) -> FolderLock:
     """Lock the output folder for this run, then start it (a new or empty folder, ``--overwrite``
     of an earlier run's files, or ``--resume`` of the same run). Every refusal happens before
     anything in the folder is touched; a folder this call created is removed again on refusal."""
@@ -251,6 +259,8 @@ def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Pa
     if out.exists() and not out.is_dir():
         raise _bad("--output", "output path is a file", "a folder", out)
     non_empty_before = out.is_dir() and any(p.name != LOCK_NAME for p in out.iterdir())
+    if non_empty_before and (opts.overwrite or opts.resume):
+        check_inputs_outside(out, inputs, "--overwrite" if opts.overwrite else "--resume")
     if non_empty_before and opts.overwrite:
         check_overwrite_allowed(out, protected)
     elif non_empty_before and not opts.resume:
@@ -410,7 +420,8 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
         if problem is not None:
             raise _bad("--frames", "too many frames for exact COCO ids", "fewer frames or cameras per run", problem)
     run = _run_parameters(resolved, opts, start, stop, shard_size, writer_configs)
-    lock = _claim_folder(opts, run, [doc.base_dir, *doc.asset_roots])
+    inputs = [Path(doc.file), *doc.files.values()]  # LiDAR profile files are among doc.files
+    lock = _claim_folder(opts, run, [doc.base_dir, *doc.asset_roots], inputs)
     out = opts.out
     try:
         reclaim(run_key(out))  # shared memory and semaphores a killed run on this folder left

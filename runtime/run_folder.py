@@ -37,6 +37,7 @@ from .shards import RECORDS, ROOT_FILES, RUN_LEVEL_DIRS
 __all__ = [
     "LOCK_NAME",
     "FolderLock",
+    "check_inputs_outside",
     "check_overwrite_allowed",
     "is_owned",
     "is_run",
@@ -191,6 +192,20 @@ def check_overwrite_allowed(out: Path, protected: Iterable[Path]) -> None:
             "an output folder of an earlier scenesmith run, or a new or empty folder",
             out,
         )
+
+
+def check_inputs_outside(out: Path, inputs: Iterable[Path], option: str) -> None:
+    """Refuse to ``--overwrite`` or ``--resume`` into a folder holding one of the scenario's own
+    input files (a ``base_usd: out/stage.usda``): the run would delete or rewrite it."""
+    real = out.resolve()
+    for path in inputs:
+        if _is_within(path.resolve(), real):
+            raise _bad(
+                option,
+                f"the output folder holds an input of the scenario ({path}); the run would replace it",
+                "an output folder outside every file the scenario reads",
+                out,
+            )
 
 
 def is_run(folder: Path) -> bool:

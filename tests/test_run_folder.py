@@ -155,6 +155,29 @@ def test_a_refused_resume_leaves_the_folder_as_it_was(tmp_path: Path, run_json: 
     assert tree(out) == before
 
 
+@pytest.mark.parametrize("flag", ["--overwrite", "--resume"])
+def test_a_run_never_replaces_an_input_of_its_own_scenario(tmp_path: Path, flag: str) -> None:
+    # a texture read from the earlier run's own COCO images: --overwrite would delete it
+    out = tmp_path / "out"
+    scene = tmp_path / "s.yaml"
+    scene.write_text(
+        "version: 1\n"
+        "assets:\n  box: {cube: {size_m: 0.3}, semantics: {class: box}}\n"
+        "cameras:\n  cam: {resolution: [32, 24], position_m: [1.0, -1.0, 1.0], look_at_m: [0.0, 0.0, 0.0]}\n"
+    )
+    assert generate(scene, out).returncode == 0
+    image = "out/coco/images/train/cam/000000.png"
+    scene.write_text(
+        scene.read_text().replace("semantics: {class: box}}", "semantics: {class: box}, material: skin}")
+        + f"textures:\n  shot: {{file: {image}}}\nmaterials:\n  skin: {{diffuse_texture: shot}}\n"
+    )
+    before = tree(out)
+    result = generate(scene, out, flag)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"{flag}: the output folder holds an input of the scenario")
+    assert tree(out) == before
+
+
 def test_sweep_deletes_unfinished_shard_files_and_temporaries_of_our_names_only(tmp_path: Path) -> None:
     ours = {
         "hdf5/shard_000003.h5": b"unfinished",
