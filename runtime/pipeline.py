@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import SCHEMA_VERSION, __version__
+from .. import SCHEMA_VERSION, __version__, config_path
 from ..scenarios.errors import BadInputError, Issue
 from ..scenarios.loader import ScenarioDocument
 from ..scenarios.resolved import ResolvedScenario
@@ -112,9 +112,10 @@ def run_categories(resolved: ResolvedScenario) -> tuple[str, ...]:
 
 def _writers(resolved: ResolvedScenario) -> dict[str, dict[str, Any]]:
     spec = resolved.scenario.output.writers
+    # the scenario's writer keys are the registry's names (test_layout checks they agree)
     return {
         name: getattr(spec, name).model_dump(mode="json")
-        for name in ("hdf5", "coco", "pose", "pointcloud")
+        for name in type(spec).model_fields
         if getattr(spec, name) is not None
     }
 
@@ -190,15 +191,17 @@ def _run_shard(
         raise
 
 
-def _worker(job: ShardJob, queue: Any, log_level: int, log_format: str | None) -> dict[str, Any]:
+def _worker(job: ShardJob, queue: Any, log_level: int, formatter: logging.Formatter | None) -> dict[str, Any]:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent decides; workers just die
     # A spawned worker starts with logging unconfigured, where Python's last-resort handler
-    # prints bare messages: log at the parent's level in the parent's format (once per process;
-    # basicConfig is a no-op for the worker's later shards).
-    if log_format is not None:
-        logging.basicConfig(level=log_level, format=log_format)
-    else:
-        logging.getLogger().setLevel(log_level)
+    # prints bare messages: log at the parent's level with the parent's formatter (once per
+    # process; the worker's later shards find the handler in place).
+    root = logging.getLogger()
+    root.setLevel(log_level)
+    if formatter is not None and not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
     return _run_shard(job, lambda n: queue.put(n))
 
 
@@ -331,7 +334,9 @@ def _write_run_files(out: Path, resolved: ResolvedScenario) -> list[Path]:
     stage = author_stage(resolved, texture_dir=out / "stage_textures")
     # the scenario's files are copied into the folder and named relative to stage.usda, so the
     # folder keeps working when moved to another place or machine
-    layer, copies = localize_layer(stage.GetRootLayer(), out)
+    doc = resolved.document
+    roots = (doc.base_dir, *doc.asset_roots, config_path())  # config: shipped LiDAR profiles
+    layer, copies = localize_layer(stage.GetRootLayer(), out, roots)
     atomic_write_bytes(out / "stage.usda", layer.ExportToString().encode())
     files = [Path("scenario.yaml"), Path("resolved.json"), Path("stage.usda"), *copies]
     textures = out / "stage_textures"
@@ -528,10 +533,10 @@ def _run_pool(jobs: list[ShardJob], workers: int, advance: Callable[[int], None]
     results: dict[int, dict[str, Any]] = {}
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx)
     root = logging.getLogger()
-    # the format of the parent's first handler (the CLI's), for the workers' own stderr handler
-    log_format = next((h.formatter._fmt for h in root.handlers if h.formatter is not None), None)
+    # the parent's first formatter (the CLI's), pickled to the workers for their stderr handler
+    formatter = next((h.formatter for h in root.handlers if h.formatter is not None), None)
     try:
-        pending = {pool.submit(_worker, job, queue, root.getEffectiveLevel(), log_format): job for job in jobs}
+        pending = {pool.submit(_worker, job, queue, root.getEffectiveLevel(), formatter): job for job in jobs}
         while pending:
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             while not queue.empty():

@@ -19,6 +19,7 @@ __all__ = [
     "RECORDS",
     "ROOT_FILES",
     "RUN_LEVEL_DIRS",
+    "STAGE_ASSETS_DIR",
     "ShardPlan",
     "file_entry",
     "load_valid_records",
@@ -30,7 +31,9 @@ __all__ = [
 RECORDS = "shards"
 ROOT_FILES = ("run.json", "scenario.yaml", "resolved.json", "stage.usda", "manifest.json")
 """Run-level files at the top of an output folder (not owned by any shard)."""
-RUN_LEVEL_DIRS = ("stage_textures", "stage_assets")
+STAGE_ASSETS_DIR = "stage_assets"
+"""Copies of the files stage.usda names (``runtime.stage_assets``)."""
+RUN_LEVEL_DIRS = ("stage_textures", STAGE_ASSETS_DIR)
 """Run-level folders (written with the run files, owned by no shard): procedural textures, and
 copies of the files stage.usda names (``stage_assets.ASSETS_DIR``)."""
 

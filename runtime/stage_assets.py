@@ -41,14 +41,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..writers.base import OutputWriteError, output_write_error, tmp_path_for
-from .shards import sha256_file
+from .shards import STAGE_ASSETS_DIR, sha256_file
 
 __all__ = ["ASSETS_DIR", "localize_layer"]
 
 log = logging.getLogger(__name__)
 
-ASSETS_DIR = "stage_assets"
-"""Run-level folder of the copies (``shards.RUN_LEVEL_DIRS``)."""
+ASSETS_DIR = STAGE_ASSETS_DIR
+"""Run-level folder of the copies (one of ``shards.RUN_LEVEL_DIRS``)."""
 _KEY_DIGITS = 16
 _EDITABLE = (".usd", ".usda", ".usdc")
 """USD layers whose dependencies are followed and whose copies may be rewritten (a ``.usdz``
@@ -148,8 +148,15 @@ class _Closure:
         return PurePosixPath(os.path.relpath(source, self.root))
 
 
-def _closure(tops: tuple[str, ...]) -> _Closure:
-    """``tops`` and, through every USD layer among them, what the layer names, recursively."""
+def _allowed(file: str, roots: tuple[Path, ...]) -> bool:
+    real = Path(os.path.realpath(file))
+    return any(real.is_relative_to(root) for root in roots)
+
+
+def _closure(tops: tuple[str, ...], roots: tuple[Path, ...]) -> _Closure:
+    """``tops`` and, through every USD layer among them, what the layer names, recursively —
+    only files inside ``roots`` (the scenario's folder and asset roots, real paths): a USD file
+    naming ``/etc/hostname`` or ``../../../.bashrc`` does not get it copied into the dataset."""
     from pxr import Sdf
 
     files, layers, pending = set(tops), set(), list(tops)
@@ -165,9 +172,15 @@ def _closure(tops: tuple[str, ...]) -> _Closure:
         for authored in _authored_paths(layer):
             found = _targets(layer, authored, source)
             for file in found[1] if found else ():
-                if file not in files:
-                    files.add(file)
-                    pending.append(file)
+                if file in files:
+                    continue
+                if not _allowed(file, roots):
+                    log.warning(
+                        "%s names %s, outside the scenario's folder and asset roots; it is not copied", source, file
+                    )
+                    continue
+                files.add(file)
+                pending.append(file)
     root = os.path.commonpath([os.path.dirname(f) for f in files])
     listing = sorted((PurePosixPath(os.path.relpath(f, root)).as_posix(), sha256_file(Path(f))) for f in files)
     key = hashlib.sha256(json.dumps(listing, separators=(",", ":")).encode()).hexdigest()[:_KEY_DIGITS]
@@ -222,8 +235,9 @@ def _export(layer: Any, tmp: Path) -> None:
 
 
 class _Localizer:
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, roots: tuple[Path, ...]) -> None:
         self.out = out
+        self.roots = roots
         self.written: set[PurePosixPath] = set()
         self._copies: dict[str, PurePosixPath] = {}
 
@@ -231,7 +245,7 @@ class _Localizer:
         """Where the copy of ``target`` (standing for ``files``) is, relative to the output
         folder; copied with its dependencies on first use."""
         if target not in self._copies:
-            closure = _closure(files)
+            closure = _closure(files, self.roots)
             base = PurePosixPath(ASSETS_DIR, closure.key)
             for source in sorted(closure.files):
                 rel = base / closure.rel(source)
@@ -260,15 +274,16 @@ def _inside(out: Path, authored: str) -> bool:
     return target.is_relative_to(Path(os.path.normpath(out))) and target.is_file()
 
 
-def localize_layer(layer: Any, out: Path) -> tuple[Any, list[Path]]:
+def localize_layer(layer: Any, out: Path, roots: tuple[Path, ...]) -> tuple[Any, list[Path]]:
     """A copy of the stage root ``layer`` to be written as ``out/stage.usda``, naming copies under
     ``out/stage_assets`` (written now) instead of files outside ``out``; and those copies,
-    relative to ``out``, sorted. ``layer`` itself is left as it was."""
+    relative to ``out``, sorted. ``layer`` itself is left as it was. Dependencies of USD files
+    are copied only from inside ``roots`` (the folders the scenario may read)."""
     from pxr import Sdf, UsdUtils
 
     copy = Sdf.Layer.CreateAnonymous(".usda")
     copy.TransferContent(layer)
-    localizer = _Localizer(out)
+    localizer = _Localizer(out, tuple(Path(os.path.realpath(r)) for r in roots))
     changes: dict[str, str] = {}
     for authored in _authored_paths(copy):
         if _inside(out, authored):

@@ -148,3 +148,12 @@ def test_public_modules_declare_all() -> None:
         if has_code and "__all__" not in names:
             missing.append(str(path.relative_to(REPO)))
     assert not missing, missing
+
+
+def test_the_scenarios_writer_keys_are_the_writer_registry() -> None:
+    """One place per name: a writer is registered once, and the scenario's output.writers has a
+    key for exactly the registered ones (runtime.pipeline iterates the keys)."""
+    from scenesmith.scenarios.model import WritersSpec
+    from scenesmith.writers.registry import default_registry
+
+    assert set(WritersSpec.model_fields) == set(default_registry().names())

@@ -9,6 +9,7 @@ texture beside it and one by absolute path.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from pathlib import Path, PurePosixPath
@@ -222,7 +223,7 @@ def test_usd_files_that_reference_each_other_are_copied_once_with_absolute_paths
     stage.DefinePrim("/World/x").GetReferences().AddReference(str(src / "a.usda"), "/FromB")
     stage.DefinePrim("/World/y").GetReferences().AddReference(str(src / "deep" / "b.usda"), "/B")
     out.mkdir()
-    layer, copies = localize_layer(stage.GetRootLayer(), out)
+    layer, copies = localize_layer(stage.GetRootLayer(), out, (src,))
     # the stage's own layer is untouched: the in-memory stage still composes from the inputs
     assert str(src / "a.usda") in stage.GetRootLayer().ExportToString()
     (out / "stage.usda").write_text(layer.ExportToString())
@@ -256,7 +257,32 @@ def test_udim_tiles_are_copied_and_urls_and_search_paths_stay_as_authored(tmp_pa
     stage = Usd.Stage.CreateInMemory()
     stage.DefinePrim("/World/m").GetReferences().AddReference(str(src / "m.usda"))
     out.mkdir()
-    _, copies = localize_layer(stage.GetRootLayer(), out)
+    _, copies = localize_layer(stage.GetRootLayer(), out, (src,))
     assert [PurePosixPath(*p.parts[2:]).as_posix() for p in copies] == ["m.usda", "tex/t.1001.png", "tex/t.1002.png"]
     text = (out / copies[0]).read_text()
     assert all(f"@{path}@" in text for path in kept) and "@/" not in text
+
+
+def test_files_outside_the_scenarios_folders_are_never_copied(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A USD asset naming ``/…/secret.txt`` or ``../secret.txt`` (outside the folders the
+    scenario may read) does not get it copied into the dataset; it is named in a warning."""
+    from pxr import Sdf, Usd
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    (tmp_path / "secret.txt").write_text("not for the dataset")
+    src.mkdir()
+    layer = Sdf.Layer.CreateNew(str(src / "m.usda"))
+    prim = Sdf.CreatePrimInLayer(layer, "/M")
+    prim.specifier = Sdf.SpecifierDef
+    for k, path in enumerate([str(tmp_path / "secret.txt"), "../secret.txt"]):
+        Sdf.AttributeSpec(prim, f"a{k}", Sdf.ValueTypeNames.Asset).default = Sdf.AssetPath(path)
+    layer.defaultPrim = "M"
+    layer.Save()
+    stage = Usd.Stage.CreateInMemory()
+    stage.DefinePrim("/World/m").GetReferences().AddReference(str(src / "m.usda"))
+    out.mkdir()
+    with caplog.at_level(logging.WARNING):
+        _, copies = localize_layer(stage.GetRootLayer(), out, (src,))
+    assert [PurePosixPath(*p.parts[2:]).as_posix() for p in copies] == ["m.usda"]
+    assert not [p for p in out.rglob("*") if p.name == "secret.txt"]
+    assert caplog.text.count("outside the scenario's folder and asset roots") == 2

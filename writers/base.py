@@ -138,8 +138,9 @@ class Writer(ABC):
     """Camera annotators the writer reads; the pipeline makes sure cameras produce them."""
     output_patterns: ClassVar[tuple[str, ...]] = ()
     """Every file the writer may create, as paths relative to the output folder; per part literal
-    text, ``*`` (any name) and ``<n>`` (digits), ``**`` any depth (``runtime.run_folder``). A run deletes only files of these names (``--resume``'s sweep,
-    ``--overwrite``), so anything else a user keeps in the folder survives."""
+    text, ``*`` (any name) and ``<n>`` (digits), ``**`` any depth (``runtime.run_folder``). A
+    run deletes only files of these names (``--resume``'s sweep, ``--overwrite``), so anything
+    else a user keeps in the folder survives."""
 
     def __init__(self, **options: Any) -> None:
         self.options = options
