@@ -422,6 +422,11 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
         from ..writers.coco_writer import id_range_problem
 
         problem = id_range_problem(stop, len(s.cameras))
+        if problem is not None and opts.stop is None:  # the frame count is the scenario's own
+            raise doc.error(
+                ("output", "frames"), "too many frames for exact COCO ids", expected="fewer frames or cameras per run",
+                got=problem,
+            )  # fmt: skip
         if problem is not None:
             raise _bad("--frames", "too many frames for exact COCO ids", "fewer frames or cameras per run", problem)
     run = _run_parameters(resolved, opts, start, stop, shard_size, writer_configs)

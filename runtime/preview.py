@@ -1,9 +1,9 @@
 """``scenesmith preview``: the first picture a user opens.
 
 A grid of equal cells. Per camera one row of four: the RGB exactly as the dataset holds it;
-the same RGB with each labelled object's mask outline, its tight 2D box and its class on a dark
-tag (only outline, box and tag pixels differ from the image: no tint, so what is judged is the
-data); the depth (distance to the image plane, near = bright); the instance segmentation in
+the same RGB with each labelled object's mask outline, its tight 2D box and its class on a
+tag of its colour (only outline, box and tag pixels differ from the image: no tint, so what is
+judged is the data); the depth (distance to the image plane, near = bright); the instance segmentation in
 colour. LiDAR sensors share one more row, split evenly, each a bird's-eye view of its points
 coloured by semantic class. Cameras of another resolution are scaled into the cells (nearest
 neighbour, letterboxed), so the grid has no holes.
@@ -96,8 +96,10 @@ def _labels_image(rgb: np.ndarray, ids: np.ndarray, boxes: dict[str, Any]) -> An
         left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
         tag_h = bottom - top + 2
         ty = y0 - tag_h if y0 - tag_h >= 0 else y0 + 1  # above the box, or inside its top edge
-        draw.rectangle([x0, ty, x0 + right - left + 3, ty + tag_h], fill=(0, 0, 0))
-        draw.text((x0 + 2 - left, ty + 1 - top), text, fill=color, font=font)
+        # the tag in the object's colour, its text black or white, whichever contrasts more
+        luma = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
+        draw.rectangle([x0, ty, x0 + right - left + 3, ty + tag_h], fill=color)
+        draw.text((x0 + 2 - left, ty + 1 - top), text, fill=(0, 0, 0) if luma > 140 else (255, 255, 255), font=font)
     return panel
 
 

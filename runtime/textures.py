@@ -7,6 +7,8 @@ to linear for shading.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,21 @@ class TextureFileError(Exception):
     """A texture file that is not a decodable image; the message says why."""
 
 
+@contextmanager
+def _sizes_checked_by_us() -> Iterator[None]:
+    """Pillow's own decompression-bomb limit off: sizes are checked against our budget (from the
+    header, before decoding) or lifted by ``--allow-large``; Pillow's would otherwise warn on
+    stderr from 89M pixels and refuse from 179M whatever the flag says."""
+    from PIL import Image
+
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
 def check_texture_file(path: Path, max_pixels: int | None = MAX_TEXTURE_PIXELS) -> tuple[int, int]:
     """(width, height) of an image file, after decoding it completely.
 
@@ -40,13 +57,11 @@ def check_texture_file(path: Path, max_pixels: int | None = MAX_TEXTURE_PIXELS) 
     from PIL import Image
 
     try:
-        with Image.open(path) as img:
+        with _sizes_checked_by_us(), Image.open(path) as img:
             size = (int(img.width), int(img.height))
             if max_pixels is not None and size[0] * size[1] > max_pixels:
                 return size
             img.load()
-    except Image.DecompressionBombError as exc:
-        raise TextureFileError(f"image is too large to decode: {exc}") from None
     except Exception as exc:  # Pillow raises many types (OSError, SyntaxError, ValueError…)
         raise TextureFileError(f"not a readable image: {exc}") from None
     if size[0] < 1 or size[1] < 1:
@@ -111,7 +126,7 @@ def load_texture(spec: TextureSpec, file: Path | None) -> np.ndarray:
     from PIL import Image
 
     assert file is not None
-    with Image.open(file) as img:
+    with _sizes_checked_by_us(), Image.open(file) as img:  # sized at validation
         rgb = np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0
     return srgb_to_linear(rgb)
 

@@ -100,8 +100,10 @@ value that large is a typo (a unit slip), not a scene."""
 Coordinate = Annotated[float, Strict(), Field(ge=-MAX_POSITION_M, le=MAX_POSITION_M)]
 Position = tuple[Coordinate, Coordinate, Coordinate]
 """A point in metres, each coordinate within ±``MAX_POSITION_M``."""
-MIN_LOOK_AT_DISTANCE_M = 1e-6
-"""Closest a look-at target may be to the eye: nearer, the view direction is rounding noise."""
+MIN_LOOK_AT_DISTANCE_M = 1e-4
+"""Closest a look-at target may be to the eye (static or drawn): 100× the 1e-6 m below which
+``sensors.conventions.look_at_quat`` has no direction, so rounding a drawn eye (target +
+distance · direction, ~1e-10 m at coordinates of 1e6 m) never crosses that."""
 
 Name = Annotated[
     str,

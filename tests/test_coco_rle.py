@@ -120,3 +120,10 @@ def test_a_run_past_exact_ids_is_bad_input_before_the_folder_exists(tmp_path: Pa
     assert result.stderr.startswith("--frames: too many frames for exact COCO ids"), result.stderr
     assert "beyond 9007199254740991" in result.stderr
     assert not out.exists()
+    # the frame count from the scenario's own output.frames is named there
+    scenario.write_text(scenario.read_text() + "output: {frames: 100000000}\n")
+    result = run_cli("generate", str(scenario), "-o", str(out))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"{scenario}:"), result.stderr
+    assert ": output.frames: too many frames for exact COCO ids" in result.stderr
+    assert not out.exists()
