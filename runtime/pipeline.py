@@ -262,15 +262,16 @@ def _claim_folder(opts: GenerateOptions, run: dict[str, Any], protected: list[Pa
     if out.exists() and not out.is_dir():
         raise _bad("--output", "output path is a file", "a folder", out)
     non_empty_before = out.is_dir() and any(p.name != LOCK_NAME for p in out.iterdir())
-    if non_empty_before and (opts.overwrite or opts.resume):
-        check_inputs_outside(out, inputs, "--overwrite" if opts.overwrite else "--resume")
     if non_empty_before and opts.overwrite:
         check_overwrite_allowed(out, protected)
+        check_inputs_outside(out, inputs, "--overwrite")
     elif non_empty_before and not opts.resume:
         # refused before the lock file is made: a user's folder is left exactly as it was
         raise _not_empty(out)
     elif non_empty_before and not is_run(out):
         raise _no_run_to_resume(out)
+    elif non_empty_before:
+        check_inputs_outside(out, inputs, "--resume")
     created = _make_folder(out)
     lock = FolderLock(out)
     fresh_lock = not lock.path.exists()
