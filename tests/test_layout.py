@@ -157,3 +157,18 @@ def test_the_scenarios_writer_keys_are_the_writer_registry() -> None:
     from scenesmith.writers.registry import default_registry
 
     assert set(WritersSpec.model_fields) == set(default_registry().names())
+
+
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    """`.ci/run` is the README's second command (lint, format check, tests), character for character."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("## Two commands") :]
+    block = block[block.index("```bash") + len("```bash") : block.index("```", block.index("```bash") + 7)]
+    commands = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    ci = [
+        line
+        for line in (REPO / ".ci" / "run").read_text().splitlines()
+        if line and not line.startswith(("#", "set ", "cd "))
+    ]
+    assert ci == [commands[1]]
+    assert "ruff check ." in ci[0] and "ruff format --check ." in ci[0] and ci[0].endswith("python -m pytest")
