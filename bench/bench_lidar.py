@@ -34,11 +34,11 @@ def main() -> int:
         return 2
     import open3d as o3d
     from scenesmith.runtime.embedded.backend import EmbeddedBackend
-    from scenesmith.runtime.embedded.lidar import LIDAR_ANNOTATOR
     from scenesmith.runtime.embedded.scene import FrameGeometry
     from scenesmith.runtime.resolve import resolve
     from scenesmith.scenarios.loader import build
     from scenesmith.scenarios.sampler import sample
+    from scenesmith.sensors.outputs import LIDAR_ANNOTATOR
 
     scenario = {
         "version": 1,

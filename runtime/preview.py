@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .embedded.annotators import colorize_id
+from ..sensors.outputs import LIDAR_ANNOTATOR, colorize_id
 
 __all__ = [
     "PREVIEW_ANNOTATORS",
@@ -165,7 +165,7 @@ def compose_preview(payload: dict[str, Any]) -> Any:
 
     annotators = payload["annotators"]
     cameras = sorted(annotators.get("camera", {}))
-    lidars = sorted(annotators.get("IsaacCreateRTXLidarScanBuffer", {}).items())
+    lidars = sorted(annotators.get(LIDAR_ANNOTATOR, {}).items())
     if not cameras and not lidars:
         raise ValueError("the scenario has no cameras or LiDARs to preview")
     # the cell is the first camera's image, so its panels are shown pixel for pixel

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
+from ..sensors.outputs import AnnotatorName
 from .distributions import POSITIVE, Distribution, dimension, within
 from .randomizers import Randomizer, Trigger
 from .spec_base import (
@@ -41,7 +42,6 @@ from .spec_base import (
 
 __all__ = [
     "ANNOTATOR_SYNONYMS",
-    "ANNOTATORS",
     "AnnotatorOptions",
     "Asset",
     "BodyPhysics",
@@ -82,23 +82,6 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 
-ANNOTATORS = (
-    "rgb",
-    "distance_to_camera",
-    "distance_to_image_plane",
-    "normals",
-    "instance_segmentation",
-    "instance_id_segmentation",
-    "semantic_segmentation",
-    "bounding_box_2d_tight",
-    "bounding_box_2d_loose",
-    "bounding_box_3d",
-    "occlusion",
-    "camera_params",
-    "pointcloud",
-)
-"""Camera annotators, with ``omni.replicator.core`` 1.12.27's names."""
-
 ANNOTATOR_SYNONYMS: dict[str, str] = {
     "depth": "distance_to_image_plane",
     "depth_linear": "distance_to_image_plane",
@@ -120,22 +103,6 @@ ANNOTATOR_SYNONYMS: dict[str, str] = {
 """Names other tools use (BlenderProc's ``depth``, Kubric's ``segmentation``…), mapped to the
 annotator to suggest: a spelling match alone would not lead ``depth`` to
 ``distance_to_image_plane`` (Replicator's ``depth`` is that annotator's old name)."""
-
-AnnotatorName = Literal[
-    "rgb",
-    "distance_to_camera",
-    "distance_to_image_plane",
-    "normals",
-    "instance_segmentation",
-    "instance_id_segmentation",
-    "semantic_segmentation",
-    "bounding_box_2d_tight",
-    "bounding_box_2d_loose",
-    "bounding_box_3d",
-    "occlusion",
-    "camera_params",
-    "pointcloud",
-]
 
 Axis = Literal["X", "Y", "Z"]
 AssetPath = Annotated[str, Field(min_length=1, max_length=4096, strict=True)]

@@ -12,11 +12,15 @@ This is a leaf module: numpy only.
 
 from __future__ import annotations
 
-from typing import Any
+import colorsys
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 __all__ = [
+    "ANNOTATORS",
+    "LIDAR_ANNOTATOR",
+    "AnnotatorName",
     "BBOX2D_DTYPE",
     "BBOX3D_DTYPE",
     "BACKGROUND",
@@ -27,9 +31,44 @@ __all__ = [
     "SCENESMITH_KEY",
     "UNLABELLED",
     "annotator_payload",
+    "colorize_id",
     "empty_payload",
     "pack_rgba",
 ]
+
+AnnotatorName = Literal[
+    "rgb",
+    "distance_to_camera",
+    "distance_to_image_plane",
+    "normals",
+    "instance_segmentation",
+    "instance_id_segmentation",
+    "semantic_segmentation",
+    "bounding_box_2d_tight",
+    "bounding_box_2d_loose",
+    "bounding_box_3d",
+    "occlusion",
+    "camera_params",
+    "pointcloud",
+]
+"""Camera annotators, with ``omni.replicator.core`` 1.12.27's names (the scenario's
+``annotators`` key takes these)."""
+ANNOTATORS: tuple[str, ...] = get_args(AnnotatorName)
+LIDAR_ANNOTATOR = "IsaacCreateRTXLidarScanBuffer"
+"""The RTX LiDAR annotator whose output is the LiDAR payload (one per LiDAR render product)."""
+
+
+def colorize_id(k: int) -> tuple[int, int, int, int]:
+    """Replicator-style colours: BACKGROUND transparent black, UNLABELLED opaque black, then a
+    deterministic golden-ratio hue sequence (Replicator's own palette changed in 1.12.26 and is
+    not published, so colours are ours; ids and labels are what to rely on)."""
+    if k == 0:
+        return (0, 0, 0, 0)
+    if k == 1:
+        return (0, 0, 0, 255)
+    r, g, b = colorsys.hsv_to_rgb((k * 0.618033988749895) % 1.0, 0.8, 0.95)
+    return (int(r * 255), int(g * 255), int(b * 255), 255)
+
 
 BBOX2D_DTYPE = np.dtype(
     [

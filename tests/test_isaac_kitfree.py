@@ -156,8 +156,7 @@ def test_generate_refuses_replicator_mode_on_the_embedded_backend(tmp_path: Path
 
 def test_our_writers_register_as_rep_writers_and_write_replicator_payloads(tmp_path: Path) -> None:
     from scenesmith.runtime.single_frame import capture_frame
-    from scenesmith.scenarios.model import ANNOTATORS
-    from scenesmith.sensors.outputs import SCENESMITH_KEY
+    from scenesmith.sensors.outputs import ANNOTATORS, SCENESMITH_KEY
     from test_replicator_adapter import delivered
 
     rep = RecordingRep()

@@ -172,3 +172,22 @@ def test_ci_runs_exactly_the_readmes_test_command() -> None:
     ]
     assert ci == [commands[1]]
     assert "ruff check ." in ci[0] and "ruff format --check ." in ci[0] and ci[0].endswith("python -m pytest")
+
+
+BACKEND_PACKAGES = ("scenesmith.runtime.embedded", "scenesmith.runtime.isaac")
+
+
+def test_backends_are_reached_only_through_the_backend_registry() -> None:
+    """Peer rules: a backend never imports the other, and the rest of runtime/ (pipeline,
+    preview, stage authoring…) imports neither; it names them in ``runtime.backend.BACKENDS``
+    and creates them with ``create_backend``. Core packages reach no runtime at all (ALLOWED)."""
+    violations = []
+    for module, path in _modules():
+        if not module.startswith("scenesmith.runtime"):
+            continue
+        own = next((b for b in BACKEND_PACKAGES if module == b or module.startswith(b + ".")), None)
+        for target, line, _ in _imports(module, path):
+            hit = next((b for b in BACKEND_PACKAGES if target == b or target.startswith(b + ".")), None)
+            if hit is not None and hit != own:
+                violations.append(f"{path.relative_to(REPO)}:{line} imports {target}")
+    assert not violations, violations

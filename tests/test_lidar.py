@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import EXAMPLES, REPO, run_cli
-from scenesmith.runtime.embedded.lidar import LIDAR_ANNOTATOR
 from scenesmith.runtime.single_frame import capture_frame
 from scenesmith.scenarios.loader import build
 from scenesmith.sensors.lidar import load_profile, scan_pattern
+from scenesmith.sensors.outputs import LIDAR_ANNOTATOR
 
 PROFILES = REPO / "config" / "lidar_profiles"
 BAD = REPO / "tests" / "corpus" / "bad_profiles"

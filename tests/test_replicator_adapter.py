@@ -23,8 +23,7 @@ from scenesmith.runtime.pipeline import run_categories
 from scenesmith.runtime.resolve import resolve
 from scenesmith.runtime.single_frame import capture_frame
 from scenesmith.scenarios.loader import parse
-from scenesmith.scenarios.model import ANNOTATORS
-from scenesmith.sensors.outputs import SCENESMITH_KEY
+from scenesmith.sensors.outputs import ANNOTATORS, SCENESMITH_KEY
 from scenesmith.writers.base import RunInfo, ShardContext
 from scenesmith.writers.coco_writer import ANNOTATIONS_PATH
 from scenesmith.writers.hdf5_reader import read_frames

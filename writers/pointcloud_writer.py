@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from ..sensors.outputs import LIDAR_ANNOTATOR
 from .base import Writer, tmp_path_for
 
-__all__ = ["LIDAR_ANNOTATOR", "PointCloudWriter"]
-
-LIDAR_ANNOTATOR = "IsaacCreateRTXLidarScanBuffer"
+__all__ = ["PointCloudWriter"]
 
 
 class PointCloudWriter(Writer):

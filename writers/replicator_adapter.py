@@ -26,7 +26,14 @@ from typing import Any
 import numpy as np
 
 from .. import SCHEMA_VERSION, __version__
-from ..sensors.outputs import BBOX2D_DTYPE, BBOX3D_DTYPE, OCCLUSION_DTYPE, PAYLOAD_TOP_KEYS, empty_payload
+from ..sensors.outputs import (
+    BBOX2D_DTYPE,
+    BBOX3D_DTYPE,
+    LIDAR_ANNOTATOR,
+    OCCLUSION_DTYPE,
+    PAYLOAD_TOP_KEYS,
+    empty_payload,
+)
 from .base import RunInfo, ShardContext, Writer
 from .registry import default_registry
 
@@ -34,7 +41,7 @@ __all__ = ["ALIASES", "LIDAR_ANNOTATORS", "ReplicatorWriterAdapter", "normalize_
 
 ALIASES = {"LdrColor": "rgb", "CameraParams": "camera_params"}
 """Registry aliases of standard annotators (``annotators_default.py``)."""
-LIDAR_ANNOTATORS = frozenset({"IsaacCreateRTXLidarScanBuffer"})
+LIDAR_ANNOTATORS = frozenset({LIDAR_ANNOTATOR})
 _EMPTY_DTYPES = {
     "bounding_box_2d_tight": BBOX2D_DTYPE,
     "bounding_box_2d_loose": BBOX2D_DTYPE,

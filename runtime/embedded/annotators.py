@@ -20,7 +20,6 @@ window; its unoccluded pixels give the loose box and the denominator of ``occlus
 
 from __future__ import annotations
 
-import colorsys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,24 +29,20 @@ import numpy as np
 
 from ...scenarios.model import CameraSpec
 from ...sensors.camera import PinholeCamera
-from ...sensors.outputs import BACKGROUND, BBOX2D_DTYPE, BBOX3D_DTYPE, OCCLUSION_DTYPE, UNLABELLED, pack_rgba
+from ...sensors.outputs import (
+    BACKGROUND,
+    BBOX2D_DTYPE,
+    BBOX3D_DTYPE,
+    OCCLUSION_DTYPE,
+    UNLABELLED,
+    colorize_id,
+    pack_rgba,
+)
 from .camera_rays import CameraRays, camera_rays
 from .occlusion_pass import unoccluded_pixels
 from .scene import FrameGeometry, Instance, SceneIndex
 
-__all__ = ["CameraHits", "camera_annotators", "cast_camera", "colorize_id"]
-
-
-def colorize_id(k: int) -> tuple[int, int, int, int]:
-    """Replicator-style colours: BACKGROUND transparent black, UNLABELLED opaque black, then a
-    deterministic golden-ratio hue sequence (Replicator's own palette changed in 1.12.26 and is
-    not published, so colours are ours; ids and labels are what to rely on)."""
-    if k == 0:
-        return (0, 0, 0, 0)
-    if k == 1:
-        return (0, 0, 0, 255)
-    r, g, b = colorsys.hsv_to_rgb((k * 0.618033988749895) % 1.0, 0.8, 0.95)
-    return (int(r * 255), int(g * 255), int(b * 255), 255)
+__all__ = ["CameraHits", "camera_annotators", "cast_camera"]
 
 
 @dataclass

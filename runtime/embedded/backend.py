@@ -8,19 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from ...scenarios.frame_params import FrameParams
-from ...scenarios.model import ANNOTATORS, PhysicsSpec
+from ...scenarios.model import PhysicsSpec
 from ...scenarios.prim_paths import camera_path, lidar_path, render_product_path, scenario_key_of
 from ...scenarios.resolved import ResolvedScenario
 from ...scenarios.seeding import frame_rng
 from ...sensors.lidar import scan_pattern
-from ...sensors.outputs import SCENESMITH_KEY, annotator_payload, empty_payload
+from ...sensors.outputs import ANNOTATORS, LIDAR_ANNOTATOR, SCENESMITH_KEY, annotator_payload, empty_payload
 from ..allocator import retain_freed_memory
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
 from ..stage import author_stage
 from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
-from .lidar import LIDAR_ANNOTATOR, scan, sensor_pose
+from .lidar import scan, sensor_pose
 from .materials import MaterialTable
 from .physics import PhysicsWorld
 from .physics_model import AUTHORED_STAGE, PhysicsInputError

@@ -33,9 +33,7 @@ from ...sensors.lidar import LidarProfile, ScanPattern
 from .materials import MaterialParams
 from .scene import FrameGeometry, SceneIndex
 
-__all__ = ["LIDAR_ANNOTATOR", "scan", "sensor_pose"]
-
-LIDAR_ANNOTATOR = "IsaacCreateRTXLidarScanBuffer"
+__all__ = ["scan", "sensor_pose"]
 
 
 def sensor_pose(prim: Any) -> np.ndarray:

@@ -33,10 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from ...scenarios.frame_params import FrameParams
-from ...scenarios.model import ANNOTATORS
 from ...scenarios.prim_paths import camera_path, lidar_path
 from ...scenarios.resolved import ResolvedScenario
-from ...sensors.outputs import SCENESMITH_KEY, annotator_payload, empty_payload
+from ...sensors.outputs import ANNOTATORS, LIDAR_ANNOTATOR, SCENESMITH_KEY, annotator_payload, empty_payload
 from ...writers.replicator_adapter import normalize_output, standard_name
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
@@ -45,11 +44,10 @@ from ..stage_materials import texture_asset_path
 from .physx_world import physx_world
 from .replicator_graph import compile_randomizers, prepare_xform_ops, replicator_mode_problems, rotated_prims
 
-__all__ = ["CAPABILITIES", "LIDAR_ANNOTATOR", "LIDAR_OUTPUTS", "RENDERERS", "IsaacBackend"]
+__all__ = ["CAPABILITIES", "LIDAR_OUTPUTS", "RENDERERS", "IsaacBackend"]
 
 log = logging.getLogger(__name__)
 
-LIDAR_ANNOTATOR = "IsaacCreateRTXLidarScanBuffer"
 LIDAR_OUTPUTS = (
     "outputIntensity",
     "outputDistance",
