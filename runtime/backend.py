@@ -58,8 +58,9 @@ class Backend(ABC):
         """Run physics for the frame (settle or step); returns the physics state, or None."""
 
     @abstractmethod
-    def capture(self, params: FrameParams) -> dict[str, Any]:
-        """The frame's payload in Replicator's ``annotator`` data structure."""
+    def capture(self, params: FrameParams, annotators: dict[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
+        """The frame's payload in Replicator's ``annotator`` data structure; ``annotators``
+        overrides cameras' annotator lists (by camera name), e.g. a shard's or the preview's."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op unless a backend holds resources
         """Release native resources; safe to call twice."""

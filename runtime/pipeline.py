@@ -28,11 +28,11 @@ from .. import SCHEMA_VERSION, __version__, config_path
 from ..scenarios.errors import BadInputError, Issue
 from ..scenarios.loader import ScenarioDocument
 from ..scenarios.resolved import ResolvedScenario
-from ..scenarios.sampler import sample
 from ..scenarios.yaml_dump import dump_yaml
 from ..writers.base import RunInfo, atomic_write_bytes
 from ..writers.content_hash import FRAME_HASH
 from .backend import Backend, Capabilities, check_supported, create_backend
+from .frame_step import step_frame
 from .ipc_names import reclaim, run_key, semaphore_prefix
 from .manifest import build_manifest, environment
 from .resolve import resolve
@@ -137,11 +137,12 @@ class ShardJob:
 _WORKER_STATE: dict[str, Any] = {}
 
 
-def _engine(job: ShardJob) -> tuple[ResolvedScenario, Backend]:
-    """Resolve and build once per process (cached across the shards a worker runs)."""
+def _engine(job: ShardJob, resolved: ResolvedScenario | None = None) -> tuple[ResolvedScenario, Backend]:
+    """Resolve and build once per process (cached across the shards a worker runs); a
+    one-process run hands in the scenario ``prepare_run`` resolved instead of resolving again."""
     key = (job.document.file, job.run_info.scenario_digest, job.backend)
     if _WORKER_STATE.get("key") != key:
-        resolved = resolve(job.document)
+        resolved = resolved if resolved is not None else resolve(job.document)
         engine = create_backend(job.backend)
         engine.build(resolved)
         _WORKER_STATE.update(key=key, resolved=resolved, engine=engine)
@@ -163,18 +164,19 @@ def _wrapped_interrupt(exc: BaseException) -> KeyboardInterrupt | None:
 
 
 def _run_shard(
-    job: ShardJob, on_frame: Callable[[int], None] | None = None, writer: WriterProcess | None = None
+    job: ShardJob,
+    on_frame: Callable[[int], None] | None = None,
+    writer: WriterProcess | None = None,
+    resolved: ResolvedScenario | None = None,
 ) -> dict[str, Any] | None:
     """Capture and write one shard; its record, or None when ``writer`` publishes it later."""
-    resolved, engine = _engine(job)
+    resolved, engine = _engine(job, resolved)
     shard = BackgroundShardWriter(job, resolved, writer) if writer is not None else ShardWriter(job, resolved)
     try:
         for frame in job.plan.frames:
             try:
-                params = sample(resolved, job.seed, frame)
-                engine.apply(params)
-                state = engine.simulate(params)
-                shard.write(frame, engine.capture(params, shard.annotators), state)  # type: ignore[call-arg]
+                step = step_frame(engine, resolved, job.seed, frame)
+                shard.write(frame, engine.capture(step.params, shard.annotators), step.state)
             except BadInputError:
                 raise
             except Exception as exc:
@@ -498,7 +500,7 @@ def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
                 writer = WriterProcess(run_key(opts.out)) if opts.writer_process and jobs else None
                 try:
                     for job in jobs:
-                        record = _run_shard(job, advance, writer)
+                        record = _run_shard(job, advance, writer, setup.resolved)
                         if record is not None:
                             setup.records[job.plan.shard_id] = record
                     if writer is not None:

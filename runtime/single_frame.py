@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from ..scenarios.loader import ScenarioDocument
-from ..scenarios.sampler import sample
 from .backend import create_backend
+from .frame_step import step_frame, with_physics_state
 from .resolve import resolve
 
 __all__ = ["capture_frame"]
@@ -25,12 +25,7 @@ def capture_frame(
     engine = create_backend(backend, texture_dir=texture_dir)
     try:
         engine.build(resolved)
-        params = sample(resolved, seed, frame)
-        engine.apply(params)
-        state = engine.simulate(params)
-        payload = engine.capture(params, annotators) if annotators is not None else engine.capture(params)
-        if state is not None:
-            payload["physics_state"] = state
-        return payload
+        step = step_frame(engine, resolved, seed, frame)
+        return with_physics_state(engine.capture(step.params, annotators), step.state)
     finally:
         engine.close()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...scenarios.loader import ScenarioDocument
-from ...scenarios.sampler import sample
+from ..frame_step import step_frame, with_physics_state
 from ..pipeline import GenerateOptions, GenerateResult, ShardWriter, abandon_run, finish_run, prepare_run
 from .backend import IsaacBackend
 
@@ -42,10 +42,8 @@ async def generate_async(
             for frame in job.plan.frames:
                 if cancelled():
                     raise GenerationCancelledError(f"cancelled at frame {frame}")
-                params = sample(setup.resolved, opts.seed, frame)
-                backend.apply(params)
-                state = backend.simulate(params)
-                shard.write(frame, await backend.capture_async(params, shard.annotators), state)
+                step = step_frame(backend, setup.resolved, opts.seed, frame)
+                shard.write(frame, await backend.capture_async(step.params, shard.annotators), step.state)
                 done += 1
                 if on_progress is not None:
                     on_progress(done, setup.total)
@@ -69,10 +67,5 @@ async def preview_async(doc: ScenarioDocument, seed: int, frame: int, backend: I
         await backend.build_async(resolved)
     if backend.replicator_mode:
         backend.seed_graph(seed)
-    params = sample(resolved, seed, frame)
-    backend.apply(params)
-    state = backend.simulate(params)
-    payload = await backend.capture_async(params)
-    if state is not None:
-        payload["physics_state"] = state
-    return payload
+    step = step_frame(backend, resolved, seed, frame)
+    return with_physics_state(await backend.capture_async(step.params), step.state)
