@@ -136,6 +136,9 @@ class Writer(ABC):
     name: ClassVar[str] = "abstract"
     required_annotators: ClassVar[tuple[str, ...]] = ()
     """Camera annotators the writer reads; the pipeline makes sure cameras produce them."""
+    replicator_class_name: ClassVar[str] = ""
+    """The ``rep.Writer`` class this writer is registered as inside Isaac Sim
+    (``runtime.isaac.rep_writers``; Replicator's WriterRegistry keys writers by class name)."""
     output_patterns: ClassVar[tuple[str, ...]] = ()
     """Every file the writer may create, as paths relative to the output folder; per part literal
     text, ``*`` (any name) and ``<n>`` (digits), ``**`` any depth (``runtime.run_folder``). A

@@ -151,6 +151,7 @@ def _instance_ids(output: dict[str, Any]) -> tuple[np.ndarray, dict[int, Any]]:
 
 class CocoWriter(Writer):
     name = "coco"
+    replicator_class_name = "ScenesmithCocoWriter"
     output_patterns = (
         f"coco/annotations/instances_{SPLIT}.json",
         f"coco/images/{SPLIT}/*/<n>.png",

@@ -111,6 +111,7 @@ def _json_default(value: Any) -> Any:
 
 class Hdf5Writer(Writer):
     name = "hdf5"
+    replicator_class_name = "ScenesmithHdf5Writer"
     output_patterns = ("hdf5/shard_<n>.h5",)
     required_annotators = ()
 

@@ -20,6 +20,7 @@ __all__ = ["PointCloudWriter"]
 
 class PointCloudWriter(Writer):
     name = "pointcloud"
+    replicator_class_name = "ScenesmithPointCloudWriter"
     output_patterns = ("lidar/*/<n>.pcd", "lidar/*/<n>.ply")
 
     def write(self, payload: dict[str, Any]) -> None:

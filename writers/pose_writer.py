@@ -141,6 +141,7 @@ def pose_document(
 
 class PoseJsonWriter(Writer):
     name = "pose"
+    replicator_class_name = "ScenesmithPoseWriter"
     output_patterns = ("pose/*/<n>.json",)
     required_annotators = ("bounding_box_3d", "camera_params")
 

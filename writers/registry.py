@@ -13,6 +13,10 @@ class WriterRegistry:
 
     def register(self, cls: type[Writer]) -> type[Writer]:
         """Register ``cls`` under ``cls.name``; registering the same class again is a no-op."""
+        if not cls.replicator_class_name:
+            raise ValueError(
+                f"writer {cls.__qualname__} declares no replicator_class_name (its rep.Writer inside Isaac Sim)"
+            )
         existing = self._writers.get(cls.name)
         if existing is not None and existing is not cls:
             raise ValueError(
@@ -32,6 +36,10 @@ class WriterRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._writers)
+
+    def classes(self) -> list[type[Writer]]:
+        """The registered classes, in registration order."""
+        return list(self._writers.values())
 
 
 def default_registry() -> WriterRegistry:

@@ -21,13 +21,9 @@ from ...writers.replicator_adapter import ReplicatorWriterAdapter
 
 __all__ = ["WRITER_CLASS_NAMES", "make_writer_classes", "register_writers", "unregister_writers"]
 
-WRITER_CLASS_NAMES = {
-    "hdf5": "ScenesmithHdf5Writer",
-    "coco": "ScenesmithCocoWriter",
-    "pose": "ScenesmithPoseWriter",
-    "pointcloud": "ScenesmithPointCloudWriter",
-}
-"""Our writer name → the ``rep.Writer`` class name registered (WriterRegistry keys by class name)."""
+WRITER_CLASS_NAMES = {cls.name: cls.replicator_class_name for cls in default_registry().classes()}
+"""Our writer name → the ``rep.Writer`` class name registered (WriterRegistry keys by class name),
+as each writer declares it (``Writer.replicator_class_name``)."""
 
 
 def make_writer_classes(rep: Any) -> list[type]:
