@@ -68,7 +68,9 @@ def _constant(value: Any) -> Any:
 
 class _Bounds(Spec):
     lower: Annotated[Constant, Field(union_mode="left_to_right")]
+    """Lower bound: a number or one per component."""
     upper: Annotated[Constant, Field(union_mode="left_to_right")]
+    """Upper bound: a number or one per component."""
 
     @field_validator("lower", "upper", mode="before")
     @classmethod
@@ -106,7 +108,9 @@ class LogUniformParams(_Bounds):
 
 class NormalParams(Spec):
     mean: Annotated[Constant, Field(union_mode="left_to_right")]
+    """Mean: a number or one per component."""
     std: Annotated[Constant, Field(union_mode="left_to_right")]
+    """Standard deviation: a number or one per component (>= 0)."""
 
     @field_validator("mean", "std", mode="before")
     @classmethod
@@ -130,7 +134,9 @@ class NormalParams(Spec):
 
 class ChoiceParams(Spec):
     items: Annotated[list[Annotated[Constant, Field(union_mode="left_to_right")]], Field(min_length=1)]
+    """Values to choose from (numbers or equal-length lists)."""
     weights: list[Annotated[Number, Field(ge=0)]] | None = None
+    """Relative probability of each item (default: equal)."""
 
     @field_validator("items", mode="before")
     @classmethod
@@ -156,6 +162,7 @@ class ChoiceParams(Spec):
 
 class SequenceParams(Spec):
     items: Annotated[list[Annotated[Constant, Field(union_mode="left_to_right")]], Field(min_length=1)]
+    """Values taken in turn: item frame mod len(items)."""
 
     @field_validator("items", mode="before")
     @classmethod
@@ -172,28 +179,34 @@ class SequenceParams(Spec):
 
 class Uniform(Spec):
     uniform: UniformParams
+    """Uniform between lower and upper, per component."""
 
 
 class Normal(Spec):
     normal: NormalParams
+    """Normal with mean and std, per component."""
 
 
 class LogUniform(Spec):
     log_uniform: LogUniformParams
+    """Log-uniform between positive lower and upper, per component."""
 
 
 class Choice(Spec):
     choice: ChoiceParams
+    """One of the items, drawn with weights."""
 
 
 class Sequence(Spec):
     sequence: SequenceParams
+    """The items in turn, by frame (draw key)."""
 
 
 class Combine(Spec):
     """Components drawn independently and concatenated into one vector (``rep.distribution.combine``)."""
 
     combine: Annotated[list[Distribution], Field(min_length=1)]
+    """Components from several distributions, concatenated."""
 
 
 def _tag(value: Any) -> str | None:

@@ -149,10 +149,15 @@ class _Posed(Spec):
     """Position and one optional way to orient: XYZ Euler degrees, a quaternion, or a look-at."""
 
     position_m: Position = (0.0, 0.0, 0.0)
+    """Position in metres, in the stage's world frame (Z-up)."""
     rotation_deg: Vec3 | None = None
+    """Orientation as XYZ Euler angles in degrees (one of rotation_deg, quat_wxyz, look_at_m)."""
     quat_wxyz: Vec4 | None = None
+    """Orientation as a unit quaternion (w, x, y, z)."""
     look_at_m: Position | None = None
+    """Orient towards this point in metres (cameras and LiDARs look along their -Z, others along +X)."""
     look_at_up_axis: Vec3 = (0.0, 0.0, 1.0)
+    """World direction kept up when orienting with look_at_m."""
 
     @model_validator(mode="after")
     def _one_orientation(self) -> _Posed:
@@ -185,42 +190,57 @@ class _Posed(Spec):
 
 class CubeSpec(Spec):
     size_m: PosFloat = 1.0
+    """Edge length in metres (Replicator's rep.create.cube default, 1 m)."""
 
 
 class SphereSpec(Spec):
     radius_m: PosFloat = 0.5
+    """Radius in metres."""
 
 
 class CylinderSpec(Spec):
     radius_m: PosFloat = 0.5
+    """Radius in metres."""
     height_m: PosFloat = 1.0
+    """Height along axis in metres."""
     axis: Axis = "Z"
+    """Axis of the cylinder in its local frame."""
 
 
 class ConeSpec(Spec):
     radius_m: PosFloat = 0.5
+    """Base radius in metres."""
     height_m: PosFloat = 1.0
+    """Height along axis in metres."""
     axis: Axis = "Z"
+    """Axis of the cone in its local frame (apex towards +axis)."""
 
 
 class CapsuleSpec(Spec):
     """USD capsule: ``height_m`` is the cylinder part; the caps add ``2 × radius_m``."""
 
     radius_m: PosFloat = 0.25
+    """Radius of the cylinder and of its end caps, in metres."""
     height_m: PosFloat = 0.5
+    """Length of the cylindrical part along axis, caps excluded, in metres."""
     axis: Axis = "Z"
+    """Axis of the capsule in its local frame."""
 
 
 class PlaneSpec(Spec):
     width_m: PosFloat = 1.0
+    """Extent along the first in-plane axis, in metres."""
     length_m: PosFloat = 1.0
+    """Extent along the second in-plane axis, in metres."""
     axis: Axis = "Z"
+    """Normal of the plane in its local frame."""
 
 
 class MeshSpec(Spec):
     """A triangle mesh file (OBJ, PLY, STL, glTF/GLB), authored into the stage as ``UsdGeom.Mesh``."""
 
     path: AssetPath
+    """Mesh file (OBJ, STL, PLY, glTF/GLB), relative to the scenario's folder or an --asset-root."""
     units_m: PosFloat = 1.0
     """Length of one file unit in metres (0.001 for an STL in millimetres)."""
     up_axis: Literal["Y", "Z"] | None = None
@@ -231,6 +251,7 @@ class UsdRefSpec(Spec):
     """A USD file referenced into the stage."""
 
     path: AssetPath
+    """USD file to reference, relative to the scenario's folder or an --asset-root."""
     prim: str | None = None
     """Prim of the file to reference (default: its default prim)."""
 
@@ -243,13 +264,21 @@ class Shape(Spec):
     """Exactly one geometry: a primitive, a mesh file or a USD reference."""
 
     cube: CubeSpec | None = None
+    """A box primitive."""
     sphere: SphereSpec | None = None
+    """A sphere primitive."""
     cylinder: CylinderSpec | None = None
+    """A cylinder primitive."""
     cone: ConeSpec | None = None
+    """A cone primitive."""
     capsule: CapsuleSpec | None = None
+    """A capsule primitive."""
     plane: PlaneSpec | None = None
+    """A finite plane primitive."""
     mesh: MeshSpec | None = None
+    """A triangle mesh read from a file."""
     usd: UsdRefSpec | None = None
+    """A prim referenced from a USD file."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Shape:
@@ -277,7 +306,9 @@ class Shape(Spec):
 
 class FrictionSpec(Spec):
     static: NonNegFloat = 0.6
+    """Static friction coefficient (MuJoCo's single sliding coefficient)."""
     dynamic: NonNegFloat = 0.5
+    """Dynamic friction coefficient (PhysX; MuJoCo has one sliding coefficient)."""
     torsional: NonNegFloat = 0.005
     """Torsional friction (m), ``scenesmith:physics:torsionalFriction``; PhysX ignores it."""
     rolling: NonNegFloat = 0.0001
@@ -286,23 +317,33 @@ class FrictionSpec(Spec):
 
 class Keyframe(Spec):
     time_s: NonNegFloat
+    """Time of the keyframe from the start of the episode, in seconds."""
     position_m: Position
+    """Position at time_s, in metres."""
     quat_wxyz: Vec4 = (1.0, 0.0, 0.0, 0.0)
+    """Orientation at time_s as a unit quaternion (w, x, y, z)."""
 
 
 class BodyPhysics(Spec):
     """How an asset takes part in physics (used only when ``physics.enabled``)."""
 
     body: Literal["dynamic", "static", "kinematic", "none"] = "static"
+    """dynamic: simulated rigid body; static: collider only; kinematic: moved by keyframes or velocity; none: no
+    physics."""
     mass_kg: PosFloat | None = None
     """Mass; when both are given, ``mass_kg`` wins over ``density_kg_m3`` (as UsdPhysics says)."""
     density_kg_m3: PosFloat | None = None
+    """Density in kg/m³ (mass from the collider volume); default 1000 kg/m³ unless mass is given."""
     collider: Literal["auto", "box", "sphere", "capsule", "cylinder", "convex_hull", "none"] = "auto"
+    """Collision shape: auto picks the primitive's own shape and a convex hull for meshes."""
     friction: FrictionSpec = FrictionSpec()
+    """Friction of the body's physics material."""
     restitution: Unit = 0.0
+    """Coefficient of restitution in [0, 1] (bounciness)."""
     linear_velocity_m_s: Vec3 = (0.0, 0.0, 0.0)
     """Initial velocity of a dynamic body, or the constant velocity of a kinematic one."""
     angular_velocity_deg_s: Vec3 = (0.0, 0.0, 0.0)
+    """Initial angular velocity in degrees per second, world frame."""
     path: Annotated[list[Keyframe], Field(min_length=2)] | None = None
     """Keyframed path of a kinematic body (linear in position, slerp in rotation)."""
 
@@ -323,25 +364,35 @@ class SettleSpec(Spec):
     """Step until every dynamic body stays under both speeds for ``hold_s``, or ``max_s`` passes."""
 
     linear_speed_m_s: PosFloat = 0.01
+    """A body counts as still below this linear speed, in m/s."""
     angular_speed_deg_s: PosFloat = 5.0
+    """A body counts as still below this angular speed, in degrees per second."""
     hold_s: NonNegFloat = 0.1
+    """Bodies must stay still this long, in seconds, before the frame is captured."""
     max_s: PosFloat = 5.0
+    """Most simulated time spent settling, in seconds; a frame still moving then is captured with a warning."""
 
 
 class EpisodeSpec(Spec):
     """Sequences: ``frames`` captures per episode, physics running continuously between them."""
 
     frames: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 1
+    """Frames per episode: the first settles, the rest are captured capture_interval_s apart."""
     capture_interval_s: PosFloat = 0.1
+    """Simulated time between captured frames of an episode, in seconds."""
 
 
 class PhysicsSpec(Spec):
     enabled: bool = False
+    """Simulate physics (MuJoCo on the embedded backend, PhysX in Isaac Sim)."""
     gravity_m_s2: Vec3 = (0.0, 0.0, -9.81)
+    """Gravity vector in m/s²."""
     timestep_s: Annotated[float, Field(strict=True, gt=0, le=0.1)] = 0.002
+    """Physics step in seconds."""
     settle: SettleSpec | None = SettleSpec()
     """Settle before each episode's first capture; ``null`` captures the initial state."""
     episode: EpisodeSpec = EpisodeSpec()
+    """How frames are grouped into simulated episodes."""
     log_every_n_steps: PosInt = 10
     """Log body states and contacts every n physics steps (50 Hz at the default 2 ms step); the
     initial and every captured instant are always logged."""
@@ -356,25 +407,37 @@ class PhysicsSpec(Spec):
 
 class CheckerTexture(Spec):
     squares: PosInt = 8
+    """Squares along each side of the texture."""
     color_a: Color = (0.9, 0.9, 0.9)
+    """Linear RGB of the first squares."""
     color_b: Color = (0.1, 0.1, 0.1)
+    """Linear RGB of the other squares."""
 
 
 class NoiseTexture(Spec):
     cells: PosInt = 16
+    """Lattice cells along each side at the coarsest octave."""
     octaves: Annotated[int, Field(strict=True, ge=1, le=8)] = 3
+    """Octaves of value noise summed (each twice as fine, half as strong)."""
     color_a: Color = (0.8, 0.8, 0.8)
+    """Linear RGB at noise value 0."""
     color_b: Color = (0.2, 0.2, 0.2)
+    """Linear RGB at noise value 1."""
     seed: Annotated[int, Field(strict=True, ge=0)] = 0
+    """Seed of the noise lattice."""
 
 
 class TextureSpec(Spec):
     """An image file (PNG/JPEG) or a procedural checker/noise pattern, tiled ``tiling`` times."""
 
     file: AssetPath | None = None
+    """Image file (PNG or JPEG, sRGB), relative to the scenario's folder or an --asset-root."""
     checker: CheckerTexture | None = None
+    """A procedural checkerboard."""
     noise: NoiseTexture | None = None
+    """Procedural value noise."""
     tiling: Vec2 = (1.0, 1.0)
+    """Repeats of the texture across the UV range (u, v)."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TextureSpec:
@@ -390,10 +453,13 @@ class MaterialSpec(Spec):
     """UsdPreviewSurface inputs, plus the reflectance a LiDAR sees."""
 
     diffuse_color: Color = (0.18, 0.18, 0.18)
+    """Linear RGB base colour (UsdPreviewSurface diffuseColor)."""
     diffuse_texture: Name | None = None
     """Name of an entry of ``textures``; replaces ``diffuse_color``."""
     roughness: Unit = 0.5
+    """Surface roughness in [0, 1] (UsdPreviewSurface roughness)."""
     metallic: Unit = 0.0
+    """Metalness in [0, 1] (UsdPreviewSurface metallic)."""
     specular_color: Color | None = None
     """Switches to UsdPreviewSurface's specular workflow: reflectance at normal incidence
     (``specularColor``); ``metallic`` is then ignored. ``[0, 0, 0]`` gives a diffuse-only
@@ -418,12 +484,17 @@ class Asset(_Posed, Shape):
     """Something placed in the scene: a primitive, a mesh or a USD reference."""
 
     scale: scale3 = (1.0, 1.0, 1.0)
+    """Scale per axis (a single number scales uniformly)."""
     count: Annotated[int, Field(strict=True, ge=1, le=MAX_INSTANCES)] = 1
     """Copies authored (``/World/<name>_000`` …); a ``count`` randomizer shows a subset."""
     semantics: Semantics | None = None
+    """Semantic labels per taxonomy, e.g. {class: mug}; unlabelled assets appear as UNLABELLED."""
     material: Name | None = None
+    """Name of a material under materials to bind."""
     visible: bool = True
+    """Whether the asset is visible (a visibility randomizer can change it per frame)."""
     physics: BodyPhysics = BodyPhysics()
+    """The asset's physics body."""
 
 
 # --------------------------------------------------------------------------- lights
@@ -447,19 +518,29 @@ class LightSpec(_Posed):
     """
 
     type: Literal["distant", "sphere", "disk", "rect", "dome"]
+    """USD light type: distant (sun), sphere, disk, rect (area) or dome (environment)."""
     intensity: NonNegFloat = 1.0
+    """Intensity (USD inputs:intensity); radiance scales with intensity × 2^exposure."""
     exposure: Annotated[float, Field(strict=True, ge=-30, le=30)] = 0.0
+    """Exposure in stops (USD inputs:exposure)."""
     color: Color = (1.0, 1.0, 1.0)
+    """Linear RGB colour (USD inputs:color)."""
     color_temperature_k: Annotated[float, Field(strict=True, ge=1000, le=40000)] | None = None
     """Enables UsdLux ``enableColorTemperature``; the blackbody colour multiplies ``color``."""
     normalize: bool = False
+    """Divide power by the light's area so its size does not change brightness (USD inputs:normalize)."""
     angle_deg: Annotated[float, Field(strict=True, ge=0, le=180)] = 0.53
+    """Angular diameter of a distant light in degrees (the sun is 0.53)."""
     radius_m: PosFloat = 0.5
+    """Radius of a sphere or disk light, in metres."""
     width_m: PosFloat = 1.0
+    """Width of a rect light, in metres."""
     height_m: PosFloat = 1.0
+    """Height of a rect light, in metres."""
     texture: Name | None = None
     """Dome lights: name of an entry of ``textures`` (lat-long); also seen as the background."""
     shadows: bool = True
+    """Whether the light casts shadows."""
 
     @model_validator(mode="after")
     def _fields_of_type(self) -> LightSpec:
@@ -480,8 +561,11 @@ class LightSpec(_Posed):
 
 class AnnotatorOptions(Spec):
     semantic_segmentation_colorize: bool = False
+    """Write semantic segmentation as RGBA colours instead of ids (Replicator's colorize)."""
     instance_segmentation_colorize: bool = False
+    """Write instance segmentation as RGBA colours instead of ids (Replicator's colorize)."""
     pointcloud_include_unlabelled: bool = False
+    """Keep points of unlabelled geometry in the camera point cloud."""
 
 
 DEFAULT_ANNOTATORS: tuple[str, ...] = (
@@ -509,14 +593,23 @@ class CameraSpec(_Posed):
     resolution: tuple[PosInt, PosInt] = (640, 480)
     """Width, height in pixels."""
     focal_length_mm: PosFloat = 24.0
+    """Focal length in millimetres."""
     horizontal_aperture_mm: PosFloat = 20.955
+    """Horizontal film aperture in millimetres (USD's default 20.955)."""
     vertical_aperture_mm: PosFloat = 15.2908
+    """Vertical film aperture in millimetres (USD's default 15.2908; pixels are square)."""
     aperture_offset_mm: Vec2 = (0.0, 0.0)
+    """Film offset (horizontal, vertical) in millimetres: moves the principal point."""
     clipping_range_m: Vec2 = (0.01, 10000.0)
+    """Near and far clipping distances in metres."""
     focus_distance_m: NonNegFloat = 0.0
+    """Focus distance in metres (USD focusDistance; 0 with f_stop 0 is a pinhole)."""
     f_stop: NonNegFloat = 0.0
+    """Lens f-number for depth of field (USD fStop; 0 turns it off)."""
     annotators: Annotated[tuple[AnnotatorName, ...], Field(min_length=1)] = DEFAULT_ANNOTATORS  # type: ignore[assignment]
+    """Annotators this camera produces, with Replicator's names."""
     annotator_options: AnnotatorOptions = AnnotatorOptions()
+    """Options of the annotators."""
 
     @field_validator("resolution")
     @classmethod
@@ -548,13 +641,19 @@ class SimpleLidarSpec(Spec):
     """An idealised rotary LiDAR declared inline instead of an Isaac Sim profile."""
 
     channels: Annotated[int, Field(strict=True, ge=1, le=1024)] = 16
+    """Vertical channels (beams), spread evenly over the vertical field of view."""
     elevation_deg: Vec2 = (-15.0, 15.0)
     """Lowest and highest beam elevation, evenly spaced over ``channels``."""
     azimuth_steps: Annotated[int, Field(strict=True, ge=1, le=65536)] = 1024
+    """Firings per revolution."""
     scan_rate_hz: PosFloat = 10.0
+    """Revolutions per second."""
     range_m: Vec2 = (0.1, 100.0)
+    """Minimum and maximum range in metres."""
     range_accuracy_m: NonNegFloat = 0.0
+    """Standard deviation of range noise in metres."""
     rotation_direction: Literal["CW", "CCW"] = "CW"
+    """Spin direction seen from above."""
 
     @field_validator("elevation_deg")
     @classmethod
@@ -579,17 +678,22 @@ class LidarMotion(Spec):
     """Constant sensor velocity during a scan (its points show the matching distortion)."""
 
     linear_velocity_m_s: Vec3 = (0.0, 0.0, 0.0)
+    """Sensor velocity in m/s during a scan (motion distortion)."""
     angular_velocity_deg_s: Vec3 = (0.0, 0.0, 0.0)
+    """Sensor angular velocity in degrees per second during a scan."""
 
 
 class LidarSpec(_Posed):
     """A LiDAR: an Isaac Sim RTX profile (shipped name or JSON path) or an inline simple spec."""
 
     profile: Annotated[str, Field(min_length=1, max_length=4096, strict=True)] | None = None
+    """An Isaac Sim RTX LiDAR profile: a shipped name (scenesmith lidar-profiles) or a JSON file."""
     simple: SimpleLidarSpec | None = None
+    """A spinning LiDAR described by its channels and steps instead of a profile."""
     noise: bool = True
     """Apply the profile's range accuracy and angle errors (seeded per frame)."""
     motion: LidarMotion | None = None
+    """Sensor motion during the scan."""
     pose_path: Annotated[list[Keyframe], Field(min_length=2)] | None = None
     """Sensor pose over the scan (time from the scan start); exclusive with ``motion``."""
 
@@ -611,7 +715,9 @@ class LidarSpec(_Posed):
 
 class Box3(Spec):
     min_m: Position
+    """Minimum corner in metres."""
     max_m: Position
+    """Maximum corner in metres."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Box3:
@@ -629,11 +735,17 @@ class Placement(Spec):
     ``surface`` (an asset name) from ``drop_height_m`` and settled by physics."""
 
     kind: Literal["flying", "dropped"]
+    """flying: anywhere in volume; dropped: released above surface and settled by physics."""
     volume: Box3 | None = None
+    """Box the objects are placed in (flying)."""
     surface: Name | None = None
+    """Asset whose top the objects are dropped onto (dropped)."""
     drop_height_m: Vec2 = (0.05, 0.3)
+    """Range of release heights above the surface, in metres."""
     rotation: Literal["so3", "yaw", "none"] = "so3"
+    """Orientation drawn per object: uniform over SO(3), yaw only, or none."""
     no_overlap: bool = True
+    """Reject placements whose bounds overlap already placed objects."""
 
     @model_validator(mode="after")
     def _needs(self) -> Placement:
@@ -650,7 +762,9 @@ class Placement(Spec):
 
 class CountRange(Spec):
     min: Annotated[int, Field(strict=True, ge=0, le=MAX_INSTANCES)]
+    """Fewest objects per frame."""
     max: Annotated[int, Field(strict=True, ge=1, le=MAX_INSTANCES)]
+    """Most objects per frame."""
 
     @model_validator(mode="after")
     def _ordered(self) -> CountRange:
@@ -669,7 +783,9 @@ class DistractorSpec(Spec):
     """Clutter: per frame, ``count`` objects drawn from ``pool``, scaled, placed and coloured."""
 
     pool: Annotated[list[Shape], Field(min_length=1, max_length=64)]
+    """Shapes the objects are drawn from."""
     weights: list[Annotated[Number, Field(ge=0)]] | None = None
+    """Relative probability of each pool entry (default: equal)."""
     count: Annotated[
         CountRange,
         BeforeValidator(_count),
@@ -682,21 +798,29 @@ class DistractorSpec(Spec):
                         "additionalProperties": False,
                         "required": ["min", "max"],
                         "properties": {
-                            "min": {"type": "integer", "minimum": 0},
-                            "max": {"type": "integer", "minimum": 1},
+                            "min": {"type": "integer", "minimum": 0, "description": "Fewest objects per frame."},
+                            "max": {"type": "integer", "minimum": 1, "description": "Most objects per frame."},
                         },
                     },
                 ]
             }
         ),
     ]
+    """Objects per frame: a number, or {min, max} drawn uniformly."""
     scale: Annotated[Distribution, within(POSITIVE)] = 1.0
+    """Uniform scale per object: a number or a distribution (positive)."""
     labelled: bool = False
+    """Label the distractors (semantics) instead of leaving them unlabelled."""
     semantics: Semantics | None = None
+    """Labels of labelled distractors."""
     materials: Annotated[list[Name], Field(min_length=1)] | None = None
+    """Materials drawn per object (default: their own)."""
     placement: Placement
+    """Where the objects go."""
     physics: BodyPhysics = BodyPhysics(body="dynamic")
+    """Physics of each object (dynamic by default)."""
     trigger: Trigger = Trigger()
+    """When the distractors are drawn again."""
 
     @field_validator("scale")
     @classmethod
@@ -727,7 +851,9 @@ class ToneMapSpec(Spec):
     """Linear radiance × 2^exposure_ev → ``kind`` curve → sRGB encoding. No auto-exposure."""
 
     kind: Literal["clamp", "reinhard", "aces"] = "aces"
+    """Tone map from linear radiance to the 8-bit RGB image."""
     exposure_ev: Annotated[float, Field(strict=True, ge=-30, le=30)] = 0.0
+    """Exposure compensation in stops before tone mapping."""
 
 
 class TessellationSpec(Spec):
@@ -741,10 +867,15 @@ class TessellationSpec(Spec):
 
 class RenderSpec(Spec):
     samples_per_pixel: Annotated[int, Field(strict=True, ge=1, le=MAX_SAMPLES_PER_PIXEL)] = 1
+    """Jittered camera rays per pixel for the RGB image (labels use one ray through the pixel centre)."""
     area_light_samples: Annotated[int, Field(strict=True, ge=1, le=256)] = 4
+    """Shadow rays per area (sphere, disk, rect) light and camera sample."""
     dome_light_samples: Annotated[int, Field(strict=True, ge=1, le=1024)] = 16
+    """Rays towards the dome light per camera sample."""
     tone_map: ToneMapSpec = ToneMapSpec()
+    """Tone mapping of the RGB image."""
     tessellation: TessellationSpec = TessellationSpec()
+    """How finely curved primitives are tessellated for ray casting."""
     background_color: Color = (0.0, 0.0, 0.0)
     """Linear radiance where a camera ray hits nothing and there is no dome light."""
 
@@ -755,22 +886,26 @@ class Hdf5Writer(Spec):
     ``compression_level`` for small ones — readable by any HDF5 reader and byte-reproducible;
     ``lzf`` is faster but needs h5py to read and is *not* byte-reproducible across runs."""
     compression_level: Annotated[int, Field(strict=True, ge=0, le=9)] = 4
+    """gzip level for small arrays (0-9)."""
 
 
 class CocoWriter(Spec):
     keypoints: bool = False
     """Add the 9 projected cuboid corners as a keypoints field (PoseWriter's order)."""
     min_visible_pixels: PosInt = 1
+    """Instances with fewer visible pixels get no annotation."""
 
 
 class PoseWriter(Spec):
     isaac_quirks: bool = True
     """Copy Isaac Sim's PoseWriter quirks so files match it; false writes correct camera-frame values."""
     visibility_threshold: Unit = 0.0
+    """Objects less visible than this fraction are left out (PoseWriter's visibility_threshold)."""
 
 
 class PointCloudWriter(Spec):
     format: Literal["pcd", "ply"] = "pcd"
+    """Point-cloud file format."""
 
 
 def _writer_switch(value: Any) -> Any:
@@ -796,9 +931,13 @@ class WritersSpec(Spec):
     them off (``hdf5: false``); the point-cloud writer is off until listed (or ``true``)."""
 
     hdf5: _switchable(Hdf5Writer) = Hdf5Writer()  # type: ignore[valid-type]
+    """HDF5 shards of every annotator (on by default; false turns it off)."""
     coco: _switchable(CocoWriter) = CocoWriter()  # type: ignore[valid-type]
+    """COCO instances with RLE masks (on by default; false turns it off)."""
     pose: _switchable(PoseWriter) = PoseWriter()  # type: ignore[valid-type]
+    """Isaac Sim PoseWriter-compatible JSON (on by default; false turns it off)."""
     pointcloud: _switchable(PointCloudWriter) = None  # type: ignore[valid-type]
+    """LiDAR point clouds as PCD or PLY (off by default; true or options turn it on)."""
 
 
 DEFAULT_WRITERS = WritersSpec()
@@ -808,12 +947,16 @@ class OutputSpec(Spec):
     frames: Annotated[int, Field(strict=True, ge=1, le=MAX_FRAMES)] | None = None
     """Default frame count of ``generate`` (``--frames`` overrides it)."""
     shard_size: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 8
+    """Frames per shard (the unit of resume and of work per worker)."""
     writers: WritersSpec = DEFAULT_WRITERS
+    """Which writers run, with their options."""
 
 
 class StageSpec(Spec):
     meters_per_unit: PosFloat = 1.0
+    """Stage metres per unit (only 1 is supported)."""
     up_axis: Literal["Z", "Y"] = "Z"
+    """Stage up axis (only Z is supported)."""
     base_usd: AssetPath | None = None
     """A USD file referenced under ``/World/Base`` (environment, robot cell, warehouse)."""
 
@@ -822,8 +965,11 @@ class IsaacSpec(Spec):
     """Options of the Isaac Sim backend; the embedded backend refuses the ones it lacks."""
 
     randomization_mode: Literal["deterministic", "replicator"] = "deterministic"
+    """Inside Isaac Sim: deterministic (scenesmith samples every frame) or replicator (an omni.replicator graph)."""
     rt_subframes: Annotated[int, Field(strict=True, ge=1, le=256)] = 8
+    """RTX subframes rendered per captured frame (Replicator's rt_subframes)."""
     renderer: Literal["RaytracedLighting", "PathTracing", "RealTimePathTracing"] = "RaytracedLighting"
+    """Isaac Sim's RTX renderer."""
 
 
 # --------------------------------------------------------------------------- scenario
@@ -833,22 +979,39 @@ class Scenario(Spec):
     """A whole scenario. ``version`` is the file-format version (currently 1)."""
 
     version: Literal[1]
+    """Scenario format version (1)."""
     name: Annotated[str, Field(max_length=256, strict=True)] | None = None
+    """Name of the scenario."""
     description: Annotated[str, Field(max_length=4096, strict=True)] | None = None
+    """Free text describing the scenario."""
     stage: StageSpec = StageSpec()
+    """Stage units and up axis."""
     textures: dict[Name, TextureSpec] = {}
+    """Textures by name (files or procedural)."""
     materials: dict[Name, MaterialSpec] = {}
+    """Materials by name."""
     material_pools: dict[Name, Annotated[tuple[Name, ...], Field(min_length=1)]] = {}
+    """Named lists of materials that randomizers and distractors draw from."""
     assets: dict[Name, Asset] = {}
+    """Objects of the scene by name (prims /World/<name>)."""
     lights: dict[Name, LightSpec] = {}
+    """Lights by name (prims /World/Lights/<name>)."""
     cameras: dict[Name, CameraSpec] = {}
+    """Cameras by name (render products /Render/<name>)."""
     lidars: dict[Name, LidarSpec] = {}
+    """LiDARs by name."""
     distractors: dict[Name, DistractorSpec] = {}
+    """Groups of clutter objects drawn per frame."""
     physics: PhysicsSpec = PhysicsSpec()
+    """Physics simulation."""
     render: RenderSpec = RenderSpec()
+    """Embedded renderer settings."""
     output: OutputSpec = OutputSpec()
+    """Frames, shards and writers."""
     isaac: IsaacSpec = IsaacSpec()
+    """Settings used only inside Isaac Sim."""
     randomizers: dict[Name, Randomizer] = {}
+    """Randomizers by name, applied in phase order each frame."""
 
 
 # Types that other modules match on.

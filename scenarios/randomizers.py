@@ -66,7 +66,9 @@ class Trigger(Spec):
     """When a randomizer draws: every ``interval`` frames (key ⌊i/k⌋) or once per episode."""
 
     kind: Literal["on_frame", "per_episode"] = "on_frame"
+    """on_frame: draw every interval frames; per_episode: draw once per physics episode."""
     interval: PosInt = 1
+    """Frames between draws (on_frame)."""
 
     @model_validator(mode="after")
     def _interval(self) -> Trigger:
@@ -77,12 +79,16 @@ class Trigger(Spec):
 
 class _Randomizer(Spec):
     targets: Annotated[tuple[Pattern, ...], Field(min_length=1)]
+    """Names (or glob patterns) of the scenario entries this randomizer changes."""
     trigger: Trigger = Trigger()
+    """When the randomizer draws."""
 
 
 class AboutAxis(Spec):
     axis: Vec3 = (0.0, 0.0, 1.0)
+    """Rotation axis in the target's parent frame."""
     angle_deg: Distribution
+    """Rotation angle about axis in degrees: a number or a distribution."""
 
     @field_validator("angle_deg")
     @classmethod
@@ -102,8 +108,11 @@ class RotationDist(Spec):
     """Exactly one of: XYZ Euler angles (degrees), uniform over SO(3), or about one axis."""
 
     euler_deg: Distribution | None = None
+    """XYZ Euler angles in degrees: a constant or a distribution of 3 values."""
     uniform_so3: bool | None = None
+    """Draw orientations uniformly over SO(3)."""
     about_axis: AboutAxis | None = None
+    """Rotate about one axis by a drawn angle."""
 
     @field_validator("euler_deg")
     @classmethod
@@ -124,9 +133,13 @@ class RotationDist(Spec):
 
 class PoseRandomizer(_Randomizer):
     kind: Literal["pose"]
+    """Randomizer kind."""
     position_m: Annotated[Distribution, within(POSITION)] | None = None
+    """Position in metres: a constant or a distribution of 3 values."""
     rotation: RotationDist | None = None
+    """Orientation drawn per frame."""
     scale: Annotated[Distribution, within(POSITIVE)] | None = None
+    """Scale: a number, 3 values, or a distribution (positive)."""
 
     @field_validator("position_m")
     @classmethod
@@ -153,7 +166,9 @@ class PoseRandomizer(_Randomizer):
 
 class Box(Spec):
     min_m: Position
+    """Minimum corner in metres."""
     max_m: Position
+    """Maximum corner in metres."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Box:
@@ -172,12 +187,19 @@ class ScatterRandomizer(_Randomizer):
     """
 
     kind: Literal["scatter"]
+    """Randomizer kind."""
     surface: Name | None = None
+    """Asset whose flat top the targets are scattered on."""
     volume: Box | None = None
+    """Box the targets are scattered in (instead of a surface)."""
     rotation: RotationDist | None = None
+    """Orientation drawn per target (default: about the vertical on a surface, uniform SO(3) in a volume)."""
     no_overlap: bool = True
+    """Reject placements whose footprints overlap."""
     margin_m: Annotated[float, Field(strict=True, ge=0)] = 0.0
+    """Distance kept from the surface's edge, in metres."""
     max_attempts: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 1000
+    """Placement attempts per target before the frame fails."""
 
     @model_validator(mode="after")
     def _where(self) -> ScatterRandomizer:
@@ -194,11 +216,17 @@ class LookAtRandomizer(_Randomizer):
     """Eye on a shell around ``target_m``: distance, azimuth (from +X, CCW) and elevation."""
 
     kind: Literal["look_at"]
+    """Randomizer kind."""
     target_m: Annotated[Distribution, within(POSITION)] = (0.0, 0.0, 0.0)
+    """Point looked at, in metres: a constant or a distribution of 3 values."""
     distance_m: Annotated[Distribution, within(LOOK_AT_DISTANCE_M)]
+    """Distance of the eye from the target in metres (at least 1e-4)."""
     azimuth_deg: Distribution = 0.0
+    """Azimuth of the eye around the target in degrees, from +X counter-clockwise."""
     elevation_deg: Distribution = 30.0
+    """Elevation of the eye above the target's horizontal plane, in degrees."""
     look_at_up_axis: Vec3 = (0.0, 0.0, 1.0)
+    """World direction kept up."""
 
     @field_validator("target_m")
     @classmethod
@@ -215,10 +243,15 @@ class LookAtRandomizer(_Randomizer):
 
 class LightRandomizer(_Randomizer):
     kind: Literal["light"]
+    """Randomizer kind."""
     intensity: Annotated[Distribution, within(NON_NEGATIVE)] | None = None
+    """Intensity (non-negative distribution)."""
     exposure: Annotated[Distribution, within(EXPOSURE)] | None = None
+    """Exposure in stops."""
     color: Annotated[Distribution, within(NON_NEGATIVE)] | None = None
+    """Linear RGB colour (non-negative distribution of 3 values)."""
     color_temperature_k: Annotated[Distribution, within(COLOR_TEMPERATURE_K)] | None = None
+    """Colour temperature in kelvin (1000-40000)."""
     textures: Annotated[list[Name], Field(min_length=1)] | None = None
     """Dome lights: one texture of this list per draw."""
 
@@ -241,9 +274,13 @@ class MaterialRandomizer(_Randomizer):
     """Bind one material per target per draw, from ``materials`` or a ``material_pools`` entry."""
 
     kind: Literal["material"]
+    """Randomizer kind."""
     materials: Annotated[list[Name], Field(min_length=1)] | None = None
+    """Materials drawn from (or pool)."""
     pool: Name | None = None
+    """A material pool to draw from (or materials)."""
     weights: list[Annotated[Number, Field(ge=0)]] | None = None
+    """Relative probability of each material (default: equal)."""
 
     @model_validator(mode="after")
     def _source(self) -> MaterialRandomizer:
@@ -266,10 +303,15 @@ class MaterialInputsRandomizer(_Randomizer):
     """Randomize UsdPreviewSurface inputs of the target materials."""
 
     kind: Literal["material_inputs"]
+    """Randomizer kind."""
     diffuse_color: Annotated[Distribution, within(UNIT_INTERVAL)] | None = None
+    """Linear RGB base colour in [0, 1]."""
     roughness: Annotated[Distribution, within(UNIT_INTERVAL)] | None = None
+    """Roughness in [0, 1]."""
     metallic: Annotated[Distribution, within(UNIT_INTERVAL)] | None = None
+    """Metalness in [0, 1]."""
     emissive_color: Annotated[Distribution, within(NON_NEGATIVE)] | None = None
+    """Linear RGB emission (non-negative)."""
 
     @field_validator("diffuse_color", "emissive_color")
     @classmethod
@@ -288,6 +330,7 @@ class MaterialInputsRandomizer(_Randomizer):
 
 class VisibilityRandomizer(_Randomizer):
     kind: Literal["visibility"]
+    """Randomizer kind: each target is visible with probability per draw."""
     probability: Unit = 0.5
     """Probability that each target is visible."""
 
@@ -296,8 +339,11 @@ class CountRandomizer(_Randomizer):
     """Show ``min``..``max`` (inclusive, uniform) of each target's authored copies."""
 
     kind: Literal["count"]
+    """Randomizer kind: shows a drawn number of a counted asset's copies."""
     min: Annotated[int, Field(strict=True, ge=0)]
+    """Fewest copies shown."""
     max: Annotated[int, Field(strict=True, ge=0)]
+    """Most copies shown."""
 
     @model_validator(mode="after")
     def _ordered(self) -> CountRandomizer:

@@ -64,7 +64,9 @@ def invalid(
 class Spec(BaseModel):
     """Frozen, strict model that names unknown keys with a suggestion."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=False, use_attribute_docstrings=True
+    )
 
     @model_validator(mode="before")
     @classmethod
