@@ -23,7 +23,7 @@ count              assets with ``count`` > 1   how many copies are shown
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -78,6 +78,13 @@ class Trigger(Spec):
 
 
 class _Randomizer(Spec):
+    phase: ClassVar[int]
+    """Order within a frame's sampling, lowest first: counts and visibility, then poses, then
+    scatter (which rests objects on the posed surfaces), then look-at (which aims at them),
+    then appearance. Kinds of one phase draw in randomizer-name order."""
+    target_sections: ClassVar[tuple[str, ...]]
+    """Which scenario sections the kind may target."""
+
     targets: Annotated[tuple[Pattern, ...], Field(min_length=1)]
     """Names (or glob patterns) of the scenario entries this randomizer changes."""
     trigger: Trigger = Trigger()
@@ -132,6 +139,9 @@ class RotationDist(Spec):
 
 
 class PoseRandomizer(_Randomizer):
+    phase = 2
+    target_sections = ("assets", "cameras", "lidars", "lights")
+
     kind: Literal["pose"]
     """Randomizer kind."""
     position_m: Annotated[Distribution, within(POSITION)] | None = None
@@ -186,6 +196,9 @@ class ScatterRandomizer(_Randomizer):
     says otherwise); in a volume they default to a uniform SO(3) rotation.
     """
 
+    phase = 3
+    target_sections = ("assets",)
+
     kind: Literal["scatter"]
     """Randomizer kind."""
     surface: Name | None = None
@@ -215,6 +228,9 @@ class ScatterRandomizer(_Randomizer):
 class LookAtRandomizer(_Randomizer):
     """Eye on a shell around ``target_m``: distance, azimuth (from +X, CCW) and elevation."""
 
+    phase = 4
+    target_sections = ("cameras", "lights", "lidars")
+
     kind: Literal["look_at"]
     """Randomizer kind."""
     target_m: Annotated[Distribution, within(POSITION)] = (0.0, 0.0, 0.0)
@@ -242,6 +258,9 @@ class LookAtRandomizer(_Randomizer):
 
 
 class LightRandomizer(_Randomizer):
+    phase = 5
+    target_sections = ("lights",)
+
     kind: Literal["light"]
     """Randomizer kind."""
     intensity: Annotated[Distribution, within(NON_NEGATIVE)] | None = None
@@ -273,6 +292,9 @@ class LightRandomizer(_Randomizer):
 class MaterialRandomizer(_Randomizer):
     """Bind one material per target per draw, from ``materials`` or a ``material_pools`` entry."""
 
+    phase = 5
+    target_sections = ("assets",)
+
     kind: Literal["material"]
     """Randomizer kind."""
     materials: Annotated[list[Name], Field(min_length=1)] | None = None
@@ -302,6 +324,9 @@ class MaterialRandomizer(_Randomizer):
 class MaterialInputsRandomizer(_Randomizer):
     """Randomize UsdPreviewSurface inputs of the target materials."""
 
+    phase = 5
+    target_sections = ("materials",)
+
     kind: Literal["material_inputs"]
     """Randomizer kind."""
     diffuse_color: Annotated[Distribution, within(UNIT_INTERVAL)] | None = None
@@ -329,6 +354,9 @@ class MaterialInputsRandomizer(_Randomizer):
 
 
 class VisibilityRandomizer(_Randomizer):
+    phase = 1
+    target_sections = ("assets", "lights")
+
     kind: Literal["visibility"]
     """Randomizer kind: each target is visible with probability per draw."""
     probability: Unit = 0.5
@@ -337,6 +365,9 @@ class VisibilityRandomizer(_Randomizer):
 
 class CountRandomizer(_Randomizer):
     """Show ``min``..``max`` (inclusive, uniform) of each target's authored copies."""
+
+    phase = 0
+    target_sections = ("assets",)
 
     kind: Literal["count"]
     """Randomizer kind: shows a drawn number of a counted asset's copies."""
@@ -352,30 +383,36 @@ class CountRandomizer(_Randomizer):
         return self
 
 
-Randomizer = Annotated[
-    Union[
-        PoseRandomizer,
-        ScatterRandomizer,
-        LookAtRandomizer,
-        LightRandomizer,
-        MaterialRandomizer,
-        MaterialInputsRandomizer,
-        VisibilityRandomizer,
-        CountRandomizer,
-    ],
-    Field(discriminator="kind"),
-]
+RANDOMIZER_KINDS: tuple[type[_Randomizer], ...] = (
+    PoseRandomizer,
+    ScatterRandomizer,
+    LookAtRandomizer,
+    LightRandomizer,
+    MaterialRandomizer,
+    MaterialInputsRandomizer,
+    VisibilityRandomizer,
+    CountRandomizer,
+)
+"""Every randomizer kind: the one list the scenario union, the target rules and the sampler's
+phases derive from."""
 
-TARGET_KINDS: dict[str, tuple[str, ...]] = {
-    "pose": ("assets", "cameras", "lidars", "lights"),
-    "scatter": ("assets",),
-    "look_at": ("cameras", "lights", "lidars"),
-    "light": ("lights",),
-    "material": ("assets",),
-    "material_inputs": ("materials",),
-    "visibility": ("assets", "lights"),
-    "count": ("assets",),
-}
+Randomizer = Annotated[Union[RANDOMIZER_KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]
+
+
+def kind_of(cls: type[_Randomizer]) -> str:
+    """The ``kind:`` value of a randomizer class."""
+    return get_args(cls.model_fields["kind"].annotation)[0]
+
+
+TARGET_KINDS: dict[str, tuple[str, ...]] = {kind_of(cls): cls.target_sections for cls in RANDOMIZER_KINDS}
 """Which scenario sections each randomizer kind may target."""
 
-__all__ += ["COLOR_TEMPERATURE_K", "EXPOSURE", "LOOK_AT_DISTANCE_M", "TARGET_KINDS", "Box"]
+__all__ += [
+    "COLOR_TEMPERATURE_K",
+    "EXPOSURE",
+    "LOOK_AT_DISTANCE_M",
+    "RANDOMIZER_KINDS",
+    "TARGET_KINDS",
+    "Box",
+    "kind_of",
+]

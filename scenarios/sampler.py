@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -57,15 +58,6 @@ from .seeding import frame_rng
 __all__ = ["episode_of", "sample", "trigger_key"]
 
 log = logging.getLogger(__name__)
-
-_PHASES: tuple[tuple[type, ...], ...] = (
-    (CountRandomizer,),
-    (VisibilityRandomizer,),
-    (PoseRandomizer,),
-    (ScatterRandomizer,),
-    (LookAtRandomizer,),
-    (LightRandomizer, MaterialRandomizer, MaterialInputsRandomizer),
-)
 
 
 def episode_of(scenario: Scenario, frame_index: int) -> tuple[int, int]:
@@ -421,7 +413,7 @@ def _material_inputs(f: _Frame, name: str, rnd: MaterialInputsRandomizer) -> Non
         f.record(name, key, target_paths(f.s, target)[0], values)
 
 
-_HANDLERS = {
+_HANDLERS: dict[type, Callable[[_Frame, str, Any], None]] = {
     CountRandomizer: _count,
     VisibilityRandomizer: _visibility,
     PoseRandomizer: _pose,
@@ -431,6 +423,7 @@ _HANDLERS = {
     MaterialRandomizer: _material,
     MaterialInputsRandomizer: _material_inputs,
 }
+"""How each kind draws; the order of kinds comes from their ``phase``."""
 
 
 # --------------------------------------------------------------------- distractors
@@ -522,11 +515,9 @@ def sample(resolved: ResolvedScenario, seed: int, frame_index: int) -> FramePara
     """Every value drawn for ``frame_index`` under ``seed`` (pure; no global state)."""
     frame = _Frame(resolved, seed, frame_index)
     randomizers = resolved.scenario.randomizers
-    for phase in _PHASES:
-        for name in sorted(randomizers):
-            rnd = randomizers[name]
-            if isinstance(rnd, phase):
-                _HANDLERS[type(rnd)](frame, name, rnd)
+    for name in sorted(randomizers, key=lambda n: (randomizers[n].phase, n)):
+        rnd = randomizers[name]
+        _HANDLERS[type(rnd)](frame, name, rnd)
     for name in sorted(resolved.scenario.distractors):
         _distractors(frame, name, resolved.scenario.distractors[name])
     return frame.params

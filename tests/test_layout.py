@@ -191,3 +191,18 @@ def test_backends_are_reached_only_through_the_backend_registry() -> None:
             if hit is not None and hit != own:
                 violations.append(f"{path.relative_to(REPO)}:{line} imports {target}")
     assert not violations, violations
+
+
+def test_every_randomizer_kind_is_declared_once_with_phase_targets_and_handler() -> None:
+    """RANDOMIZER_KINDS is the one list of kinds: the scenario union, the target rules and the
+    sampler's phases come from it; each kind has a handler, and nothing else names a kind."""
+    import typing
+
+    from scenesmith.scenarios.randomizers import RANDOMIZER_KINDS, TARGET_KINDS, Randomizer, kind_of
+    from scenesmith.scenarios.sampler import _HANDLERS
+
+    union = typing.get_args(typing.get_args(Randomizer)[0])
+    assert tuple(union) == RANDOMIZER_KINDS
+    assert set(_HANDLERS) == set(RANDOMIZER_KINDS)
+    assert list(TARGET_KINDS) == [kind_of(cls) for cls in RANDOMIZER_KINDS]
+    assert all(isinstance(cls.phase, int) and cls.target_sections for cls in RANDOMIZER_KINDS)
