@@ -16,7 +16,7 @@ from typing import Annotated, Any, Union
 import numpy as np
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
-from .spec_base import MAX_POSITION_M, Number, Spec, invalid
+from ..sensors.spec_base import MAX_POSITION_M, Number, Spec, invalid
 
 __all__ = [
     "MAX_PARAMETER",

@@ -17,12 +17,10 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, create_model, field_validator, model_validator
 
 from ..sensors.outputs import AnnotatorName
-from .distributions import POSITIVE, Distribution, dimension, within
-from .randomizers import Randomizer, Trigger
-from .spec_base import (
+from ..sensors.spec_base import (
     MIN_LOOK_AT_DISTANCE_M,
     Color,
     Name,
@@ -39,6 +37,8 @@ from .spec_base import (
     invalid,
     scale3,
 )
+from .distributions import POSITIVE, Distribution, dimension, within
+from .randomizers import Randomizer, Trigger
 
 __all__ = [
     "ANNOTATOR_SYNONYMS",
@@ -880,34 +880,6 @@ class RenderSpec(Spec):
     """Linear radiance where a camera ray hits nothing and there is no dome light."""
 
 
-class Hdf5Writer(Spec):
-    compression: Literal["auto", "gzip", "lzf", "none"] = "auto"
-    """``auto``: gzip level 1 + shuffle for bulk arrays (raw when they barely compress), gzip at
-    ``compression_level`` for small ones — readable by any HDF5 reader and byte-reproducible;
-    ``lzf`` is faster but needs h5py to read and is *not* byte-reproducible across runs."""
-    compression_level: Annotated[int, Field(strict=True, ge=0, le=9)] = 4
-    """gzip level for small arrays (0-9)."""
-
-
-class CocoWriter(Spec):
-    keypoints: bool = False
-    """Add the 9 projected cuboid corners as a keypoints field (PoseWriter's order)."""
-    min_visible_pixels: PosInt = 1
-    """Instances with fewer visible pixels get no annotation."""
-
-
-class PoseWriter(Spec):
-    isaac_quirks: bool = True
-    """Copy Isaac Sim's PoseWriter quirks so files match it; false writes correct camera-frame values."""
-    visibility_threshold: Unit = 0.0
-    """Objects less visible than this fraction are left out (PoseWriter's visibility_threshold)."""
-
-
-class PointCloudWriter(Spec):
-    format: Literal["pcd", "ply"] = "pcd"
-    """Point-cloud file format."""
-
-
 def _writer_switch(value: Any) -> Any:
     """``true`` is a writer with its defaults, ``false`` (or ``null``) turns it off."""
     if value is True:
@@ -925,19 +897,31 @@ def _switchable(writer: type[Spec]) -> Any:
     ]
 
 
-class WritersSpec(Spec):
-    """Which writers run. Each key is independent: listing one (``pointcloud: {format: ply}``)
-    leaves the others at their defaults, so HDF5, COCO and pose JSON stay on until a key turns
-    them off (``hdf5: false``); the point-cloud writer is off until listed (or ``true``)."""
+def _writers_spec() -> type[Spec]:
+    """``output.writers``: one key per registered writer (``writers.registry``), its options
+    model as the writer declares it, on or off by the writer's default."""
+    from ..writers.registry import default_registry
 
-    hdf5: _switchable(Hdf5Writer) = Hdf5Writer()  # type: ignore[valid-type]
-    """HDF5 shards of every annotator (on by default; false turns it off)."""
-    coco: _switchable(CocoWriter) = CocoWriter()  # type: ignore[valid-type]
-    """COCO instances with RLE masks (on by default; false turns it off)."""
-    pose: _switchable(PoseWriter) = PoseWriter()  # type: ignore[valid-type]
-    """Isaac Sim PoseWriter-compatible JSON (on by default; false turns it off)."""
-    pointcloud: _switchable(PointCloudWriter) = None  # type: ignore[valid-type]
-    """LiDAR point clouds as PCD or PLY (off by default; true or options turn it on)."""
+    fields: dict[str, Any] = {}
+    for writer in default_registry().classes():
+        state = "on by default; false turns it off" if writer.enabled_by_default else "off by default; true turns it on"
+        default = writer.options_spec() if writer.enabled_by_default else None
+        fields[writer.name] = (
+            _switchable(writer.options_spec),
+            Field(default=default, description=f"{writer.summary} ({state})."),
+        )
+    return create_model(
+        "WritersSpec",
+        __base__=Spec,
+        __module__=__name__,
+        __doc__="""Which writers run. Each key is independent: listing one (``pointcloud: {format: ply}``)
+    leaves the others at their defaults, so HDF5, COCO and pose JSON stay on until a key turns
+    them off (``hdf5: false``); the point-cloud writer is off until listed (or ``true``).""",
+        **fields,
+    )
+
+
+WritersSpec = _writers_spec()
 
 
 DEFAULT_WRITERS = WritersSpec()

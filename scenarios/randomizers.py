@@ -27,8 +27,19 @@ from typing import Annotated, ClassVar, Literal, Union, get_args
 
 from pydantic import Field, field_validator, model_validator
 
+from ..sensors.spec_base import (
+    MAX_POSITION_M,
+    MIN_LOOK_AT_DISTANCE_M,
+    Name,
+    Number,
+    PosInt,
+    Position,
+    Spec,
+    Unit,
+    Vec3,
+    invalid,
+)
 from .distributions import NON_NEGATIVE, POSITION, POSITIVE, UNIT_INTERVAL, Distribution, Domain, dimension, within
-from .spec_base import MAX_POSITION_M, MIN_LOOK_AT_DISTANCE_M, Name, Number, PosInt, Position, Spec, Unit, Vec3, invalid
 
 # Domains of the randomized keys that are not one of the shared ones (the static keys of
 # scenarios.model say the same with their field types).

@@ -14,7 +14,7 @@ PACKAGES = ("scenarios", "sensors", "writers", "runtime", "extension", "scripts"
 # Which scenesmith packages each package may import (DESIGN §3). The root package
 # ``scenesmith`` (version, data paths) may be imported by all.
 ALLOWED = {
-    "scenarios": {"scenarios", "sensors"},
+    "scenarios": {"scenarios", "sensors", "writers"},  # the writer registry: output.writers (issue 15)
     "sensors": {"sensors"},
     "writers": {"writers", "sensors"},
     "runtime": {"runtime", "scenarios", "sensors", "writers"},

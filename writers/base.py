@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ..sensors.spec_base import Spec
+
 __all__ = [
+    "NoOptions",
     "OutputWriteError",
     "RunInfo",
     "ShardContext",
@@ -130,10 +133,25 @@ def atomic_write_bytes(path: Path, data: bytes, fsync: bool = False) -> None:
     os.replace(tmp, path)
 
 
+class NoOptions(Spec):
+    """A writer without options."""
+
+
 class Writer(ABC):
-    """Base class of scenesmith writers."""
+    """Base class of scenesmith writers. A writer is one class in one module: its name, its
+    options (the keys under ``output.writers.<name>``), whether it runs by default, what it
+    reads, what it writes and its Isaac Replicator name are declared here, and the scenario
+    model, the pipeline and the Isaac adapters derive from the registry
+    (``writers.registry``)."""
 
     name: ClassVar[str] = "abstract"
+    options_spec: ClassVar[type[Spec]] = NoOptions
+    """The writer's options: the scenario's ``output.writers.<name>`` mapping, validated with
+    file:line errors like the rest of the scenario; the writer receives them as keywords."""
+    enabled_by_default: ClassVar[bool] = False
+    """Whether the writer runs when ``output.writers`` does not mention it."""
+    summary: ClassVar[str] = ""
+    """What the writer writes, in a few words (the scenario schema's description of its key)."""
     required_annotators: ClassVar[tuple[str, ...]] = ()
     """Camera annotators the writer reads; the pipeline makes sure cameras produce them."""
     replicator_class_name: ClassVar[str] = ""

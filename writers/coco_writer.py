@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..sensors.spec_base import PosInt, Spec
 from .base import RunInfo, ShardContext, Writer, atomic_write_bytes, tmp_path_for
 from .cuboid import KEYPOINT_ORDER, Pinhole, box_truncation, camera_model, cuboid_corners, project_points, to_camera
 
@@ -54,6 +55,7 @@ __all__ = [
     "MAX_EXACT_ID",
     "SPLIT",
     "CocoWriter",
+    "CocoWriterSpec",
     "fragment_path",
     "id_range_problem",
     "rle_encode",
@@ -149,8 +151,20 @@ def _instance_ids(output: dict[str, Any]) -> tuple[np.ndarray, dict[int, Any]]:
     return data, {int(k): v for k, v in semantics.items()}
 
 
+class CocoWriterSpec(Spec):
+    """Options of the COCO writer (``output.writers.coco``)."""
+
+    keypoints: bool = False
+    """Add the 9 projected cuboid corners as a keypoints field (PoseWriter's order)."""
+    min_visible_pixels: PosInt = 1
+    """Instances with fewer visible pixels get no annotation."""
+
+
 class CocoWriter(Writer):
     name = "coco"
+    options_spec = CocoWriterSpec
+    enabled_by_default = True
+    summary = "COCO instances with RLE masks"
     replicator_class_name = "ScenesmithCocoWriter"
     output_patterns = (
         f"coco/annotations/instances_{SPLIT}.json",

@@ -30,17 +30,19 @@ import os
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from ..sensors.outputs import PHYSICS_STATE_KEY, SCENESMITH_KEY
 from ..sensors.physics_state import PHYSICS_FIELDS
+from ..sensors.spec_base import Spec
 from .base import ShardContext, Writer, tmp_path_for
 from .content_hash import canonical
 from .hdf5_chunks import DirectChunks, deflate_level
 
-__all__ = ["CONVENTIONS", "FIXED_KEYS", "Hdf5Writer"]
+__all__ = ["CONVENTIONS", "FIXED_KEYS", "Hdf5Writer", "Hdf5WriterSpec"]
 
 FIXED_KEYS: dict[str, tuple[str, ...]] = {
     "rgb": ("data",),
@@ -109,8 +111,22 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in HDF5 label maps")
 
 
+class Hdf5WriterSpec(Spec):
+    """Options of the HDF5 writer (``output.writers.hdf5``)."""
+
+    compression: Literal["auto", "gzip", "lzf", "none"] = "auto"
+    """``auto``: gzip level 1 + shuffle for bulk arrays (raw when they barely compress), gzip at
+    ``compression_level`` for small ones — readable by any HDF5 reader and byte-reproducible;
+    ``lzf`` is faster but needs h5py to read and is *not* byte-reproducible across runs."""
+    compression_level: Annotated[int, Field(strict=True, ge=0, le=9)] = 4
+    """gzip level for small arrays (0-9)."""
+
+
 class Hdf5Writer(Writer):
     name = "hdf5"
+    options_spec = Hdf5WriterSpec
+    enabled_by_default = True
+    summary = "HDF5 shards of every annotator"
     replicator_class_name = "ScenesmithHdf5Writer"
     output_patterns = ("hdf5/shard_<n>.h5",)
     required_annotators = ()

@@ -8,18 +8,28 @@ custom attributes in PCD and PLY). Positions are float32, exactly the HDF5 value
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ..sensors.outputs import LIDAR_ANNOTATOR
+from ..sensors.spec_base import Spec
 from .base import Writer, tmp_path_for
 
-__all__ = ["PointCloudWriter"]
+__all__ = ["PointCloudWriter", "PointCloudWriterSpec"]
+
+
+class PointCloudWriterSpec(Spec):
+    """Options of the LiDAR point-cloud writer (``output.writers.pointcloud``)."""
+
+    format: Literal["pcd", "ply"] = "pcd"
+    """Point-cloud file format."""
 
 
 class PointCloudWriter(Writer):
     name = "pointcloud"
+    options_spec = PointCloudWriterSpec
+    summary = "LiDAR point clouds as PCD or PLY"
     replicator_class_name = "ScenesmithPointCloudWriter"
     output_patterns = ("lidar/*/<n>.pcd", "lidar/*/<n>.ply")
 

@@ -38,10 +38,11 @@ import numpy as np
 import orjson
 
 from ..sensors.conventions import matrices_to_quat_wxyz
+from ..sensors.spec_base import Spec, Unit
 from .base import Writer, atomic_write_bytes
 from .cuboid import KEYPOINT_ORDER, Pinhole, box_truncation, camera_model, cuboid_corners, project_camera, to_camera
 
-__all__ = ["PoseJsonWriter", "pose_document", "projected_keypoints"]
+__all__ = ["PoseJsonWriter", "PoseWriterSpec", "pose_document", "projected_keypoints"]
 
 _MAX_EXACT = 2.0**53
 """Beyond it float64 pixel values are no longer whole numbers, and orjson refuses integers
@@ -139,8 +140,20 @@ def pose_document(
     }
 
 
+class PoseWriterSpec(Spec):
+    """Options of the PoseWriter-compatible JSON writer (``output.writers.pose``)."""
+
+    isaac_quirks: bool = True
+    """Copy Isaac Sim's PoseWriter quirks so files match it; false writes correct camera-frame values."""
+    visibility_threshold: Unit = 0.0
+    """Objects less visible than this fraction are left out (PoseWriter's visibility_threshold)."""
+
+
 class PoseJsonWriter(Writer):
     name = "pose"
+    options_spec = PoseWriterSpec
+    enabled_by_default = True
+    summary = "Isaac Sim PoseWriter-compatible JSON"
     replicator_class_name = "ScenesmithPoseWriter"
     output_patterns = ("pose/*/<n>.json",)
     required_annotators = ("bounding_box_3d", "camera_params")

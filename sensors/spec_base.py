@@ -1,4 +1,6 @@
-"""Base class and field types shared by every part of the scenario model.
+"""Base class and field types of every spec users write: the scenario model and the options
+of each writer (a writer declares its own, next to its code; both packages may import this
+leaf).
 
 Models are frozen pydantic models that reject unknown keys (with a did-you-mean hint), NaN and
 infinities. Numbers are strict: ``"1.0"`` and ``true`` are not numbers. Units live in key
