@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..runtime.isaac.backend import RENDERERS
-from ..scenarios.errors import BadInputError
+from ..sensors.errors import BadInputError
 
 __all__ = ["IDS", "MODES", "SETTINGS", "WINDOW_TITLE", "PanelState", "ScenesmithPanel"]
 

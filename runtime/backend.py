@@ -14,9 +14,9 @@ from fractions import Fraction
 from importlib import import_module
 from typing import Any
 
-from ..scenarios.errors import BadInputError
 from ..scenarios.frame_params import FrameParams
 from ..scenarios.resolved import ResolvedScenario
+from ..sensors.errors import BadInputError
 
 __all__ = ["BACKENDS", "Backend", "Capabilities", "check_supported", "create_backend", "frame_reference_time"]
 

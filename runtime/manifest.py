@@ -151,7 +151,7 @@ def _walk(out: Path) -> tuple[list[str], list[str]]:
 def load_manifest(out: Path) -> dict[str, Any]:
     """``out/manifest.json``, parsed and checked for the shape ``verify`` relies on; a missing,
     unreadable or malformed manifest is bad input (exit 2) naming the file, position and key."""
-    from ..scenarios.errors import BadInputError, Issue
+    from ..sensors.errors import BadInputError, Issue
 
     path = out / MANIFEST
 

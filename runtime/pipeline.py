@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import SCHEMA_VERSION, __version__, config_path
-from ..scenarios.errors import BadInputError, Issue
 from ..scenarios.loader import ScenarioDocument
 from ..scenarios.resolved import ResolvedScenario
 from ..scenarios.yaml_dump import dump_yaml
+from ..sensors.errors import BadInputError, Issue
 from ..writers.base import RunInfo, atomic_write_bytes
 from ..writers.content_hash import FRAME_HASH
 from .backend import Backend, Capabilities, check_supported, create_backend

@@ -14,14 +14,14 @@ import numpy as np
 
 from .. import config_path
 from ..scenarios.budget import MAX_TEXTURE_PIXELS, LidarRays, check_budget
-from ..scenarios.errors import BadInputError, Issue
 from ..scenarios.loader import ScenarioDocument
 from ..scenarios.model import Shape
 from ..scenarios.placement import convex_hull_2d
 from ..scenarios.resolved import Bounds, MeshData, ResolvedScenario, ShapeGeometry, SupportSurface
 from ..scenarios.seeding import randomization_digest, scenario_digest
 from ..scenarios.yaml_source import SourceMap
-from ..sensors.lidar import LidarProfile, ProfileError, load_profile, profile_from_simple
+from ..sensors.errors import BadInputError
+from ..sensors.lidar import LidarProfile, load_profile, profile_from_simple
 from .mesh_io import MeshReadError, read_mesh
 from .tessellate import tessellate_shape
 from .textures import TextureFileError, check_texture_file
@@ -111,12 +111,7 @@ def lidar_profiles(doc: ScenarioDocument) -> dict[str, LidarProfile]:
             continue
         assert spec.profile is not None
         path = doc.files.get(spec.profile) or config_path("lidar_profiles", f"{spec.profile}.json")
-        try:
-            out[name] = load_profile(Path(path), Path(path).stem)
-        except ProfileError as exc:
-            raise BadInputError(
-                [Issue(exc.file, exc.line, exc.col, exc.key, exc.message, exc.expected, exc.got)]
-            ) from None
+        out[name] = load_profile(Path(path), Path(path).stem)  # bad input names the profile's file:line
     return out
 
 

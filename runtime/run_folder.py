@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..scenarios.errors import BadInputError, Issue
+from ..sensors.errors import BadInputError, Issue
 from ..writers.base import final_path_of
 from .shards import RECORDS, ROOT_FILES, RUN_LEVEL_DIRS
 

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..scenarios.errors import BadInputError, Issue
 from ..scenarios.frame_params import FrameParams
 from ..scenarios.model import Asset, BodyPhysics, CameraSpec, LidarSpec, LightSpec, Scenario, Shape
 from ..scenarios.prim_paths import (
@@ -41,6 +40,7 @@ from ..scenarios.prim_paths import (
 from ..scenarios.references import expand_targets
 from ..scenarios.resolved import ResolvedScenario, ShapeGeometry
 from ..scenarios.sampler import authored_orientation
+from ..sensors.errors import BadInputError, Issue
 from .stage_lidar import omni_lidar_attributes, sdf_type
 from .stage_materials import SHADER_NAME, author_material, author_physics_material, texture_asset_path
 

@@ -8,6 +8,7 @@ The Python API builds the same objects as a YAML file::
 ``parse(path)`` reads a file; both validate everything and raise :class:`BadInputError`.
 """
 
+from ..sensors.errors import BadInputError, Issue
 from .distributions import (
     Choice,
     ChoiceParams,
@@ -21,7 +22,6 @@ from .distributions import (
     Uniform,
     UniformParams,
 )
-from .errors import BadInputError, Issue
 from .loader import ScenarioDocument, build, parse
 from .model import (
     AnnotatorOptions,

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import Issue
+from ..sensors.errors import Issue
 from .model import Scenario
 from .yaml_source import Loc, SourceMap
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import Issue, format_got
+from ..sensors.errors import Issue, format_got
 from .yaml_source import Loc, SourceMap, dotted
 
 __all__ = ["issues_from_validation"]

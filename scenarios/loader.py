@@ -2,7 +2,7 @@
 
 Parsing is pure (DESIGN §9 "Parse, then resolve"): YAML is read safely, the model validated,
 cross-references and asset files checked — no pxr, no mesh readers. Any problem raises
-:class:`~scenesmith.scenarios.errors.BadInputError` listing every issue with its position.
+:class:`~scenesmith.sensors.errors.BadInputError` listing every issue with its position.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import BadInputError, Issue
+from ..sensors.errors import BadInputError, Issue
 from .issues import issues_from_validation
 from .model import Scenario
 from .references import CheckContext, check_scenario

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..sensors.errors import Issue, format_got
 from .asset_paths import AssetPathError, confine
-from .errors import Issue, format_got
 from .model import MAX_INSTANCES, Scenario
 from .randomizers import TARGET_KINDS
 from .yaml_source import Loc, SourceMap

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ROOT_KEY, BadInputError, Issue, format_got
+from ..sensors.errors import ROOT_KEY, BadInputError, Issue, format_got
 
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Loc", "SourceMap", "load_yaml_bytes", "dotted"]
 

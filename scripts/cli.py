@@ -243,7 +243,7 @@ def _configure_logging(level: str) -> None:
 
 def _refuse_isaac_here() -> None:
     """The isaac backend needs a running Kit app (``SimulationApp``), which this CLI never starts."""
-    from ..scenarios.errors import BadInputError, Issue
+    from ..sensors.errors import BadInputError, Issue
 
     raise BadInputError(
         [
@@ -260,7 +260,7 @@ def _refuse_isaac_here() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
-    from ..scenarios.errors import BadInputError
+    from ..sensors.errors import BadInputError
     from ..writers.base import OutputWriteError
 
     parser = build_parser()

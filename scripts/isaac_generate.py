@@ -71,9 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from scenesmith.scenarios.errors import BadInputError
     from scenesmith.scenarios.loader import parse
     from scenesmith.scripts.cmd_dataset import options_from_args
+    from scenesmith.sensors.errors import BadInputError
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -33,10 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from .errors import BadInputError, Issue
+
 __all__ = [
     "EmitterState",
     "LidarProfile",
-    "ProfileError",
     "ScanPattern",
     "load_profile",
     "parse_profile",
@@ -88,28 +89,11 @@ KNOWN_KEYS = {
 STATE_KEYS = {"azimuthDeg", "elevationDeg", "fireTimeNs", "channelId", "rangeId", "bank", "vertOffsetM"}
 
 
-@dataclass(frozen=True)
-class ProfileError(Exception):
-    """A profile problem: file, 1-based line/column of the key, dotted key, message."""
-
-    file: str
-    line: int
-    col: int
-    key: str
-    message: str
-    expected: str | None = None
-    got: str | None = None
-
-    def __str__(self) -> str:
-        detail = ", ".join(
-            x
-            for x in (
-                f"expected {self.expected}" if self.expected else "",
-                f"got {self.got}" if self.got is not None else "",
-            )
-            if x
-        )
-        return f"{self.file}:{self.line}:{self.col}: {self.key}: {self.message}" + (f" ({detail})" if detail else "")
+def _profile_error(
+    file: str, line: int, col: int, key: str, message: str, expected: str | None = None, got: str | None = None
+) -> BadInputError:
+    """A profile problem, as every bad input: file, 1-based line/column of the key, dotted key."""
+    return BadInputError([Issue(file, line, col, key, message, expected, got)])
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,9 +167,9 @@ class _Locator:
         got: Any = None,
         occurrence: int = 0,
         dotted: str | None = None,
-    ) -> ProfileError:
+    ) -> BadInputError:
         line, col = self.position(key, occurrence)
-        return ProfileError(
+        return _profile_error(
             self.file, line, col, dotted or f"profile.{key}", message, expected, None if got is None else repr(got)[:80]
         )
 
@@ -259,14 +243,14 @@ def _state(loc: _Locator, raw: Any, index: int, n: int) -> EmitterState:
 
 
 def parse_profile(text: str, file: str, name: str | None = None) -> LidarProfile:
-    """Validate a profile's JSON text; raise :class:`ProfileError` naming file, key and values."""
+    """Validate a profile's JSON text; raise ``BadInputError`` naming file, key and values."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ProfileError(file, exc.lineno, exc.colno, "(document)", f"JSON syntax error: {exc.msg}") from None
+        raise _profile_error(file, exc.lineno, exc.colno, "(document)", f"JSON syntax error: {exc.msg}") from None
     loc = _Locator(text, file)
     if not isinstance(data, dict) or not isinstance(data.get("profile"), dict):
-        raise ProfileError(
+        raise _profile_error(
             file,
             1,
             1,
@@ -353,7 +337,7 @@ def load_profile(path: Path, name: str | None = None) -> LidarProfile:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(str(path), 1, 1, "(document)", f"cannot read profile: {exc}") from None
+        raise _profile_error(str(path), 1, 1, "(document)", f"cannot read profile: {exc}") from None
     return parse_profile(text, str(path), name or path.stem)
 
 

@@ -22,9 +22,9 @@ from scenesmith.runtime.isaac.backend import IsaacBackend
 from scenesmith.runtime.isaac.rep_writers import WRITER_CLASS_NAMES, register_writers, unregister_writers
 from scenesmith.runtime.isaac.replicator_graph import compile_randomizers, replicator_mode_problems
 from scenesmith.runtime.resolve import resolve
-from scenesmith.scenarios.errors import BadInputError
 from scenesmith.scenarios.loader import build, parse
 from scenesmith.scenarios.yaml_dump import to_data
+from scenesmith.sensors.errors import BadInputError
 
 MANIFEST = REPO / "extension.toml"
 CITED = {e["name"] for e in tomllib.loads((REPO / "extension" / "api_citations.toml").read_text())["api"]}

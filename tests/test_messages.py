@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, REPO, run_cli
-from scenesmith.scenarios.errors import BadInputError, Issue
 from scenesmith.scenarios.loader import build
 from scenesmith.scripts.cli import build_parser
+from scenesmith.sensors.errors import BadInputError, Issue
 
 CUBE_SCENE = {
     "version": 1,

@@ -12,8 +12,8 @@ import pytest
 from physics_stages import axis_angle_quat, material, new_stage, shape
 from scenesmith.runtime.embedded.physics import PhysicsLog, PhysicsWorld, Support
 from scenesmith.runtime.embedded.physics_model import build_model, restitution_damping
-from scenesmith.scenarios.errors import BadInputError
 from scenesmith.scenarios.placement import convex_hull_2d
+from scenesmith.sensors.errors import BadInputError
 from scenesmith.sensors.physics_state import step_rows
 
 G = 9.81

@@ -9,8 +9,8 @@ import pytest
 import trimesh
 from conftest import EXAMPLES, run_cli
 from scenesmith.runtime.resolve import resolve
-from scenesmith.scenarios.errors import BadInputError
 from scenesmith.scenarios.loader import build, parse
+from scenesmith.sensors.errors import BadInputError
 
 
 def _scene(tmp_path: Path, assets: dict) -> Path:

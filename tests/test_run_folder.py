@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 from conftest import EXAMPLES, REPO, run_cli
 from scenesmith.runtime.run_folder import FolderLock, check_overwrite_allowed, is_owned, sweep
-from scenesmith.scenarios.errors import BadInputError
+from scenesmith.sensors.errors import BadInputError
 
 SMALL = REPO / "tests" / "scenarios" / "small_tabletop.yaml"
 PARITY = EXAMPLES / "pose_writer_parity.yaml"

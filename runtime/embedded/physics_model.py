@@ -50,8 +50,8 @@ from typing import Any
 
 import numpy as np
 
-from ...scenarios.errors import BadInputError, Issue, format_got
 from ...sensors.conventions import normalize_quat, quat_multiply, quat_to_rotation_matrix, rotation_matrix_to_quat
+from ...sensors.errors import BadInputError, Issue, format_got
 from ..physics_world import KinematicTrack
 from ..tessellate import tessellate_shape
 from ..usd_geometry import mesh_from_usd, shape_spec_of

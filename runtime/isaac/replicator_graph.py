@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 
 from ...scenarios.distributions import Choice, Combine, LogUniform, Normal, Sequence, Uniform
-from ...scenarios.errors import BadInputError
 from ...scenarios.prim_paths import material_path, target_paths
 from ...scenarios.randomizers import (
     CountRandomizer,
@@ -52,6 +51,7 @@ from ...scenarios.randomizers import (
 from ...scenarios.references import expand_targets
 from ...scenarios.resolved import ResolvedScenario
 from ...sensors.conventions import quat_to_rotation_matrix
+from ...sensors.errors import BadInputError
 from ..stage_materials import SHADER_NAME
 
 __all__ = ["compile_randomizers", "prepare_xform_ops", "replicator_mode_problems", "rotated_prims"]
