@@ -206,3 +206,44 @@ def test_every_randomizer_kind_is_declared_once_with_phase_targets_and_handler()
     assert set(_HANDLERS) == set(RANDOMIZER_KINDS)
     assert list(TARGET_KINDS) == [kind_of(cls) for cls in RANDOMIZER_KINDS]
     assert all(isinstance(cls.phase, int) and cls.target_sections for cls in RANDOMIZER_KINDS)
+
+
+def _string_literals(path: Path) -> set[str]:
+    """String constants of a module that are code, not docstrings."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    # attribute docstrings: a bare string right after an assignment
+    for node in ast.walk(tree):
+        for stmt in getattr(node, "body", []) if isinstance(getattr(node, "body", None), list) else []:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                docstrings.add(id(stmt.value))
+    return {
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+    }
+
+
+def test_registered_names_are_written_in_one_place() -> None:
+    """The LiDAR annotator's name and each writer's Replicator class name are spelled once, in
+    the module that owns them; everything else uses the constant or the registry."""
+    from scenesmith.sensors.outputs import LIDAR_ANNOTATOR
+    from scenesmith.writers.registry import default_registry
+
+    owners = {LIDAR_ANNOTATOR: "sensors/outputs.py"}
+    for cls in default_registry().classes():
+        owners[cls.replicator_class_name] = str(Path(sys.modules[cls.__module__].__file__).relative_to(REPO))
+    spelled: dict[str, list[str]] = {name: [] for name in owners}
+    for _module, path in _modules():
+        literals = _string_literals(path)
+        for name in owners:
+            if name in literals:
+                spelled[name].append(str(path.relative_to(REPO)))
+    assert spelled == {name: [owner] for name, owner in owners.items()}
