@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..scenarios.frame_params import FrameParams
+from ..scenarios.frame_params import LIGHT_INPUT_ATTRS, MATERIAL_INPUT_ATTRS, POSE_KEYS, FrameParams, PrimKey
+from ..scenarios.frame_state import authored_orientation
 from ..scenarios.model import Asset, BodyPhysics, CameraSpec, LidarSpec, LightSpec, Scenario, Shape
 from ..scenarios.prim_paths import (
     BASE_PATH,
@@ -36,13 +37,12 @@ from ..scenarios.prim_paths import (
     light_path,
     material_path,
     render_product_path,
+    shader_path,
 )
-from ..scenarios.references import expand_targets
 from ..scenarios.resolved import ResolvedScenario, ShapeGeometry
-from ..scenarios.sampler import authored_orientation
 from ..sensors.errors import BadInputError, Issue
 from .stage_lidar import omni_lidar_attributes, sdf_type
-from .stage_materials import SHADER_NAME, author_material, author_physics_material, texture_asset_path
+from .stage_materials import author_material, author_physics_material, texture_asset_path
 
 __all__ = [
     "ASSET_PRIM_ATTR",
@@ -349,10 +349,8 @@ def _default_materials(s: Scenario) -> dict[str, str]:
     """Assets a material randomizer targets get a binding to edit even without a material."""
     out: dict[str, str] = {}
     for rnd in s.randomizers.values():
-        if rnd.kind == "material":
-            first = rnd.materials[0] if rnd.materials else s.material_pools[rnd.pool][0]
-            for target in expand_targets(s, "material", rnd.targets):
-                out.setdefault(target, first)
+        for target, material in rnd.default_materials(s).items():
+            out.setdefault(target, material)
     return out
 
 
@@ -407,22 +405,6 @@ def author_stage(resolved: ResolvedScenario, texture_dir: Path | None = None) ->
 
 # --------------------------------------------------------------------------- apply
 
-_LIGHT_INPUTS = {
-    "intensity": ("inputs:intensity", float),
-    "exposure": ("inputs:exposure", float),
-    "color_temperature": ("inputs:colorTemperature", float),
-    "enable_color_temperature": ("inputs:enableColorTemperature", bool),
-}
-_MATERIAL_INPUTS = {
-    "diffuse_color": "inputs:diffuseColor",
-    "roughness": "inputs:roughness",
-    "metallic": "inputs:metallic",
-    "emissive_color": "inputs:emissiveColor",
-}
-
-
-POSE_KEYS = frozenset({"translate", "orient", "scale", "visible"})
-
 
 def apply(
     stage: Any,
@@ -443,29 +425,31 @@ def apply(
             if not prim.IsValid():
                 raise KeyError(f"frame parameters name {path}, which the stage does not have")
             values = {k: v for k, v in sampled.items() if k not in POSE_KEYS} if path in physics_owned else sampled
-            if "translate" in values:
-                prim.GetAttribute("xformOp:translate").Set(Gf.Vec3d(*map(float, values["translate"])))
-            if "orient" in values:
-                w, x, y, z = map(float, values["orient"])
+            if PrimKey.TRANSLATE in values:
+                prim.GetAttribute("xformOp:translate").Set(Gf.Vec3d(*map(float, values[PrimKey.TRANSLATE])))
+            if PrimKey.ORIENT in values:
+                w, x, y, z = map(float, values[PrimKey.ORIENT])
                 prim.GetAttribute("xformOp:orient").Set(Gf.Quatd(w, Gf.Vec3d(x, y, z)))
-            if "scale" in values:
-                prim.GetAttribute("xformOp:scale").Set(Gf.Vec3d(*map(float, values["scale"])))
-            if "visible" in values:
-                prim.GetAttribute("visibility").Set("inherited" if values["visible"] else "invisible")
-            if "material" in values:
-                prim.GetRelationship("material:binding").SetTargets([Sdf.Path(material_path(values["material"]))])
-            for key, (attr, cast) in _LIGHT_INPUTS.items():
+            if PrimKey.SCALE in values:
+                prim.GetAttribute("xformOp:scale").Set(Gf.Vec3d(*map(float, values[PrimKey.SCALE])))
+            if PrimKey.VISIBLE in values:
+                prim.GetAttribute("visibility").Set("inherited" if values[PrimKey.VISIBLE] else "invisible")
+            if PrimKey.MATERIAL in values:
+                prim.GetRelationship("material:binding").SetTargets([Sdf.Path(material_path(values[PrimKey.MATERIAL]))])
+            for key, (attr, cast) in LIGHT_INPUT_ATTRS.items():
                 if key in values:
                     prim.GetAttribute(attr).Set(cast(values[key]))
-            if "color" in values:
-                prim.GetAttribute("inputs:color").Set(Gf.Vec3f(*map(float, values["color"])))
-            if "texture" in values and resolved is not None:
-                asset = texture_asset_path(resolved.scenario, values["texture"], resolved.document.files, texture_dir)
+            if PrimKey.COLOR in values:
+                prim.GetAttribute("inputs:color").Set(Gf.Vec3f(*map(float, values[PrimKey.COLOR])))
+            if PrimKey.TEXTURE in values and resolved is not None:
+                asset = texture_asset_path(
+                    resolved.scenario, values[PrimKey.TEXTURE], resolved.document.files, texture_dir
+                )
                 prim.GetAttribute("inputs:texture:file").Set(Sdf.AssetPath(asset))
-                prim.GetAttribute("scenesmith:texture").Set(values["texture"])
+                prim.GetAttribute("scenesmith:texture").Set(values[PrimKey.TEXTURE])
         for name, values in params.materials.items():
-            shader = stage.GetPrimAtPath(f"{material_path(name)}/{SHADER_NAME}")
-            for key, attr in _MATERIAL_INPUTS.items():
+            shader = stage.GetPrimAtPath(shader_path(name))
+            for key, attr in MATERIAL_INPUT_ATTRS.items():
                 if key in values:
                     value = values[key]
                     shader.GetAttribute(attr).Set(

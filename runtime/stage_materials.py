@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..scenarios.model import BodyPhysics, MaterialSpec, Scenario, TextureSpec
-from ..scenarios.prim_paths import LOOKS_ROOT, PHYSICS_ROOT, material_path
+from ..scenarios.prim_paths import LOOKS_ROOT, PHYSICS_ROOT, SHADER_NAME, material_path
 from .textures import procedural_image, write_png
 
 __all__ = [
@@ -22,7 +22,6 @@ LIDAR_REFLECTANCE_ATTR = "scenesmith:lidar_reflectance"
 """Material attribute read for LiDAR intensity (DESIGN §9 "LiDAR model")."""
 PROCEDURAL_ATTR = "scenesmith:procedural"
 """JSON of a procedural texture's spec, on its UsdUVTexture, so readers need not open the PNG."""
-SHADER_NAME = "Shader"
 
 
 def texture_asset_path(scenario: Scenario, name: str, files: dict[str, Path], texture_dir: Path | None) -> str:

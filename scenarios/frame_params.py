@@ -14,7 +14,62 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FrameParams", "plain"]
+__all__ = ["LIGHT_INPUT_ATTRS", "MATERIAL_INPUT_ATTRS", "FrameParams", "MaterialKey", "PrimKey", "plain"]
+
+
+class PrimKey:
+    """Keys of ``FrameParams.prims[path]``: the values ``runtime.stage.apply`` sets on a prim.
+    The sampler writes them, the stage and the Replicator compiler read them."""
+
+    TRANSLATE = "translate"
+    """xformOp:translate, 3 floats in the parent frame."""
+    ORIENT = "orient"
+    """xformOp:orient, a (w, x, y, z) quaternion."""
+    SCALE = "scale"
+    """xformOp:scale, 3 floats."""
+    VISIBLE = "visible"
+    """visibility: inherited (True) or invisible (False)."""
+    MATERIAL = "material"
+    """Name of the material bound (material:binding)."""
+    INTENSITY = "intensity"
+    EXPOSURE = "exposure"
+    COLOR = "color"
+    COLOR_TEMPERATURE = "color_temperature"
+    ENABLE_COLOR_TEMPERATURE = "enable_color_temperature"
+    TEXTURE = "texture"
+    """Name of a dome light's texture."""
+
+
+POSE_KEYS = frozenset({PrimKey.TRANSLATE, PrimKey.ORIENT, PrimKey.SCALE, PrimKey.VISIBLE})
+"""What physics owns on a simulated body inside an episode."""
+
+LIGHT_INPUT_ATTRS: dict[str, tuple[str, type]] = {
+    PrimKey.INTENSITY: ("inputs:intensity", float),
+    PrimKey.EXPOSURE: ("inputs:exposure", float),
+    PrimKey.COLOR_TEMPERATURE: ("inputs:colorTemperature", float),
+    PrimKey.ENABLE_COLOR_TEMPERATURE: ("inputs:enableColorTemperature", bool),
+}
+"""Scalar UsdLux inputs: the light's attribute and type per key (``color`` is a Vec3f)."""
+
+
+class MaterialKey:
+    """Keys of ``FrameParams.materials[name]``: UsdPreviewSurface inputs."""
+
+    DIFFUSE_COLOR = "diffuse_color"
+    ROUGHNESS = "roughness"
+    METALLIC = "metallic"
+    EMISSIVE_COLOR = "emissive_color"
+
+
+MATERIAL_INPUT_ATTRS: dict[str, str] = {
+    MaterialKey.DIFFUSE_COLOR: "inputs:diffuseColor",
+    MaterialKey.ROUGHNESS: "inputs:roughness",
+    MaterialKey.METALLIC: "inputs:metallic",
+    MaterialKey.EMISSIVE_COLOR: "inputs:emissiveColor",
+}
+"""The shader attribute each material key sets."""
+
+__all__ += ["POSE_KEYS"]
 
 
 def plain(value: Any) -> Any:

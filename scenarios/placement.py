@@ -8,9 +8,24 @@ placements never intersect, whatever the shape inside the box.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from ..sensors.conventions import quat_to_rotation_matrix, transform_matrix
+from .prim_paths import asset_paths
+
+if TYPE_CHECKING:
+    from .frame_state import FrameState
+    from .resolved import ShapeGeometry
+
 __all__ = [
+    "SurfacePlacer",
+    "VolumePlacer",
+    "bounding_radius",
+    "footprint",
+    "obstacles",
+    "surface_outline",
     "convex_hull_2d",
     "inflate_polygon",
     "point_in_convex",
@@ -101,3 +116,95 @@ def support_outline(height: float, polygon: np.ndarray, matrix: np.ndarray) -> t
     local = np.array([[x, y, height, 1.0] for x, y in polygon])
     world = local @ matrix
     return convex_hull_2d(world[:, :2]), float(world[:, 2].mean())
+
+
+def surface_outline(frame: FrameState, loc: tuple, surface: str) -> tuple[np.ndarray, float]:
+    """World outline (CCW polygon) and height of the top of asset ``surface`` this frame; a
+    surface without a flat top, or tilted, is bad input at ``loc``."""
+    geometry = frame.r.assets[surface]
+    if geometry.support is None:
+        raise frame.r.document.error(
+            loc,
+            f"asset '{surface}' has no upward-facing top to place objects on",
+            expected="a box, cylinder, plane or mesh with a flat top",
+            got=geometry.kind,
+        )
+    path = asset_paths(surface, frame.s.assets[surface].count)[0]
+    translate, orient, scale = frame.pose(path, frame.s.assets[surface])
+    matrix = transform_matrix(translate, orient, scale)
+    if abs(matrix[2, 2] / np.linalg.norm(matrix[2, :3]) - 1.0) > 1e-6:
+        raise frame.r.document.error(
+            loc,
+            f"surface '{surface}' is tilted; objects can only rest on a level top",
+            expected="a surface rotated only about the vertical",
+            got=orient.tolist(),
+        )
+    return support_outline(geometry.support.height, np.asarray(geometry.support.polygon), matrix)
+
+
+def obstacles(frame: FrameState, surface: str) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """World (xy min, xy max, top z) of every visible asset other than ``surface`` this frame."""
+    out = []
+    for name in sorted(frame.s.assets):
+        if name == surface:
+            continue
+        asset = frame.s.assets[name]
+        for path in asset_paths(name, asset.count):
+            if not frame.visible(path, asset.visible):
+                continue
+            translate, orient, scale = frame.pose(path, asset)
+            corners = frame.r.assets[name].bounds.corners() * scale @ quat_to_rotation_matrix(orient) + translate
+            out.append((corners[:, :2].min(axis=0), corners[:, :2].max(axis=0), float(corners[:, 2].max())))
+    return out
+
+
+def footprint(geometry: ShapeGeometry, scale: np.ndarray, orient: np.ndarray) -> tuple[np.ndarray, float]:
+    """Ground-plane footprint (relative to the prim origin) and lowest point of the rotated box."""
+    corners = geometry.bounds.corners() * scale @ quat_to_rotation_matrix(orient)
+    return convex_hull_2d(corners[:, :2]), float(corners[:, 2].min())
+
+
+def bounding_radius(geometry: ShapeGeometry, scale: np.ndarray) -> float:
+    return float(np.linalg.norm(geometry.bounds.corners() * scale, axis=1).max())
+
+
+class SurfacePlacer:
+    """Rejection sampling of non-overlapping resting poses on one convex top surface."""
+
+    def __init__(self, outline: np.ndarray, height: float, margin: float, no_overlap: bool) -> None:
+        self.outline = outline
+        self.height = height
+        self.margin = margin
+        self.no_overlap = no_overlap
+        self.lo, self.hi = outline.min(axis=0), outline.max(axis=0)
+        self.placed: list[np.ndarray] = []
+
+    def try_place(self, rng: np.random.Generator, footprint: np.ndarray) -> np.ndarray | None:
+        center = rng.uniform(self.lo, self.hi)
+        shape = footprint + center
+        if not polygon_inside(shape, self.outline, self.margin):
+            return None
+        if self.no_overlap and any(polygons_overlap(shape, other, self.margin) for other in self.placed):
+            return None
+        self.placed.append(shape)
+        return center
+
+
+class VolumePlacer:
+    """Rejection sampling of non-overlapping bounding spheres inside a box."""
+
+    def __init__(self, lo: np.ndarray, hi: np.ndarray, margin: float, no_overlap: bool) -> None:
+        self.lo, self.hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+        self.margin = margin
+        self.no_overlap = no_overlap
+        self.placed: list[tuple[np.ndarray, float]] = []
+
+    def try_place(self, rng: np.random.Generator, radius: float) -> np.ndarray | None:
+        lo, hi = self.lo + radius, self.hi - radius
+        mid = (self.lo + self.hi) / 2
+        lo, hi = np.where(lo <= hi, lo, mid), np.where(lo <= hi, hi, mid)
+        point = rng.uniform(lo, hi)
+        if self.no_overlap and any(np.linalg.norm(point - p) < radius + r + self.margin for p, r in self.placed):
+            return None
+        self.placed.append((point, radius))
+        return point

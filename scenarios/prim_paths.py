@@ -6,7 +6,10 @@ never depends on list order.
 
 from __future__ import annotations
 
-from .model import Scenario
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import Scenario
 
 __all__ = [
     "BASE_PATH",
@@ -23,6 +26,8 @@ __all__ = [
     "lidar_path",
     "material_path",
     "render_product_path",
+    "SHADER_NAME",
+    "shader_path",
     "scenario_key_of",
     "target_paths",
 ]
@@ -34,6 +39,8 @@ LOOKS_ROOT = "/World/Looks"
 PHYSICS_ROOT = "/World/Physics"
 BASE_PATH = "/World/Base"
 RENDER_ROOT = "/Render"
+SHADER_NAME = "Shader"
+"""The UsdPreviewSurface shader under each material prim."""
 
 
 def asset_paths(name: str, count: int) -> list[str]:
@@ -62,6 +69,11 @@ def lidar_path(name: str) -> str:
 
 def material_path(name: str) -> str:
     return f"{LOOKS_ROOT}/{name}"
+
+
+def shader_path(material: str) -> str:
+    """The material's UsdPreviewSurface shader prim (whose ``inputs:*`` the randomizers edit)."""
+    return f"{material_path(material)}/{SHADER_NAME}"
 
 
 def render_product_path(camera: str) -> str:

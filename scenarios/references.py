@@ -7,7 +7,6 @@ size, never opened by a mesh or USD reader (that happens in ``runtime.resolve``)
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,8 @@ from pathlib import Path
 from ..sensors.errors import Issue, format_got
 from .asset_paths import AssetPathError, confine
 from .model import MAX_INSTANCES, Scenario
-from .randomizers import TARGET_KINDS
+from .randomizers import TARGET_KINDS, RandomizerKind
+from .targets import match_targets
 from .yaml_source import Loc, SourceMap
 
 __all__ = [
@@ -49,12 +49,7 @@ class CheckContext:
 
 def expand_targets(scenario: Scenario, kind: str, patterns: tuple[str, ...]) -> list[str]:
     """Names matched by ``patterns`` in the sections a randomizer ``kind`` may target, sorted."""
-    names: set[str] = set()
-    for section in TARGET_KINDS[kind]:
-        for name in getattr(scenario, section):
-            if any(fnmatch.fnmatchcase(name, p) for p in patterns):
-                names.add(name)
-    return sorted(names)
+    return match_targets(scenario, TARGET_KINDS[kind], patterns)
 
 
 class _Checker:
@@ -96,37 +91,37 @@ class _Checker:
                     owners[prim] = loc
 
     # ---- references ----------------------------------------------------------------
-    def _material(self, loc: Loc, name: str | None) -> None:
+    def material(self, loc: Loc, name: str | None) -> None:
         if name is not None and name not in self.s.materials:
-            self.add(loc, f"unknown material '{name}'", self._one_of(self.s.materials), name)
+            self.add(loc, f"unknown material '{name}'", self.one_of(self.s.materials), name)
 
-    def _texture(self, loc: Loc, name: str | None) -> None:
+    def texture(self, loc: Loc, name: str | None) -> None:
         if name is not None and name not in self.s.textures:
-            self.add(loc, f"unknown texture '{name}'", self._one_of(self.s.textures), name)
+            self.add(loc, f"unknown texture '{name}'", self.one_of(self.s.textures), name)
 
-    def _asset(self, loc: Loc, name: str | None) -> None:
+    def asset(self, loc: Loc, name: str | None) -> None:
         if name is not None and name not in self.s.assets:
-            self.add(loc, f"unknown asset '{name}'", self._one_of(self.s.assets), name)
+            self.add(loc, f"unknown asset '{name}'", self.one_of(self.s.assets), name)
 
     @staticmethod
-    def _one_of(names: dict | set) -> str:
+    def one_of(names: dict | set) -> str:
         listed = sorted(names)
         return "one of: " + ", ".join(listed) if listed else "a name defined in the scenario (none defined)"
 
     def references(self) -> None:
         for name, mat in self.s.materials.items():
-            self._texture(("materials", name, "diffuse_texture"), mat.diffuse_texture)
+            self.texture(("materials", name, "diffuse_texture"), mat.diffuse_texture)
         for name, pool in self.s.material_pools.items():
             for i, member in enumerate(pool):
-                self._material(("material_pools", name, i), member)
+                self.material(("material_pools", name, i), member)
         for name, asset in self.s.assets.items():
-            self._material(("assets", name, "material"), asset.material)
+            self.material(("assets", name, "material"), asset.material)
         for name, light in self.s.lights.items():
-            self._texture(("lights", name, "texture"), light.texture)
+            self.texture(("lights", name, "texture"), light.texture)
         for name, dist in self.s.distractors.items():
             for i, mat in enumerate(dist.materials or ()):
-                self._material(("distractors", name, "materials", i), mat)
-            self._asset(("distractors", name, "placement", "surface"), dist.placement.surface)
+                self.material(("distractors", name, "materials", i), mat)
+            self.asset(("distractors", name, "placement", "surface"), dist.placement.surface)
             if dist.placement.kind == "dropped" and not self.s.physics.enabled:
                 self.add(
                     ("distractors", name, "placement", "kind"),
@@ -151,14 +146,14 @@ class _Checker:
                 p.episode.capture_interval_s,
             )
 
-    def randomizer(self, name: str, rnd: object) -> None:
+    def randomizer(self, name: str, rnd: RandomizerKind) -> None:
         base: Loc = ("randomizers", name)
         kind = rnd.kind  # type: ignore[attr-defined]
         matched: list[str] = []
-        for i, pattern in enumerate(rnd.targets):  # type: ignore[attr-defined]
-            hits = expand_targets(self.s, kind, (pattern,))
+        for i, pattern in enumerate(rnd.targets):
+            hits = match_targets(self.s, rnd.target_sections, (pattern,))
             if not hits:
-                sections = " or ".join(TARGET_KINDS[kind])
+                sections = " or ".join(rnd.target_sections)
                 self.add(
                     (*base, "targets", i),
                     f"target '{pattern}' matches nothing a {kind} randomizer can change",
@@ -166,54 +161,7 @@ class _Checker:
                     pattern,
                 )
             matched += hits
-        if kind == "scatter":
-            self._asset((*base, "surface"), rnd.surface)  # type: ignore[attr-defined]
-            if rnd.surface in matched:  # type: ignore[attr-defined]
-                self.add(
-                    (*base, "surface"),
-                    "the scatter surface is also one of its targets",
-                    "a surface that is not scattered",
-                    rnd.surface,
-                )  # type: ignore[attr-defined]
-        elif kind == "material":
-            for i, mat in enumerate(rnd.materials or ()):  # type: ignore[attr-defined]
-                self._material((*base, "materials", i), mat)
-            pool = rnd.pool  # type: ignore[attr-defined]
-            if pool is not None:
-                if pool not in self.s.material_pools:
-                    self.add(
-                        (*base, "pool"), f"unknown material pool '{pool}'", self._one_of(self.s.material_pools), pool
-                    )
-                elif rnd.weights is not None and len(rnd.weights) != len(self.s.material_pools[pool]):  # type: ignore[attr-defined]
-                    self.add(
-                        (*base, "weights"),
-                        "weights must have one entry per pool member",
-                        f"{len(self.s.material_pools[pool])} weights",
-                        f"{len(rnd.weights)} weights",
-                    )  # type: ignore[attr-defined]
-        elif kind == "light":
-            for i, tex in enumerate(rnd.textures or ()):  # type: ignore[attr-defined]
-                self._texture((*base, "textures", i), tex)
-            if rnd.textures:  # type: ignore[attr-defined]
-                for target in matched:
-                    if self.s.lights[target].type != "dome":
-                        self.add(
-                            (*base, "textures"),
-                            f"textures apply to dome lights, but '{target}' is {self.s.lights[target].type}",
-                            "dome light targets",
-                            target,
-                        )
-                        break
-        elif kind == "count":
-            for target in matched:
-                count = self.s.assets[target].count
-                if rnd.max > count:  # type: ignore[attr-defined]
-                    self.add(
-                        (*base, "max"),
-                        f"asset '{target}' has only {count} authored copies",
-                        f"max <= {count} (raise the asset's count)",
-                        rnd.max,
-                    )  # type: ignore[attr-defined]
+        rnd.check_references(self, base, matched)
 
     # ---- files -------------------------------------------------------------------
     def _file(self, loc: Loc, raw: str | None, suffixes: tuple[str, ...]) -> None:

@@ -13,11 +13,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .model import Scenario
+if TYPE_CHECKING:
+    from .model import Scenario
 
 __all__ = [
     "canonical_json",

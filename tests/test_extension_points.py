@@ -1,13 +1,21 @@
-"""Adding a writer is one new file (issue 15): a writer defined only here, in a plugin module
-named by SCENESMITH_PLUGINS, gets its scenario key with file:line validation, runs through
-``generate`` next to ours, is listed in the manifest and verified, and its files are owned by
-the run (``--overwrite`` replaces them, a user's file beside them stays)."""
+"""Adding a writer or a randomizer kind is one new file (issue 15).
+
+A writer defined only here, in a plugin module named by SCENESMITH_PLUGINS, gets its scenario
+key with file:line validation, runs through ``generate`` next to ours, is listed in the manifest
+and verified, and its files are owned by the run (``--overwrite`` replaces them, a user's file
+beside them stays). A randomizer kind defined only here gets its keys validated, draws in its
+phase with its own keyed stream (lineage recorded, the stage posed from it, frames
+reproducible) and is refused by name in Replicator mode, which has no mapping for it."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import h5py
 import pytest
 from conftest import run_cli
 
@@ -96,3 +104,106 @@ def test_without_the_plugin_its_key_is_unknown(tmp_path: Path) -> None:
     result = run_cli("validate", str(scenario))
     assert result.returncode == 2
     assert "output.writers.frame_list: unknown key 'frame_list'" in result.stderr
+
+
+RANDOMIZER_PLUGIN = '''
+from typing import Literal
+
+from scenesmith.scenarios.distributions import Distribution, draw_scalar
+from scenesmith.scenarios.randomizers.base import RandomizerKind
+
+
+class HoverRandomizer(RandomizerKind):
+    """Lift the targets to a drawn height above the origin."""
+
+    phase = 2
+    target_sections = ("assets",)
+
+    kind: Literal["hover"]
+    """Randomizer kind."""
+    height_m: Distribution
+    """Height of the targets' origin, in metres."""
+
+    def draw(self, frame, name):
+        key = frame.key(self.trigger)
+        for target in frame.targets(self):
+            for path in frame.target_paths(target):
+                z = draw_scalar(self.height_m, frame.rng(name, key, path), key)
+                values = {"translate": [0.0, 0.0, z]}
+                frame.params.prim(path).update(values)
+                frame.record(name, key, path, values)
+
+
+RANDOMIZERS = (HoverRandomizer,)
+'''
+
+HOVER_SCENE = """\
+version: 1
+assets:
+  box: {cube: {size_m: 0.3}, semantics: {class: box}}
+cameras:
+  cam: {resolution: [32, 24], position_m: [1.0, -1.0, 1.0], look_at_m: [0.0, 0.0, 0.0]}
+randomizers:
+  lift: {kind: hover, targets: [box], HEIGHT_KEY: {uniform: {lower: 0.2, upper: 0.4}}}
+"""
+
+
+def _hover_env(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "plugins").mkdir(exist_ok=True)
+    (tmp_path / "plugins" / "hover_plugin.py").write_text(RANDOMIZER_PLUGIN)
+    return {"PYTHONPATH": str(tmp_path / "plugins"), "SCENESMITH_PLUGINS": "hover_plugin"}
+
+
+@pytest.mark.slow
+def test_a_plugin_randomizer_kind_draws_end_to_end(tmp_path: Path) -> None:
+    env = _hover_env(tmp_path)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(HOVER_SCENE.replace("HEIGHT_KEY", "height_m"))
+    out = tmp_path / "out"
+    result = run_cli("generate", str(scenario), "-o", str(out), "--frames", "3", "--no-progress", env=env)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out / "hdf5" / "shard_000000.h5") as h5:
+        lineage = [json.loads(text) for text in h5["frame_params"][()]]
+    heights = []
+    for frame, params in enumerate(lineage):
+        draw = params["draws"]["lift"]
+        assert draw["trigger_key"] == frame
+        (z,) = draw["values"]["/World/box"]["translate"][2:]
+        assert 0.2 <= z <= 0.4
+        assert params["prims"]["/World/box"]["translate"] == [0.0, 0.0, z]
+        # the stage was posed from the draw: the pose writer sees the box at that height
+        pose = json.loads((out / "pose" / "cam" / f"{frame:06d}.json").read_text())
+        assert pose["objects"][0]["local_to_world_transform"][3][:3] == pytest.approx([0.0, 0.0, z])
+        heights.append(z)
+    assert len(set(heights)) == 3  # a keyed stream per frame, not one value
+    again = tmp_path / "again"
+    assert (
+        run_cli("generate", str(scenario), "-o", str(again), "--frames", "3", "--no-progress", env=env).returncode == 0
+    )
+    with h5py.File(again / "hdf5" / "shard_000000.h5") as h5:
+        assert [json.loads(t)["draws"]["lift"] for t in h5["frame_params"][()]] == [p["draws"]["lift"] for p in lineage]
+
+
+def test_a_plugin_randomizer_kind_is_validated_and_refused_by_name_in_replicator_mode(tmp_path: Path) -> None:
+    env = _hover_env(tmp_path)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(HOVER_SCENE.replace("HEIGHT_KEY", "hieght_m"))
+    bad = run_cli("validate", str(scenario), env=env)
+    assert bad.returncode == 2
+    assert "s.yaml:7:39:" in bad.stderr and "randomizers.lift.hieght_m: unknown key 'hieght_m'" in bad.stderr
+    scenario.write_text(HOVER_SCENE.replace("HEIGHT_KEY", "height_m"))
+    code = (
+        "import sys\n"
+        "from scenesmith.runtime.resolve import resolve\n"
+        "from scenesmith.runtime.isaac.replicator_graph import replicator_mode_problems\n"
+        "from scenesmith.scenarios.loader import parse\n"
+        "print(replicator_mode_problems(resolve(parse(sys.argv[1]))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(scenario)], env={**os.environ, **env}, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "randomizers.lift.kind: randomization_mode replicator cannot express hover randomizers" in result.stdout
+    # without the plugin the kind is unknown, with the kinds that exist listed
+    plain = run_cli("validate", str(scenario))
+    assert plain.returncode == 2 and "randomizers.lift.kind" in plain.stderr and "'pose'" in plain.stderr

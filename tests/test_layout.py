@@ -12,7 +12,7 @@ from conftest import REPO
 
 PACKAGES = ("scenarios", "sensors", "writers", "runtime", "extension", "scripts")
 # Which scenesmith packages each package may import (DESIGN §3). The root package
-# ``scenesmith`` (version, data paths) may be imported by all.
+# ``scenesmith`` (version, data paths) and its leaf ``scenesmith.plugins`` may be imported by all.
 ALLOWED = {
     "scenarios": {"scenarios", "sensors", "writers"},  # the writer registry: output.writers (issue 15)
     "sensors": {"sensors"},
@@ -21,6 +21,7 @@ ALLOWED = {
     "extension": {"extension", "runtime", "scenarios", "sensors", "writers"},
     "scripts": {"scripts", "runtime", "scenarios", "sensors", "writers"},
 }
+ROOT_NAMES = ("__version__", "config_path", "PACKAGE_ROOT", "SCHEMA_VERSION", "plugins")
 KIT_MODULES = ("omni", "carb", "isaacsim", "usdrt", "warp")
 CORE = ("scenarios", "sensors", "writers")
 
@@ -77,13 +78,19 @@ def test_import_directions_follow_design() -> None:
             top = target.split(".")[0]
             if top == "scenesmith":
                 parts = target.split(".")
-                if len(parts) == 1 or parts[1] in ("__version__", "config_path", "PACKAGE_ROOT", "SCHEMA_VERSION"):
+                if len(parts) == 1 or parts[1] in ROOT_NAMES:
                     continue
                 if parts[1] not in ALLOWED[own]:
                     violations.append(f"{path.relative_to(REPO)}:{line}: {own} imports {target}")
             if own in CORE and top in ("pxr", *KIT_MODULES):
                 violations.append(f"{path.relative_to(REPO)}:{line}: core package {own} imports {target}")
     assert not violations, "\n".join(violations)
+
+
+def test_the_plugin_loader_is_a_leaf() -> None:
+    """Every package may import ``scenesmith.plugins``, so it imports no scenesmith module."""
+    imported = [t for t, _, _ in _imports("scenesmith.plugins", REPO / "plugins.py")]
+    assert not [t for t in imported if t.startswith("scenesmith")], imported
 
 
 def test_kit_modules_are_imported_lazily_everywhere() -> None:
@@ -198,12 +205,11 @@ def test_every_randomizer_kind_is_declared_once_with_phase_targets_and_handler()
     sampler's phases come from it; each kind has a handler, and nothing else names a kind."""
     import typing
 
-    from scenesmith.scenarios.randomizers import RANDOMIZER_KINDS, TARGET_KINDS, Randomizer, kind_of
-    from scenesmith.scenarios.sampler import _HANDLERS
+    from scenesmith.scenarios.randomizers import RANDOMIZER_KINDS, TARGET_KINDS, Randomizer, RandomizerKind, kind_of
 
     union = typing.get_args(typing.get_args(Randomizer)[0])
     assert tuple(union) == RANDOMIZER_KINDS
-    assert set(_HANDLERS) == set(RANDOMIZER_KINDS)
+    assert all(cls.draw is not RandomizerKind.draw for cls in RANDOMIZER_KINDS)  # each kind draws itself
     assert list(TARGET_KINDS) == [kind_of(cls) for cls in RANDOMIZER_KINDS]
     assert all(isinstance(cls.phase, int) and cls.target_sections for cls in RANDOMIZER_KINDS)
 
@@ -247,3 +253,18 @@ def test_registered_names_are_written_in_one_place() -> None:
             if name in literals:
                 spelled[name].append(str(path.relative_to(REPO)))
     assert spelled == {name: [owner] for name, owner in owners.items()}
+
+
+def test_every_package_folder_is_installed() -> None:
+    """A new subpackage (a room of runtime/, a split module) must be listed in pyproject.toml,
+    or ``pip install .`` ships a scenesmith that fails on import."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {"scenesmith"}
+    for pkg in PACKAGES:
+        for init in (REPO / pkg).rglob("__init__.py"):
+            rel = init.parent.relative_to(REPO)
+            if "tests" not in rel.parts:
+                found.add(".".join(("scenesmith", *rel.parts)))
+    assert found - listed == set(), f"not installed: {sorted(found - listed)}"

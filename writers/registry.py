@@ -2,22 +2,16 @@
 
 The registry is the one list of writers: the scenario's ``output.writers`` keys, the
 pipeline's writers and Isaac's ``rep.Writer`` classes all come from it. Writers outside this
-package are plugins: modules named in ``SCENESMITH_PLUGINS`` (comma-separated, importable on
-``sys.path``) each list theirs in a module-level ``WRITERS`` tuple. The variable is read in
-every process (spawned workers and the writer process inherit it), so a plugin writer runs
-wherever ours do.
+package come from plugins (``scenesmith.plugins``): modules named in ``SCENESMITH_PLUGINS`` that
+list theirs in a module-level ``WRITERS`` tuple.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-
+from ..plugins import PLUGINS_ENV, plugin_classes
 from .base import Writer
 
 __all__ = ["PLUGINS_ENV", "WriterRegistry", "default_registry"]
-
-PLUGINS_ENV = "SCENESMITH_PLUGINS"
 
 
 class WriterRegistry:
@@ -65,11 +59,6 @@ def default_registry() -> WriterRegistry:
     registry = WriterRegistry()
     for cls in (Hdf5Writer, CocoWriter, PoseJsonWriter, PointCloudWriter):
         registry.register(cls)
-    for module_name in filter(None, (m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(","))):
-        module = importlib.import_module(module_name)
-        writers = getattr(module, "WRITERS", None)
-        if not isinstance(writers, (tuple, list)) or not writers:
-            raise ValueError(f"{PLUGINS_ENV} module {module_name!r} lists no writer classes in a WRITERS tuple")
-        for cls in writers:
-            registry.register(cls)
+    for cls in plugin_classes("WRITERS"):
+        registry.register(cls)
     return registry

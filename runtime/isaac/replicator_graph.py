@@ -30,39 +30,35 @@ targeted prims' orientation that way first.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ...scenarios.distributions import Choice, Combine, LogUniform, Normal, Sequence, Uniform
-from ...scenarios.prim_paths import material_path, target_paths
+from ...scenarios.frame_params import MATERIAL_INPUT_ATTRS
+from ...scenarios.model import Scenario
+from ...scenarios.prim_paths import material_path, shader_path, target_paths
 from ...scenarios.randomizers import (
-    CountRandomizer,
     LightRandomizer,
     LookAtRandomizer,
     MaterialInputsRandomizer,
     MaterialRandomizer,
     PoseRandomizer,
-    ScatterRandomizer,
+    RandomizerKind,
     Trigger,
     VisibilityRandomizer,
 )
-from ...scenarios.references import expand_targets
 from ...scenarios.resolved import ResolvedScenario
+from ...scenarios.targets import match_targets
 from ...sensors.conventions import quat_to_rotation_matrix
 from ...sensors.errors import BadInputError
-from ..stage_materials import SHADER_NAME
 
 __all__ = ["compile_randomizers", "prepare_xform_ops", "replicator_mode_problems", "rotated_prims"]
 
 _DETERMINISTIC = "randomization_mode: deterministic"
-_MATERIAL_INPUTS = {
-    "diffuse_color": "inputs:diffuseColor",
-    "roughness": "inputs:roughness",
-    "metallic": "inputs:metallic",
-    "emissive_color": "inputs:emissiveColor",
-}
 
 
 def _is_constant(dist: Any) -> bool:
@@ -87,21 +83,12 @@ def replicator_mode_problems(resolved: ResolvedScenario) -> BadInputError | None
     for name in sorted(s.randomizers):
         rnd = s.randomizers[name]
         loc = ("randomizers", name)
-        if isinstance(rnd, (ScatterRandomizer, CountRandomizer)):
+        compiler = _COMPILERS.get(type(rnd))
+        if compiler is None:
             refuse((*loc, "kind"), f"{rnd.kind} randomizers", rnd.kind)
-        elif isinstance(rnd, PoseRandomizer) and rnd.rotation is not None and rnd.rotation.about_axis is not None:
-            refuse((*loc, "rotation", "about_axis"), "rotations about an axis", "about_axis")
-        elif isinstance(rnd, MaterialRandomizer) and rnd.weights is not None:
-            refuse((*loc, "weights"), "weighted material choices", list(rnd.weights))
-        elif isinstance(rnd, LookAtRandomizer):
-            if not _is_constant(rnd.target_m):
-                refuse((*loc, "target_m"), "a random look-at target", "a distribution")
-            if tuple(rnd.look_at_up_axis) != (0.0, 0.0, 1.0):
-                refuse((*loc, "look_at_up_axis"), "an up axis other than +Z", list(rnd.look_at_up_axis))
-        elif isinstance(rnd, LightRandomizer) and rnd.textures:
-            missing = [t for t in rnd.textures if s.textures[t].file is None]
-            if missing:
-                refuse((*loc, "textures"), "procedural textures", missing)
+            continue
+        for key, what, got in compiler.refusals(rnd, s):
+            refuse((*loc, *key), what, got)
     if errors:
         return BadInputError([issue for e in errors for issue in e.issues])
     return None
@@ -138,17 +125,21 @@ def _interval(resolved: ResolvedScenario, trigger: Trigger) -> int:
     return int(physics.episode.frames) if physics.enabled else 1
 
 
-def _paths(resolved: ResolvedScenario, kind: str, patterns: tuple[str, ...]) -> list[str]:
-    s = resolved.scenario
-    return sorted(p for t in expand_targets(s, kind, patterns) for p in target_paths(s, t))
+def _names(s: Scenario, rnd: RandomizerKind) -> list[str]:
+    return match_targets(s, rnd.target_sections, rnd.targets)
+
+
+def _paths(s: Scenario, rnd: RandomizerKind) -> list[str]:
+    return sorted(p for t in _names(s, rnd) for p in target_paths(s, t))
 
 
 def rotated_prims(resolved: ResolvedScenario) -> list[str]:
     """Prims whose rotation a compiled graph writes (their ops need :func:`prepare_xform_ops`)."""
     out: set[str] = set()
     for rnd in resolved.scenario.randomizers.values():
-        if (isinstance(rnd, PoseRandomizer) and rnd.rotation is not None) or isinstance(rnd, LookAtRandomizer):
-            out.update(_paths(resolved, rnd.kind, rnd.targets))
+        compiler = _COMPILERS.get(type(rnd))
+        if compiler is not None and compiler.rotates(rnd):
+            out.update(_paths(resolved.scenario, rnd))
     return sorted(out)
 
 
@@ -197,64 +188,133 @@ def compile_randomizers(rep: Any, resolved: ResolvedScenario, texture_files: dic
     done: list[str] = []
     for name in sorted(s.randomizers):
         rnd = s.randomizers[name]
-        paths = _paths(resolved, rnd.kind, rnd.targets)
-        if isinstance(rnd, MaterialInputsRandomizer):
-            paths = [f"{material_path(m)}/{SHADER_NAME}" for m in expand_targets(s, rnd.kind, rnd.targets)]
+        compiler = _COMPILERS[type(rnd)]
+        paths = compiler.prim_paths(s, rnd)
         trigger: AbstractContextManager[Any] = rep.trigger.on_frame(interval=_interval(resolved, rnd.trigger))
         with trigger:
             prims = rep.get.prim_at_path(paths)
             with prims:
-                _compile_one(rep, resolved, rnd, prims, texture_files)
+                compiler.compile(rep, resolved, rnd, prims, texture_files)
         done.append(f"{name}: {rnd.kind} on {len(paths)} prims every {_interval(resolved, rnd.trigger)} frames")
     return done
 
 
-def _compile_one(rep: Any, resolved: ResolvedScenario, rnd: Any, prims: Any, texture_files: dict[str, str]) -> None:
-    if isinstance(rnd, PoseRandomizer):
-        kwargs: dict[str, Any] = {}
-        if rnd.position_m is not None:
-            kwargs["position"] = _dist(rep, rnd.position_m)
-        if rnd.scale is not None:
-            kwargs["scale"] = _dist(rep, rnd.scale)
-        if rnd.rotation is not None and rnd.rotation.euler_deg is not None:
-            kwargs["rotation"] = _dist(rep, rnd.rotation.euler_deg)
-        if kwargs:
-            rep.modify.pose(**kwargs)
-        if rnd.rotation is not None and rnd.rotation.uniform_so3:
-            rep.randomizer.rotation()
-    elif isinstance(rnd, LookAtRandomizer):
-        rep.modify.pose_orbit(
-            barycentre=_plain(rnd.target_m),
-            distance=_dist(rep, rnd.distance_m),
-            azimuth=_dist(rep, rnd.azimuth_deg),
-            elevation=_dist(rep, rnd.elevation_deg),
-            look_at_barycentre=True,
-            input_prims=prims,
-        )
-    elif isinstance(rnd, LightRandomizer):
-        for field, attr in (
-            ("intensity", "inputs:intensity"),
-            ("exposure", "inputs:exposure"),
-            ("color", "inputs:color"),
-        ):
-            value = getattr(rnd, field)
-            if value is not None:
-                rep.modify.attribute(attr, _dist(rep, value))
-        if rnd.color_temperature_k is not None:
-            rep.modify.attribute("inputs:enableColorTemperature", True)
-            rep.modify.attribute("inputs:colorTemperature", _dist(rep, rnd.color_temperature_k))
-        if rnd.textures:
-            rep.modify.attribute(
-                "inputs:texture:file", rep.distribution.choice([texture_files[t] for t in rnd.textures])
-            )
-    elif isinstance(rnd, MaterialRandomizer):
-        names = rnd.materials or resolved.scenario.material_pools[rnd.pool or ""]
-        rep.randomizer.materials([material_path(m) for m in names])
-    elif isinstance(rnd, MaterialInputsRandomizer):
-        for field, attr in _MATERIAL_INPUTS.items():
-            value = getattr(rnd, field)
-            if value is not None:
-                rep.modify.attribute(attr, _dist(rep, value))
-    elif isinstance(rnd, VisibilityRandomizer):
-        p = float(rnd.probability)
-        rep.modify.visibility(rep.distribution.choice([True, False], weights=[p, 1.0 - p]))
+# ---------------------------------------------------------------- one compiler per kind
+# What Replicator can express is Isaac knowledge, so it lives here, one entry per kind that
+# maps onto Replicator; a kind without an entry (ours: scatter, count; any plugin's) is refused
+# by name in replicator mode, never silently dropped.
+
+Refusal = tuple[tuple[str, ...], str, object]
+"""(key under the randomizer, what cannot be expressed, the value given)."""
+
+
+@dataclass(frozen=True)
+class _Compiler:
+    compile: Callable[[Any, ResolvedScenario, Any, Any, dict[str, str]], None]
+    """Build the kind's nodes under the current trigger and prims."""
+    refusals: Callable[[Any, Scenario], list[Refusal]] = lambda rnd, s: []
+    """What of this randomizer the graph cannot express."""
+    rotates: Callable[[Any], bool] = lambda rnd: False
+    """Whether the graph writes the targets' rotation (they need :func:`prepare_xform_ops`)."""
+    prim_paths: Callable[[Scenario, Any], list[str]] = _paths
+    """The prims the nodes act on."""
+
+
+def _pose_refusals(rnd: PoseRandomizer, s: Scenario) -> list[Refusal]:
+    if rnd.rotation is not None and rnd.rotation.about_axis is not None:
+        return [(("rotation", "about_axis"), "rotations about an axis", "about_axis")]
+    return []
+
+
+def _compile_pose(rep: Any, resolved: ResolvedScenario, rnd: PoseRandomizer, prims: Any, textures: dict) -> None:
+    kwargs: dict[str, Any] = {}
+    if rnd.position_m is not None:
+        kwargs["position"] = _dist(rep, rnd.position_m)
+    if rnd.scale is not None:
+        kwargs["scale"] = _dist(rep, rnd.scale)
+    if rnd.rotation is not None and rnd.rotation.euler_deg is not None:
+        kwargs["rotation"] = _dist(rep, rnd.rotation.euler_deg)
+    if kwargs:
+        rep.modify.pose(**kwargs)
+    if rnd.rotation is not None and rnd.rotation.uniform_so3:
+        rep.randomizer.rotation()
+
+
+def _look_at_refusals(rnd: LookAtRandomizer, s: Scenario) -> list[Refusal]:
+    out: list[Refusal] = []
+    if not _is_constant(rnd.target_m):
+        out.append((("target_m",), "a random look-at target", "a distribution"))
+    if tuple(rnd.look_at_up_axis) != (0.0, 0.0, 1.0):
+        out.append((("look_at_up_axis",), "an up axis other than +Z", list(rnd.look_at_up_axis)))
+    return out
+
+
+def _compile_look_at(rep: Any, resolved: ResolvedScenario, rnd: LookAtRandomizer, prims: Any, textures: dict) -> None:
+    rep.modify.pose_orbit(
+        barycentre=_plain(rnd.target_m),
+        distance=_dist(rep, rnd.distance_m),
+        azimuth=_dist(rep, rnd.azimuth_deg),
+        elevation=_dist(rep, rnd.elevation_deg),
+        look_at_barycentre=True,
+        input_prims=prims,
+    )
+
+
+def _light_refusals(rnd: LightRandomizer, s: Scenario) -> list[Refusal]:
+    missing = [t for t in rnd.textures or () if s.textures[t].file is None]
+    return [(("textures",), "procedural textures", missing)] if missing else []
+
+
+def _compile_light(rep: Any, resolved: ResolvedScenario, rnd: LightRandomizer, prims: Any, textures: dict) -> None:
+    for field, attr in (
+        ("intensity", "inputs:intensity"),
+        ("exposure", "inputs:exposure"),
+        ("color", "inputs:color"),
+    ):
+        value = getattr(rnd, field)
+        if value is not None:
+            rep.modify.attribute(attr, _dist(rep, value))
+    if rnd.color_temperature_k is not None:
+        rep.modify.attribute("inputs:enableColorTemperature", True)
+        rep.modify.attribute("inputs:colorTemperature", _dist(rep, rnd.color_temperature_k))
+    if rnd.textures:
+        rep.modify.attribute("inputs:texture:file", rep.distribution.choice([textures[t] for t in rnd.textures]))
+
+
+def _material_refusals(rnd: MaterialRandomizer, s: Scenario) -> list[Refusal]:
+    return [(("weights",), "weighted material choices", list(rnd.weights))] if rnd.weights is not None else []
+
+
+def _compile_material(
+    rep: Any, resolved: ResolvedScenario, rnd: MaterialRandomizer, prims: Any, textures: dict
+) -> None:
+    rep.randomizer.materials([material_path(m) for m in rnd.choices(resolved.scenario)])
+
+
+def _compile_material_inputs(
+    rep: Any, resolved: ResolvedScenario, rnd: MaterialInputsRandomizer, prims: Any, textures: dict
+) -> None:
+    for field, attr in MATERIAL_INPUT_ATTRS.items():  # the randomizer's fields are named as the keys
+        value = getattr(rnd, field)
+        if value is not None:
+            rep.modify.attribute(attr, _dist(rep, value))
+
+
+def _compile_visibility(
+    rep: Any, resolved: ResolvedScenario, rnd: VisibilityRandomizer, prims: Any, textures: dict
+) -> None:
+    p = float(rnd.probability)
+    rep.modify.visibility(rep.distribution.choice([True, False], weights=[p, 1.0 - p]))
+
+
+_COMPILERS: dict[type[RandomizerKind], _Compiler] = {
+    PoseRandomizer: _Compiler(_compile_pose, _pose_refusals, rotates=lambda rnd: rnd.rotation is not None),
+    LookAtRandomizer: _Compiler(_compile_look_at, _look_at_refusals, rotates=lambda rnd: True),
+    LightRandomizer: _Compiler(_compile_light, _light_refusals),
+    MaterialRandomizer: _Compiler(_compile_material, _material_refusals),
+    # the inputs live on each material's shader prim, not on the material
+    MaterialInputsRandomizer: _Compiler(
+        _compile_material_inputs, prim_paths=lambda s, rnd: [shader_path(m) for m in _names(s, rnd)]
+    ),
+    VisibilityRandomizer: _Compiler(_compile_visibility),
+}

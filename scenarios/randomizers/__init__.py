@@ -1,0 +1,106 @@
+"""Randomizers in Replicator's vocabulary, keyed by name in the scenario (DESIGN §9).
+
+Each randomizer has a ``kind``, ``targets`` (names, ``fnmatch`` patterns allowed) and a
+``trigger``. The kinds and what they target:
+
+=================  ==========================  =============================================
+kind               targets                     draws
+=================  ==========================  =============================================
+pose               assets, cameras, lidars,    position, rotation (Euler / SO(3) / about an
+                   lights                      axis), scale
+scatter            assets                      non-overlapping placement on a surface or in
+                                               a volume
+look_at            cameras, lights, lidars     a position on a shell around a target, oriented
+                                               with Replicator's look-at rule
+light              lights                      intensity, exposure, colour, colour
+                                               temperature, dome texture
+material           assets                      one material of a list or pool, per target
+material_inputs    materials                   UsdPreviewSurface inputs
+visibility         assets, lights              shown with a probability
+count              assets with ``count`` > 1   how many copies are shown
+=================  ==========================  =============================================
+
+Each kind is one module here (its class carries its keys, phase, targets and draw, see
+``base``); :data:`RANDOMIZER_KINDS` is the one list of kinds, ours then the plugins'
+(``scenesmith.plugins``: modules listing theirs in ``RANDOMIZERS``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Union, get_args
+
+from pydantic import Field
+
+from ...plugins import plugin_classes
+from .base import AboutAxis, Box, RandomizerKind, RotationDist, Trigger
+from .count import CountRandomizer
+from .light import COLOR_TEMPERATURE_K, EXPOSURE, LightRandomizer
+from .look_at import LOOK_AT_DISTANCE_M, LookAtRandomizer
+from .material import MaterialRandomizer
+from .material_inputs import MaterialInputsRandomizer
+from .pose import PoseRandomizer
+from .scatter import ScatterRandomizer
+from .visibility import VisibilityRandomizer
+
+__all__ = [
+    "COLOR_TEMPERATURE_K",
+    "EXPOSURE",
+    "LOOK_AT_DISTANCE_M",
+    "RANDOMIZER_KINDS",
+    "TARGET_KINDS",
+    "AboutAxis",
+    "Box",
+    "CountRandomizer",
+    "LightRandomizer",
+    "LookAtRandomizer",
+    "MaterialInputsRandomizer",
+    "MaterialRandomizer",
+    "PoseRandomizer",
+    "Randomizer",
+    "RandomizerKind",
+    "RotationDist",
+    "ScatterRandomizer",
+    "Trigger",
+    "VisibilityRandomizer",
+    "kind_of",
+]
+
+
+def kind_of(cls: type[RandomizerKind]) -> str:
+    """The ``kind:`` value of a randomizer class."""
+    return get_args(cls.model_fields["kind"].annotation)[0]
+
+
+def _kinds() -> tuple[type[RandomizerKind], ...]:
+    ours: tuple[type[RandomizerKind], ...] = (
+        PoseRandomizer,
+        ScatterRandomizer,
+        LookAtRandomizer,
+        LightRandomizer,
+        MaterialRandomizer,
+        MaterialInputsRandomizer,
+        VisibilityRandomizer,
+        CountRandomizer,
+    )
+    out = list(ours)
+    for cls in plugin_classes("RANDOMIZERS"):
+        if not (isinstance(cls, type) and issubclass(cls, RandomizerKind)):
+            raise ValueError(f"plugin randomizer {cls!r} does not derive scenesmith's RandomizerKind")
+        clash = [other for other in out if kind_of(other) == kind_of(cls) and other is not cls]
+        if clash:
+            raise ValueError(
+                f"randomizer kind {kind_of(cls)!r} of {cls.__qualname__} is already {clash[0].__qualname__}"
+            )
+        if cls not in out:
+            out.append(cls)
+    return tuple(out)
+
+
+RANDOMIZER_KINDS: tuple[type[RandomizerKind], ...] = _kinds()
+"""Every randomizer kind: the one list the scenario union, the target rules and the sampler's
+phases derive from."""
+
+Randomizer = Annotated[Union[RANDOMIZER_KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]
+
+TARGET_KINDS: dict[str, tuple[str, ...]] = {kind_of(cls): cls.target_sections for cls in RANDOMIZER_KINDS}
+"""Which scenario sections each randomizer kind may target."""
