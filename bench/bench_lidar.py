@@ -35,7 +35,7 @@ def main() -> int:
     import open3d as o3d
     from scenesmith.runtime.embedded.backend import EmbeddedBackend
     from scenesmith.runtime.embedded.scene import FrameGeometry
-    from scenesmith.runtime.resolve import resolve
+    from scenesmith.runtime.usd.resolve import resolve
     from scenesmith.scenarios.loader import build
     from scenesmith.scenarios.sampler import sample
     from scenesmith.sensors.outputs import LIDAR_ANNOTATOR

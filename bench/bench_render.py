@@ -125,7 +125,7 @@ def main() -> int:
 
     from scenesmith.runtime.embedded import scene as scene_mod
     from scenesmith.runtime.embedded.backend import EmbeddedBackend
-    from scenesmith.runtime.resolve import resolve
+    from scenesmith.runtime.usd.resolve import resolve
     from scenesmith.scenarios.loader import build
     from scenesmith.scenarios.sampler import sample
 

@@ -45,10 +45,9 @@ def _loop_overhead(
     """Median seconds per frame of the generate loop over ``frames`` frames in shards of
     ``shard_size``: capture only, writers in the writer process (generate's default), writers
     in this process. Every shard is closed and published inside the timing."""
-    from scenesmith.runtime.pipeline import ShardJob
-    from scenesmith.runtime.shard_writer import ShardWriter
-    from scenesmith.runtime.shards import plan_shards
-    from scenesmith.runtime.writer_process import BackgroundShardWriter, WriterProcess
+    from scenesmith.runtime.run.shard_writer import ShardWriter
+    from scenesmith.runtime.run.shards import ShardJob, plan_shards
+    from scenesmith.runtime.run.writer_process import BackgroundShardWriter, WriterProcess
     from scenesmith.scenarios.sampler import sample
 
     configs: dict[str, dict[str, Any]] = {"hdf5": {"compression": compression}, "coco": {}, "pose": {}}
@@ -113,8 +112,8 @@ def main() -> int:
 
     from scenesmith import SCHEMA_VERSION, __version__
     from scenesmith.runtime.embedded.backend import EmbeddedBackend
-    from scenesmith.runtime.pipeline import run_categories
-    from scenesmith.runtime.resolve import resolve
+    from scenesmith.runtime.run.pipeline import run_categories
+    from scenesmith.runtime.usd.resolve import resolve
     from scenesmith.scenarios.loader import build
     from scenesmith.scenarios.sampler import sample
     from scenesmith.writers.base import RunInfo, ShardContext

@@ -208,7 +208,7 @@ class ScenesmithPanel:
 
     async def _generate(self) -> None:
         from ..runtime.isaac.session import GenerationCancelledError, generate_async
-        from ..runtime.pipeline import GenerateOptions
+        from ..runtime.run.pipeline import GenerateOptions
 
         self.state.running, self.state.cancel_requested = True, False
         opts = GenerateOptions(

@@ -30,7 +30,7 @@ from ..scenarios.resolved import ResolvedScenario
 from ..scenarios.sampler import sample
 from ..sensors.physics_state import SETTLE_STATUS
 from .physics_world import PhysicsLog, SimWorld, Support
-from .stage import apply
+from .usd.apply import apply
 
 __all__ = ["EpisodePhysics", "PhysicsFrames", "StageFrames", "WorldFactory", "support_assets"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from ..scenarios.loader import ScenarioDocument
 from .backend import create_backend
 from .frame_step import step_frame, with_physics_state
-from .resolve import resolve
+from .usd.resolve import resolve
 
 __all__ = ["capture_frame"]
 

@@ -1,7 +1,7 @@
 """``FrameParams``: every value drawn for one frame — its lineage (DESIGN §2).
 
 Written next to the frame's data, it explains the frame and regenerates it alone:
-``prims`` holds the USD-level values ``runtime.stage.apply`` sets (translate, orient, scale,
+``prims`` holds the USD-level values ``runtime.usd.apply`` sets (translate, orient, scale,
 visible, material, light inputs), ``materials`` the material inputs, and ``draws`` which
 randomizer drew what with which trigger key.
 """
@@ -18,7 +18,7 @@ __all__ = ["LIGHT_INPUT_ATTRS", "MATERIAL_INPUT_ATTRS", "FrameParams", "Material
 
 
 class PrimKey:
-    """Keys of ``FrameParams.prims[path]``: the values ``runtime.stage.apply`` sets on a prim.
+    """Keys of ``FrameParams.prims[path]``: the values ``runtime.usd.apply`` sets on a prim.
     The sampler writes them, the stage and the Replicator compiler read them."""
 
     TRANSLATE = "translate"

@@ -90,7 +90,7 @@ def parse_bytes(
 
 def parse(path: str | Path, asset_roots: tuple[str | Path, ...] = (), allow_large: bool = False) -> ScenarioDocument:
     """Read and validate the scenario file at ``path``; ``allow_large`` skips the resource
-    budgets (:mod:`.budget`) that ``runtime.resolve`` checks."""
+    budgets (:mod:`.budget`) that ``runtime.usd.resolve`` checks."""
     path = Path(path)
     display = str(path)
     try:

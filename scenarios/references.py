@@ -2,7 +2,7 @@
 
 These run after the model validated, on the same data, and report with the same
 ``FILE:LINE:COL: key`` positions. They stay pure: files are only located and measured in
-size, never opened by a mesh or USD reader (that happens in ``runtime.resolve``).
+size, never opened by a mesh or USD reader (that happens in ``runtime.usd.resolve``).
 """
 
 from __future__ import annotations

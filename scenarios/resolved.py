@@ -1,6 +1,6 @@
 """The resolved scenario: a validated scenario plus what was measured from its assets.
 
-``runtime.resolve()`` fills it (it may read meshes and USD files); the sampler only reads it.
+``runtime.usd.resolve()`` fills it (it may read meshes and USD files); the sampler only reads it.
 Everything here is immutable: arrays are read-only.
 """
 

@@ -11,7 +11,7 @@ __all__ = ["capture", "preview"]
 
 
 def capture(args: argparse.Namespace) -> int:
-    from ..runtime.output_folder import check_new_folder, discard, publish_folder, staging_folder
+    from ..runtime.run.output_folder import check_new_folder, discard, publish_folder, staging_folder
     from ..runtime.single_frame import capture_frame
     from ..writers.raw_payload import write_payload
 
@@ -30,8 +30,8 @@ def capture(args: argparse.Namespace) -> int:
 
 
 def preview(args: argparse.Namespace) -> int:
-    from ..runtime.output_folder import check_new_file
     from ..runtime.preview import PREVIEW_ANNOTATORS, PREVIEW_FORMATS, compose_preview
+    from ..runtime.run.output_folder import check_new_file
     from ..runtime.single_frame import capture_frame
 
     out = check_new_file(Path(args.output), tuple(PREVIEW_FORMATS))

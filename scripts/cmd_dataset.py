@@ -27,7 +27,7 @@ def _resume_hint(args: argparse.Namespace) -> str:
 
 def options_from_args(args: argparse.Namespace, backend: str, workers: int, progress: bool) -> Any:
     """``GenerateOptions`` from the ``generate`` arguments (shared with ``isaac_generate.py``)."""
-    from ..runtime.pipeline import GenerateOptions
+    from ..runtime.run.pipeline import GenerateOptions
 
     return GenerateOptions(
         out=Path(args.output),
@@ -45,7 +45,7 @@ def options_from_args(args: argparse.Namespace, backend: str, workers: int, prog
 
 
 def generate(args: argparse.Namespace) -> int:
-    from ..runtime.pipeline import generate as run
+    from ..runtime.run.pipeline import generate as run
 
     doc = load(args)
     opts = options_from_args(args, args.backend, args.workers, not args.no_progress and sys.stderr.isatty())
@@ -73,13 +73,13 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def _manifest_or_bad(folder: Path) -> dict:
-    from ..runtime.manifest import load_manifest
+    from ..runtime.run.manifest import load_manifest
 
     return load_manifest(folder)
 
 
 def verify(args: argparse.Namespace) -> int:
-    from ..runtime.manifest import verify_folder
+    from ..runtime.run.manifest import verify_folder
     from .cli import EXIT_MISMATCH
 
     folder = Path(args.output)

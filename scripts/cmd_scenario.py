@@ -21,7 +21,7 @@ def load(args: argparse.Namespace) -> ScenarioDocument:
 
 def validate(args: argparse.Namespace) -> int:
     from ..runtime.backend import create_backend
-    from ..runtime.resolve import resolve
+    from ..runtime.usd.resolve import resolve
 
     doc = load(args)
     resolved = resolve(doc)  # measures meshes and USD references: unreadable assets are bad input too
@@ -59,7 +59,7 @@ def schema(args: argparse.Namespace) -> int:
 
 
 def sample(args: argparse.Namespace) -> int:
-    from ..runtime.resolve import resolve
+    from ..runtime.usd.resolve import resolve
     from ..scenarios.sampler import sample as sample_frame
 
     resolved = resolve(load(args))
@@ -69,8 +69,9 @@ def sample(args: argparse.Namespace) -> int:
 
 
 def stage(args: argparse.Namespace) -> int:
-    from ..runtime.resolve import resolve
-    from ..runtime.stage import apply, author_stage, check_stage_output, export_stage
+    from ..runtime.usd.apply import apply
+    from ..runtime.usd.resolve import resolve
+    from ..runtime.usd.stage import author_stage, check_stage_output, export_stage
     from ..scenarios.sampler import sample as sample_frame
 
     out = check_stage_output(Path(args.output))

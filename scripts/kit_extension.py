@@ -20,7 +20,17 @@ from pathlib import Path
 __all__ = ["EXTENSION_NAME", "PACKAGE_ITEMS", "assemble", "main"]
 
 EXTENSION_NAME = "scenesmith"
-PACKAGE_ITEMS = ("__init__.py", "scenarios", "sensors", "writers", "runtime", "extension", "scripts", "config")
+PACKAGE_ITEMS = (
+    "__init__.py",
+    "plugins.py",
+    "scenarios",
+    "sensors",
+    "writers",
+    "runtime",
+    "extension",
+    "scripts",
+    "config",
+)
 """What of the repository root forms the package in Kit (tests/, bench/ and the rest stay out)."""
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 

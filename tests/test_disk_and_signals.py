@@ -35,7 +35,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _shm_of(out: Path) -> list[str]:
-    from scenesmith.runtime.ipc_names import SHM_ROOT, run_key
+    from scenesmith.runtime.run.ipc_names import SHM_ROOT, run_key
 
     key = run_key(out)
     return sorted(p.name for p in SHM_ROOT.iterdir() if key in p.name)
@@ -133,7 +133,7 @@ def test_sigint_right_after_the_run_finished_keeps_exit_0(tmp_path: Path) -> Non
 def test_an_interrupt_during_a_message_to_the_writer_process_waits_for_the_message(tmp_path: Path) -> None:
     """SIGINT is held back while a message goes down the pipe: the child receives it whole and
     the interrupt is raised right after; the writer then stops without another message."""
-    from scenesmith.runtime.writer_process import WriterProcess
+    from scenesmith.runtime.run.writer_process import WriterProcess
 
     writer = WriterProcess("test")
     conn = writer._to_child

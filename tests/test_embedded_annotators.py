@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from conftest import EXAMPLES, REPO, run_cli
 from pxr import Gf
-from scenesmith.runtime.resolve import resolve
 from scenesmith.runtime.single_frame import capture_frame
+from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import build, parse
 from scenesmith.writers.raw_payload import read_payload
 

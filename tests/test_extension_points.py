@@ -194,7 +194,7 @@ def test_a_plugin_randomizer_kind_is_validated_and_refused_by_name_in_replicator
     scenario.write_text(HOVER_SCENE.replace("HEIGHT_KEY", "height_m"))
     code = (
         "import sys\n"
-        "from scenesmith.runtime.resolve import resolve\n"
+        "from scenesmith.runtime.usd.resolve import resolve\n"
         "from scenesmith.runtime.isaac.replicator_graph import replicator_mode_problems\n"
         "from scenesmith.scenarios.loader import parse\n"
         "print(replicator_mode_problems(resolve(parse(sys.argv[1]))))\n"

@@ -493,7 +493,7 @@ def test_ctrl_c_keeps_published_shards_removes_the_rest_and_resume_finishes(tmp_
 
 
 def test_an_interrupt_wrapped_by_a_compiled_kernel_is_still_an_interrupt() -> None:
-    from scenesmith.runtime.pipeline import _wrapped_interrupt
+    from scenesmith.runtime.run.local_executor import _wrapped_interrupt
 
     try:
         try:

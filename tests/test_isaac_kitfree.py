@@ -21,7 +21,7 @@ from scenesmith.runtime.backend import check_supported, create_backend
 from scenesmith.runtime.isaac.backend import IsaacBackend
 from scenesmith.runtime.isaac.rep_writers import WRITER_CLASS_NAMES, register_writers, unregister_writers
 from scenesmith.runtime.isaac.replicator_graph import compile_randomizers, replicator_mode_problems
-from scenesmith.runtime.resolve import resolve
+from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import build, parse
 from scenesmith.scenarios.yaml_dump import to_data
 from scenesmith.sensors.errors import BadInputError
@@ -71,7 +71,7 @@ def test_assembled_folder_has_kits_layout_and_imports(mode: str, tmp_path: Path)
     assert (ext / "config" / "extension.toml").read_bytes() == MANIFEST.read_bytes()
     assert (ext / "docs" / "README.md").is_file()
     package = ext / "scenesmith"
-    for item in ("__init__.py", "extension/__init__.py", "extension/tests/test_extension.py",
+    for item in ("__init__.py", "plugins.py", "extension/__init__.py", "extension/tests/test_extension.py",
                  "runtime/isaac/backend.py", "scripts/isaac_generate.py", "config/lidar_profiles"):  # fmt: skip
         assert (package / item).exists(), item
     assert not (package / "tests").exists() and not (package / "bench").exists()

@@ -159,7 +159,7 @@ def test_public_modules_declare_all() -> None:
 
 def test_the_scenarios_writer_keys_are_the_writer_registry() -> None:
     """One place per name: a writer is registered once, and the scenario's output.writers has a
-    key for exactly the registered ones (runtime.pipeline iterates the keys)."""
+    key for exactly the registered ones (runtime.run.pipeline iterates the keys)."""
     from scenesmith.scenarios.model import WritersSpec
     from scenesmith.writers.registry import default_registry
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from conftest import REPO, run_cli
 from scenesmith.runtime.backend import create_backend
-from scenesmith.runtime.resolve import resolve
 from scenesmith.runtime.single_frame import capture_frame
+from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import parse
 from scenesmith.scenarios.sampler import sample
 from scenesmith.sensors.physics_state import check_physics_state, step_rows

@@ -17,9 +17,9 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pytest
 from conftest import EXAMPLES, REPO, run_cli
-from scenesmith.runtime.run_folder import is_owned
-from scenesmith.runtime.stage_assets import ASSETS_DIR, localize_layer
-from scenesmith.runtime.textures import write_png
+from scenesmith.runtime.run.run_folder import is_owned
+from scenesmith.runtime.usd.stage_assets import ASSETS_DIR, localize_layer
+from scenesmith.runtime.usd.textures import write_png
 
 SCENE = """version: 1
 stage: {base_usd: base/room.usda}

@@ -140,7 +140,7 @@ _RENDER = textwrap.dedent(
     """
     import hashlib, json, sys
     from scenesmith.runtime.embedded.backend import EmbeddedBackend
-    from scenesmith.runtime.resolve import resolve
+    from scenesmith.runtime.usd.resolve import resolve
     from scenesmith.scenarios.loader import build
     from scenesmith.scenarios.sampler import sample
     resolved = resolve(build(json.loads(sys.argv[1])))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pxr import UsdLux
 from scenesmith.runtime.embedded.backend import EmbeddedBackend
-from scenesmith.runtime.resolve import resolve
+from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import build
 from scenesmith.scenarios.sampler import sample
 

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from conftest import EXAMPLES, REPO
 from scenesmith import SCHEMA_VERSION, __version__
-from scenesmith.runtime.pipeline import run_categories
-from scenesmith.runtime.resolve import resolve
+from scenesmith.runtime.run.pipeline import run_categories
 from scenesmith.runtime.single_frame import capture_frame
+from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import parse
 from scenesmith.sensors.outputs import ANNOTATORS, SCENESMITH_KEY
 from scenesmith.writers.base import RunInfo, ShardContext

@@ -1,4 +1,4 @@
-"""runtime.resolve: assets measured into bounds and support surfaces; digests."""
+"""runtime.usd.resolve: assets measured into bounds and support surfaces; digests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import trimesh
 from conftest import EXAMPLES, run_cli
-from scenesmith.runtime.resolve import resolve
+from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import build, parse
 from scenesmith.sensors.errors import BadInputError
 

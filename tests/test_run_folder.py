@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 from conftest import EXAMPLES, REPO, run_cli
-from scenesmith.runtime.run_folder import FolderLock, check_overwrite_allowed, is_owned, sweep
+from scenesmith.runtime.run.run_folder import FolderLock, check_overwrite_allowed, is_owned, sweep
 from scenesmith.sensors.errors import BadInputError
 
 SMALL = REPO / "tests" / "scenarios" / "small_tabletop.yaml"

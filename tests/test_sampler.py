@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import EXAMPLES, REPO, run_cli
-from scenesmith.runtime.resolve import resolve
+from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import parse
 from scenesmith.scenarios.sampler import sample
 from scipy import stats

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from conftest import EXAMPLES, run_cli
 from pxr import Usd, UsdGeom, UsdSemantics, UsdValidation
-from scenesmith.runtime.resolve import resolve
-from scenesmith.runtime.stage import apply, author_stage
+from scenesmith.runtime.usd.apply import apply
+from scenesmith.runtime.usd.resolve import resolve
+from scenesmith.runtime.usd.stage import author_stage
 from scenesmith.scenarios.loader import parse
 from scenesmith.scenarios.sampler import sample
 

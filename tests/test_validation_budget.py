@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, run_cli
 from pydantic import TypeAdapter
-from scenesmith.runtime.pipeline import _writers
-from scenesmith.runtime.resolve import resolve
+from scenesmith.runtime.run.pipeline import _writers
+from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios import BadInputError, build
 from scenesmith.scenarios.budget import (
     MAX_FRAME_BYTES,
@@ -310,7 +310,7 @@ def test_pillows_own_pixel_limit_does_not_override_the_budget(tmp_path: Path, mo
     import warnings
 
     from PIL import Image
-    from scenesmith.runtime.textures import check_texture_file, load_texture
+    from scenesmith.runtime.usd.textures import check_texture_file, load_texture
     from scenesmith.scenarios.model import TextureSpec
 
     path = tmp_path / "t.png"

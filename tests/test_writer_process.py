@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 from conftest import REPO
 from scenesmith import SCHEMA_VERSION, __version__
-from scenesmith.runtime.pipeline import ShardJob
-from scenesmith.runtime.shard_writer import ShardWriter
-from scenesmith.runtime.shards import ShardPlan
-from scenesmith.runtime.writer_process import WriterProcess, WriterProcessError
+from scenesmith.runtime.run.shard_writer import ShardWriter
+from scenesmith.runtime.run.shards import ShardJob, ShardPlan
+from scenesmith.runtime.run.writer_process import WriterProcess, WriterProcessError
 from scenesmith.sensors.outputs import BBOX2D_DTYPE, annotator_payload, empty_payload
 from scenesmith.writers.base import RunInfo
 
@@ -94,7 +93,7 @@ def test_the_writer_process_dies_with_the_capturing_process(tmp_path: Path) -> N
     script = textwrap.dedent(
         """
         import sys, time
-        from scenesmith.runtime.writer_process import WriterProcess
+        from scenesmith.runtime.run.writer_process import WriterProcess
         process = WriterProcess()
         print(process._proc.pid, flush=True)
         time.sleep(60)
@@ -128,7 +127,7 @@ def _is_zombie(pid: int) -> bool:
 def test_writer_process_yields_the_cpu_to_capture() -> None:
     """Capture is the critical path: the child runs at WRITER_NICE above its parent (capped at
     19), so waking capture threads preempt it."""
-    from scenesmith.runtime.writer_process import WRITER_NICE
+    from scenesmith.runtime.run.writer_process import WRITER_NICE
 
     expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + WRITER_NICE)
     process = WriterProcess()

@@ -159,7 +159,7 @@ class Writer(ABC):
     (``runtime.isaac.rep_writers``; Replicator's WriterRegistry keys writers by class name)."""
     output_patterns: ClassVar[tuple[str, ...]] = ()
     """Every file the writer may create, as paths relative to the output folder; per part literal
-    text, ``*`` (any name) and ``<n>`` (digits), ``**`` any depth (``runtime.run_folder``). A
+    text, ``*`` (any name) and ``<n>`` (digits), ``**`` any depth (``runtime.run.run_folder``). A
     run deletes only files of these names (``--resume``'s sweep, ``--overwrite``), so anything
     else a user keeps in the folder survives."""
 

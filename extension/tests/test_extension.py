@@ -28,8 +28,8 @@ from ... import config_path
 from ...runtime.isaac.backend import IsaacBackend
 from ...runtime.isaac.rep_writers import WRITER_CLASS_NAMES
 from ...runtime.isaac.session import generate_async
-from ...runtime.manifest import verify_folder
-from ...runtime.pipeline import GenerateOptions
+from ...runtime.run.manifest import verify_folder
+from ...runtime.run.pipeline import GenerateOptions
 from ...scenarios.loader import parse
 from ..extension import make_extension_class
 from ..panel import IDS, WINDOW_TITLE

@@ -17,7 +17,7 @@ from ...sensors.outputs import ANNOTATORS, LIDAR_ANNOTATOR, SCENESMITH_KEY, anno
 from ..allocator import retain_freed_memory
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
-from ..stage import author_stage
+from ..usd.stage import author_stage
 from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
 from .lidar import scan, sensor_pose

@@ -28,7 +28,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from ..textures import load_texture, procedural_image
+from ..usd.textures import load_texture, procedural_image
 
 __all__ = ["DomeLight", "LightSample", "read_lights"]
 

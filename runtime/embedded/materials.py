@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ...scenarios.model import TextureSpec
-from ..stage_materials import LIDAR_REFLECTANCE_ATTR, PROCEDURAL_ATTR
-from ..textures import load_texture, procedural_image, srgb_to_linear
+from ..usd.materials import LIDAR_REFLECTANCE_ATTR, PROCEDURAL_ATTR
+from ..usd.textures import load_texture, procedural_image, srgb_to_linear
 
 __all__ = ["DEFAULT_ALBEDO", "MaterialParams", "MaterialTable", "Texture", "luminance"]
 

@@ -53,8 +53,8 @@ import numpy as np
 from ...sensors.conventions import normalize_quat, quat_multiply, quat_to_rotation_matrix, rotation_matrix_to_quat
 from ...sensors.errors import BadInputError, Issue, format_got
 from ..physics_world import KinematicTrack
-from ..tessellate import tessellate_shape
-from ..usd_geometry import mesh_from_usd, shape_spec_of
+from ..usd.geometry import mesh_from_usd, shape_spec_of
+from ..usd.tessellate import tessellate_shape
 
 __all__ = [
     "CONTACT_STEPS",

@@ -27,8 +27,8 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from ..tessellate import TriMesh
-from ..usd_geometry import gprim_mesh, iter_gprims
+from ..usd.geometry import gprim_mesh, iter_gprims
+from ..usd.tessellate import TriMesh
 
 __all__ = [
     "ALONE_SCENES_LIVE",

@@ -39,8 +39,8 @@ from ...sensors.outputs import ANNOTATORS, LIDAR_ANNOTATOR, SCENESMITH_KEY, anno
 from ...writers.replicator_adapter import normalize_output, standard_name
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
-from ..stage import author_stage
-from ..stage_materials import texture_asset_path
+from ..usd.materials import texture_asset_path
+from ..usd.stage import author_stage
 from .physx_world import physx_world
 from .replicator_graph import compile_randomizers, prepare_xform_ops, replicator_mode_problems, rotated_prims
 

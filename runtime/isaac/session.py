@@ -2,7 +2,7 @@
 them to ``SimulationApp.run_coroutine``).
 
 The run is the embedded pipeline's run — same folder preparation and resume checks, shard
-records, writers and manifest (``runtime/pipeline.py``) — with frames captured through
+records, writers and manifest (``runtime/run/pipeline.py``) — with frames captured through
 :meth:`IsaacBackend.capture_async`. Shards run one after another in Kit's process.
 """
 
@@ -13,7 +13,8 @@ from typing import Any
 
 from ...scenarios.loader import ScenarioDocument
 from ..frame_step import step_frame, with_physics_state
-from ..pipeline import GenerateOptions, GenerateResult, ShardWriter, abandon_run, finish_run, prepare_run
+from ..run.pipeline import GenerateOptions, GenerateResult, abandon_run, finish_run, prepare_run
+from ..run.shard_writer import ShardWriter
 from .backend import IsaacBackend
 
 __all__ = ["GenerationCancelledError", "generate_async", "preview_async"]
@@ -59,7 +60,7 @@ async def generate_async(
 async def preview_async(doc: ScenarioDocument, seed: int, frame: int, backend: IsaacBackend) -> dict[str, Any]:
     """Build the scenario on Kit's stage and show ``frame`` in the viewport (settled, rendered);
     returns its payload, so the panel can report what the labels hold."""
-    from ..resolve import resolve
+    from ..usd.resolve import resolve
 
     resolved = resolve(doc)
     if backend.resolved is None or backend.resolved.scenario_digest != resolved.scenario_digest:

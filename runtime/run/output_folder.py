@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..sensors.errors import BadInputError, Issue
+from ...sensors.errors import BadInputError, Issue
 
 __all__ = ["check_new_folder", "check_new_file", "publish_folder", "staging_folder"]
 

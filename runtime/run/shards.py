@@ -13,13 +13,18 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ...scenarios.loader import ScenarioDocument
+    from ...writers.base import RunInfo
 
 __all__ = [
     "RECORDS",
     "ROOT_FILES",
     "RUN_LEVEL_DIRS",
     "STAGE_ASSETS_DIR",
+    "ShardJob",
     "ShardPlan",
     "file_entry",
     "load_valid_records",
@@ -128,3 +133,16 @@ def load_valid_records(out: Path, plans: list[ShardPlan]) -> dict[int, dict[str,
         else:
             path.unlink(missing_ok=True)
     return valid
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """Everything a process needs to make one shard (picklable: it crosses to workers)."""
+
+    document: ScenarioDocument
+    seed: int
+    plan: ShardPlan
+    out: Path
+    backend: str
+    writer_configs: dict[str, dict[str, Any]]
+    run_info: RunInfo

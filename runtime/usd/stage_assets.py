@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..writers.base import OutputWriteError, output_write_error, tmp_path_for
-from .shards import STAGE_ASSETS_DIR, sha256_file
+from ...writers.base import OutputWriteError, output_write_error, tmp_path_for
+from ..run.shards import STAGE_ASSETS_DIR, sha256_file
 
 __all__ = ["ASSETS_DIR", "localize_layer"]
 

@@ -30,8 +30,8 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..sensors.errors import BadInputError, Issue
-from ..writers.base import final_path_of
+from ...sensors.errors import BadInputError, Issue
+from ...writers.base import final_path_of
 from .shards import RECORDS, ROOT_FILES, RUN_LEVEL_DIRS
 
 __all__ = [
@@ -58,7 +58,7 @@ def owned_patterns() -> tuple[str, ...]:
     """Path patterns (relative, ``/``-separated; per part literal text, ``*`` for any name and
     ``<n>`` for digits; ``**`` = any depth) of every file a run writes: run-level files, shard
     records, and each registered writer's outputs."""
-    from ..writers.registry import default_registry
+    from ...writers.registry import default_registry
 
     registry = default_registry()
     patterns = [*ROOT_FILES, f"{RECORDS}/{DIGITS}.json", *(f"{d}/**" for d in RUN_LEVEL_DIRS)]

@@ -1,4 +1,4 @@
-"""Author a scenario as a USD stage (usd-core, or Kit's pxr inside Isaac Sim), and apply frames.
+"""Author a scenario as a USD stage (usd-core, or Kit's pxr inside Isaac Sim).
 
 Prim paths follow DESIGN §9: assets ``/World/<name>[_<k:03d>]``, distractor slots under
 ``/World/Distractors``, lights under ``/World/Lights``, materials under ``/World/Looks``,
@@ -6,7 +6,7 @@ cameras and LiDARs at ``/World/<name>``, render products ``/Render/<camera>``, p
 ``/World/Physics``. Every xformable we author carries ``translate``, ``orient`` (quatd) and
 ``scale`` ops in that order, so ``p_world = p_local @ S @ R @ T``.
 
-``apply(stage, frame_params)`` changes a frame's values the way Replicator does: xformOps,
+``usd.apply.apply(stage, frame_params)`` changes a frame's values the way Replicator does: xformOps,
 light inputs, material bindings and inputs, visibility; counts by pre-authoring the maximum
 and hiding the extras.
 """
@@ -19,11 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
-from ..scenarios.frame_params import LIGHT_INPUT_ATTRS, MATERIAL_INPUT_ATTRS, POSE_KEYS, FrameParams, PrimKey
-from ..scenarios.frame_state import authored_orientation
-from ..scenarios.model import Asset, BodyPhysics, CameraSpec, LidarSpec, LightSpec, Scenario, Shape
-from ..scenarios.prim_paths import (
+from ... import __version__
+from ...scenarios.frame_state import authored_orientation
+from ...scenarios.model import Asset, BodyPhysics, CameraSpec, LidarSpec, LightSpec, Scenario, Shape
+from ...scenarios.prim_paths import (
     BASE_PATH,
     DISTRACTORS_ROOT,
     LIGHTS_ROOT,
@@ -37,17 +36,15 @@ from ..scenarios.prim_paths import (
     light_path,
     material_path,
     render_product_path,
-    shader_path,
 )
-from ..scenarios.resolved import ResolvedScenario, ShapeGeometry
-from ..sensors.errors import BadInputError, Issue
-from .stage_lidar import omni_lidar_attributes, sdf_type
-from .stage_materials import author_material, author_physics_material, texture_asset_path
+from ...scenarios.resolved import ResolvedScenario, ShapeGeometry
+from ...sensors.errors import BadInputError, Issue
+from .lidar_attributes import omni_lidar_attributes, sdf_type
+from .materials import author_material, author_physics_material, texture_asset_path
 
 __all__ = [
     "ASSET_PRIM_ATTR",
     "STAGE_SUFFIXES",
-    "apply",
     "author_stage",
     "check_stage_output",
     "export_stage",
@@ -329,7 +326,7 @@ def _author_lidar(stage: Any, resolved: ResolvedScenario, name: str, spec: Lidar
     if spec.profile is not None:
         file = resolved.document.files.get(spec.profile)
         if file is None:
-            from .. import config_path
+            from ... import config_path
 
             file = config_path("lidar_profiles", f"{spec.profile}.json")
         prim.CreateAttribute("scenesmith:lidar:profile", Sdf.ValueTypeNames.Asset).Set(Sdf.AssetPath(str(file)))
@@ -401,60 +398,6 @@ def author_stage(resolved: ResolvedScenario, texture_dir: Path | None = None) ->
     for name in sorted(s.lidars):
         _author_lidar(stage, resolved, name, s.lidars[name])
     return stage
-
-
-# --------------------------------------------------------------------------- apply
-
-
-def apply(
-    stage: Any,
-    params: FrameParams,
-    texture_dir: Path | None = None,
-    resolved: ResolvedScenario | None = None,
-    physics_owned: frozenset[str] = frozenset(),
-) -> None:
-    """Set a frame's sampled values on ``stage`` (all prims must have been authored).
-
-    Prims in ``physics_owned`` keep their pose, scale and visibility: inside an episode physics
-    moves them, not the sampler."""
-    from pxr import Gf, Sdf
-
-    with Sdf.ChangeBlock():
-        for path, sampled in params.prims.items():
-            prim = stage.GetPrimAtPath(path)
-            if not prim.IsValid():
-                raise KeyError(f"frame parameters name {path}, which the stage does not have")
-            values = {k: v for k, v in sampled.items() if k not in POSE_KEYS} if path in physics_owned else sampled
-            if PrimKey.TRANSLATE in values:
-                prim.GetAttribute("xformOp:translate").Set(Gf.Vec3d(*map(float, values[PrimKey.TRANSLATE])))
-            if PrimKey.ORIENT in values:
-                w, x, y, z = map(float, values[PrimKey.ORIENT])
-                prim.GetAttribute("xformOp:orient").Set(Gf.Quatd(w, Gf.Vec3d(x, y, z)))
-            if PrimKey.SCALE in values:
-                prim.GetAttribute("xformOp:scale").Set(Gf.Vec3d(*map(float, values[PrimKey.SCALE])))
-            if PrimKey.VISIBLE in values:
-                prim.GetAttribute("visibility").Set("inherited" if values[PrimKey.VISIBLE] else "invisible")
-            if PrimKey.MATERIAL in values:
-                prim.GetRelationship("material:binding").SetTargets([Sdf.Path(material_path(values[PrimKey.MATERIAL]))])
-            for key, (attr, cast) in LIGHT_INPUT_ATTRS.items():
-                if key in values:
-                    prim.GetAttribute(attr).Set(cast(values[key]))
-            if PrimKey.COLOR in values:
-                prim.GetAttribute("inputs:color").Set(Gf.Vec3f(*map(float, values[PrimKey.COLOR])))
-            if PrimKey.TEXTURE in values and resolved is not None:
-                asset = texture_asset_path(
-                    resolved.scenario, values[PrimKey.TEXTURE], resolved.document.files, texture_dir
-                )
-                prim.GetAttribute("inputs:texture:file").Set(Sdf.AssetPath(asset))
-                prim.GetAttribute("scenesmith:texture").Set(values[PrimKey.TEXTURE])
-        for name, values in params.materials.items():
-            shader = stage.GetPrimAtPath(shader_path(name))
-            for key, attr in MATERIAL_INPUT_ATTRS.items():
-                if key in values:
-                    value = values[key]
-                    shader.GetAttribute(attr).Set(
-                        Gf.Vec3f(*map(float, value)) if isinstance(value, (list, tuple, np.ndarray)) else float(value)
-                    )
 
 
 def export_stage(stage: Any, path: Path) -> None:

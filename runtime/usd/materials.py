@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..scenarios.model import BodyPhysics, MaterialSpec, Scenario, TextureSpec
-from ..scenarios.prim_paths import LOOKS_ROOT, PHYSICS_ROOT, SHADER_NAME, material_path
+from ...scenarios.model import BodyPhysics, MaterialSpec, Scenario, TextureSpec
+from ...scenarios.prim_paths import LOOKS_ROOT, PHYSICS_ROOT, SHADER_NAME, material_path
 from .textures import procedural_image, write_png
 
 __all__ = [

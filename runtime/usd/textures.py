@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..scenarios.budget import CHECKER_PIXELS_PER_SQUARE, MAX_TEXTURE_PIXELS, NOISE_SIZE_PX
-from ..scenarios.model import CheckerTexture, NoiseTexture, TextureSpec
+from ...scenarios.budget import CHECKER_PIXELS_PER_SQUARE, MAX_TEXTURE_PIXELS, NOISE_SIZE_PX
+from ...scenarios.model import CheckerTexture, NoiseTexture, TextureSpec
 
 __all__ = [
     "NOISE_SIZE_PX",

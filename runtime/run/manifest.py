@@ -151,7 +151,7 @@ def _walk(out: Path) -> tuple[list[str], list[str]]:
 def load_manifest(out: Path) -> dict[str, Any]:
     """``out/manifest.json``, parsed and checked for the shape ``verify`` relies on; a missing,
     unreadable or malformed manifest is bad input (exit 2) naming the file, position and key."""
-    from ..sensors.errors import BadInputError, Issue
+    from ...sensors.errors import BadInputError, Issue
 
     path = out / MANIFEST
 
@@ -275,8 +275,8 @@ def _cross_check(out: Path, manifest: dict[str, Any], readable: set[str], report
 
 def _check_frame_hashes(path: Path, recorded: dict[str, str], rel: str, report: VerifyReport) -> None:
     """Recompute each frame's content hash from the shard's HDF5 data (every annotator is there)."""
-    from ..writers.content_hash import frame_content_hash
-    from ..writers.hdf5_reader import read_frames
+    from ...writers.content_hash import frame_content_hash
+    from ...writers.hdf5_reader import read_frames
 
     try:
         for frame in read_frames(path):

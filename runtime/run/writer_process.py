@@ -31,14 +31,14 @@ from multiprocessing import shared_memory
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from ..scenarios.resolved import ResolvedScenario
-from ..writers.base import OutputWriteError
-from .allocator import retain_freed_memory
+from ...scenarios.resolved import ResolvedScenario
+from ...writers.base import OutputWriteError
+from ..allocator import retain_freed_memory
 from .ipc_names import shm_name
 from .shard_writer import ShardWriter, instantiate_writers, shard_annotators
 
 if TYPE_CHECKING:
-    from .pipeline import ShardJob
+    from .shards import ShardJob
 
 __all__ = ["BackgroundShardWriter", "WriterProcess", "WriterProcessError"]
 

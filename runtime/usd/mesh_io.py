@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..scenarios.model import MeshSpec
-from ..scenarios.resolved import MeshData
+from ...scenarios.model import MeshSpec
+from ...scenarios.resolved import MeshData
 
 __all__ = ["MAX_TRIANGLES", "MeshReadError", "read_mesh"]
 

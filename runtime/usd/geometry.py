@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from ..scenarios.loader import ScenarioDocument
-from ..scenarios.model import CapsuleSpec as _CapsuleSpec
-from ..scenarios.model import ConeSpec, CubeSpec, CylinderSpec, PlaneSpec, SphereSpec, UsdRefSpec
-from ..scenarios.resolved import Bounds, ShapeGeometry
+from ...scenarios.loader import ScenarioDocument
+from ...scenarios.model import CapsuleSpec as _CapsuleSpec
+from ...scenarios.model import ConeSpec, CubeSpec, CylinderSpec, PlaneSpec, SphereSpec, UsdRefSpec
+from ...scenarios.resolved import Bounds, ShapeGeometry
 from .tessellate import TriMesh, tessellate_shape
 
 __all__ = ["gprim_mesh", "iter_gprims", "mesh_from_usd", "open_usd_file", "reference_geometry", "shape_spec_of"]

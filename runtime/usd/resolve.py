@@ -12,16 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import config_path
-from ..scenarios.budget import MAX_TEXTURE_PIXELS, LidarRays, check_budget
-from ..scenarios.loader import ScenarioDocument
-from ..scenarios.model import Shape
-from ..scenarios.placement import convex_hull_2d
-from ..scenarios.resolved import Bounds, MeshData, ResolvedScenario, ShapeGeometry, SupportSurface
-from ..scenarios.seeding import randomization_digest, scenario_digest
-from ..scenarios.yaml_source import SourceMap
-from ..sensors.errors import BadInputError
-from ..sensors.lidar import LidarProfile, load_profile, profile_from_simple
+from ... import config_path
+from ...scenarios.budget import MAX_TEXTURE_PIXELS, LidarRays, check_budget
+from ...scenarios.loader import ScenarioDocument
+from ...scenarios.model import Shape
+from ...scenarios.placement import convex_hull_2d
+from ...scenarios.resolved import Bounds, MeshData, ResolvedScenario, ShapeGeometry, SupportSurface
+from ...scenarios.seeding import randomization_digest, scenario_digest
+from ...scenarios.yaml_source import SourceMap
+from ...sensors.errors import BadInputError
+from ...sensors.lidar import LidarProfile, load_profile, profile_from_simple
 from .mesh_io import MeshReadError, read_mesh
 from .tessellate import tessellate_shape
 from .textures import TextureFileError, check_texture_file
@@ -70,7 +70,7 @@ def shape_geometry(doc: ScenarioDocument, shape: Shape, loc: tuple) -> ShapeGeom
             ) from None
         return ShapeGeometry(kind, _bounds(mesh.vertices), support_surface(mesh.vertices, mesh.faces), mesh)
     if kind == "usd":
-        from .usd_geometry import reference_geometry
+        from .geometry import reference_geometry
 
         assert shape.usd is not None
         return reference_geometry(doc, shape.usd, (*loc, "usd"))
@@ -141,7 +141,7 @@ def texture_sizes(doc: ScenarioDocument) -> dict[str, tuple[int, int]]:
 def _check_base_usd(doc: ScenarioDocument) -> None:
     """A base USD must open and compose cleanly (cycles are bad input), like a USD asset."""
     if doc.scenario.stage.base_usd is not None:
-        from .usd_geometry import open_usd_file
+        from .geometry import open_usd_file
 
         open_usd_file(doc, doc.scenario.stage.base_usd, ("stage", "base_usd"))
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..scenarios.resolved import ResolvedScenario
-from ..sensors.outputs import PHYSICS_STATE_KEY
-from ..writers.base import ShardContext, Writer, output_write_error
-from ..writers.content_hash import frame_content_hash
-from ..writers.registry import default_registry
+from ...scenarios.resolved import ResolvedScenario
+from ...sensors.outputs import PHYSICS_STATE_KEY
+from ...writers.base import ShardContext, Writer, output_write_error
+from ...writers.content_hash import frame_content_hash
+from ...writers.registry import default_registry
 from .shards import publish_record
 
 if TYPE_CHECKING:
-    from .pipeline import ShardJob
+    from .shards import ShardJob
 
 __all__ = ["ShardWriter", "instantiate_writers", "shard_annotators"]
 

@@ -1,0 +1,70 @@
+"""Per-frame apply: set one frame's sampled values (``FrameParams``) on an authored stage.
+
+The stage is authored once (``usd.stage.author_stage``); each frame only sets the attributes
+its parameters name: pose ops, visibility, material bindings, light and shader inputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...scenarios.frame_params import LIGHT_INPUT_ATTRS, MATERIAL_INPUT_ATTRS, POSE_KEYS, FrameParams, PrimKey
+from ...scenarios.prim_paths import material_path, shader_path
+from ...scenarios.resolved import ResolvedScenario
+from .materials import texture_asset_path
+
+__all__ = ["apply"]
+
+
+def apply(
+    stage: Any,
+    params: FrameParams,
+    texture_dir: Path | None = None,
+    resolved: ResolvedScenario | None = None,
+    physics_owned: frozenset[str] = frozenset(),
+) -> None:
+    """Set a frame's sampled values on ``stage`` (all prims must have been authored).
+
+    Prims in ``physics_owned`` keep their pose, scale and visibility: inside an episode physics
+    moves them, not the sampler."""
+    from pxr import Gf, Sdf
+
+    with Sdf.ChangeBlock():
+        for path, sampled in params.prims.items():
+            prim = stage.GetPrimAtPath(path)
+            if not prim.IsValid():
+                raise KeyError(f"frame parameters name {path}, which the stage does not have")
+            values = {k: v for k, v in sampled.items() if k not in POSE_KEYS} if path in physics_owned else sampled
+            if PrimKey.TRANSLATE in values:
+                prim.GetAttribute("xformOp:translate").Set(Gf.Vec3d(*map(float, values[PrimKey.TRANSLATE])))
+            if PrimKey.ORIENT in values:
+                w, x, y, z = map(float, values[PrimKey.ORIENT])
+                prim.GetAttribute("xformOp:orient").Set(Gf.Quatd(w, Gf.Vec3d(x, y, z)))
+            if PrimKey.SCALE in values:
+                prim.GetAttribute("xformOp:scale").Set(Gf.Vec3d(*map(float, values[PrimKey.SCALE])))
+            if PrimKey.VISIBLE in values:
+                prim.GetAttribute("visibility").Set("inherited" if values[PrimKey.VISIBLE] else "invisible")
+            if PrimKey.MATERIAL in values:
+                prim.GetRelationship("material:binding").SetTargets([Sdf.Path(material_path(values[PrimKey.MATERIAL]))])
+            for key, (attr, cast) in LIGHT_INPUT_ATTRS.items():
+                if key in values:
+                    prim.GetAttribute(attr).Set(cast(values[key]))
+            if PrimKey.COLOR in values:
+                prim.GetAttribute("inputs:color").Set(Gf.Vec3f(*map(float, values[PrimKey.COLOR])))
+            if PrimKey.TEXTURE in values and resolved is not None:
+                asset = texture_asset_path(
+                    resolved.scenario, values[PrimKey.TEXTURE], resolved.document.files, texture_dir
+                )
+                prim.GetAttribute("inputs:texture:file").Set(Sdf.AssetPath(asset))
+                prim.GetAttribute("scenesmith:texture").Set(values[PrimKey.TEXTURE])
+        for name, values in params.materials.items():
+            shader = stage.GetPrimAtPath(shader_path(name))
+            for key, attr in MATERIAL_INPUT_ATTRS.items():
+                if key in values:
+                    value = values[key]
+                    shader.GetAttribute(attr).Set(
+                        Gf.Vec3f(*map(float, value)) if isinstance(value, (list, tuple, np.ndarray)) else float(value)
+                    )
