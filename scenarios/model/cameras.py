@@ -1,0 +1,119 @@
+"""Cameras: pinhole intrinsics, their annotators and the annotator names other tools use."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from ...sensors.outputs import AnnotatorName
+from ...sensors.spec_base import NonNegFloat, PosFloat, PosInt, Spec, Vec2, invalid
+from .common import MAX_PIXELS_PER_FRAME, MAX_RESOLUTION_PX, _Posed
+
+__all__ = [
+    "ANNOTATOR_SYNONYMS",
+    "AnnotatorOptions",
+    "CameraSpec",
+    "DEFAULT_ANNOTATORS",
+]
+
+
+ANNOTATOR_SYNONYMS: dict[str, str] = {
+    "depth": "distance_to_image_plane",
+    "depth_linear": "distance_to_image_plane",
+    "z_depth": "distance_to_image_plane",
+    "range": "distance_to_camera",
+    "normal": "normals",
+    "surface_normals": "normals",
+    "segmentation": "semantic_segmentation",
+    "semantic": "semantic_segmentation",
+    "instance": "instance_segmentation",
+    "instance_id": "instance_id_segmentation",
+    "bbox": "bounding_box_2d_tight",
+    "bbox_2d": "bounding_box_2d_tight",
+    "bbox_3d": "bounding_box_3d",
+    "rgba": "rgb",
+    "color": "rgb",
+    "camera_info": "camera_params",
+}
+"""Names other tools use (BlenderProc's ``depth``, Kubric's ``segmentation``…), mapped to the
+annotator to suggest: a spelling match alone would not lead ``depth`` to
+``distance_to_image_plane`` (Replicator's ``depth`` is that annotator's old name)."""
+
+
+class AnnotatorOptions(Spec):
+    semantic_segmentation_colorize: bool = False
+    """Write semantic segmentation as RGBA colours instead of ids (Replicator's colorize)."""
+    instance_segmentation_colorize: bool = False
+    """Write instance segmentation as RGBA colours instead of ids (Replicator's colorize)."""
+    pointcloud_include_unlabelled: bool = False
+    """Keep points of unlabelled geometry in the camera point cloud."""
+
+
+DEFAULT_ANNOTATORS: tuple[str, ...] = (
+    "rgb",
+    "distance_to_image_plane",
+    "distance_to_camera",
+    "normals",
+    "instance_segmentation",
+    "semantic_segmentation",
+    "bounding_box_2d_tight",
+    "bounding_box_2d_loose",
+    "bounding_box_3d",
+    "occlusion",
+    "camera_params",
+)
+
+
+class CameraSpec(_Posed):
+    """A pinhole ``UsdGeom.Camera`` with its render product.
+
+    Apertures are stored as authored (USD defaults 20.955 × 15.2908 mm); pixels are square,
+    fx = fy = focal / horizontal aperture × width (DESIGN §9 "Camera intrinsics").
+    """
+
+    resolution: tuple[PosInt, PosInt] = (640, 480)
+    """Width, height in pixels."""
+    focal_length_mm: PosFloat = 24.0
+    """Focal length in millimetres."""
+    horizontal_aperture_mm: PosFloat = 20.955
+    """Horizontal film aperture in millimetres (USD's default 20.955)."""
+    vertical_aperture_mm: PosFloat = 15.2908
+    """Vertical film aperture in millimetres (USD's default 15.2908; pixels are square)."""
+    aperture_offset_mm: Vec2 = (0.0, 0.0)
+    """Film offset (horizontal, vertical) in millimetres: moves the principal point."""
+    clipping_range_m: Vec2 = (0.01, 10000.0)
+    """Near and far clipping distances in metres."""
+    focus_distance_m: NonNegFloat = 0.0
+    """Focus distance in metres (USD focusDistance; 0 with f_stop 0 is a pinhole)."""
+    f_stop: NonNegFloat = 0.0
+    """Lens f-number for depth of field (USD fStop; 0 turns it off)."""
+    annotators: Annotated[tuple[AnnotatorName, ...], Field(min_length=1)] = DEFAULT_ANNOTATORS  # type: ignore[assignment]
+    """Annotators this camera produces, with Replicator's names."""
+    annotator_options: AnnotatorOptions = AnnotatorOptions()
+    """Options of the annotators."""
+
+    @field_validator("resolution")
+    @classmethod
+    def _size(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if max(value) > MAX_RESOLUTION_PX or value[0] * value[1] > MAX_PIXELS_PER_FRAME:
+            raise invalid(
+                "resolution is too large",
+                expected=f"at most {MAX_RESOLUTION_PX} px a side and {MAX_PIXELS_PER_FRAME} pixels",
+                got=list(value),
+            )
+        return value
+
+    @field_validator("clipping_range_m")
+    @classmethod
+    def _clip(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] < value[1]:
+            raise invalid("clipping range must satisfy 0 < near < far", expected="0 < near < far", got=list(value))
+        return value
+
+    @field_validator("annotators")
+    @classmethod
+    def _unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise invalid("annotators are listed twice", expected="each annotator once", got=list(value))
+        return value

@@ -1,0 +1,89 @@
+"""Textures (image files, procedural checker and noise) and UsdPreviewSurface materials."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from ...sensors.spec_base import Color, Name, PosInt, Spec, Unit, Vec2, invalid
+from .common import AssetPath
+
+__all__ = [
+    "CheckerTexture",
+    "MaterialSpec",
+    "NoiseTexture",
+    "TextureSpec",
+]
+
+
+class CheckerTexture(Spec):
+    squares: PosInt = 8
+    """Squares along each side of the texture."""
+    color_a: Color = (0.9, 0.9, 0.9)
+    """Linear RGB of the first squares."""
+    color_b: Color = (0.1, 0.1, 0.1)
+    """Linear RGB of the other squares."""
+
+
+class NoiseTexture(Spec):
+    cells: PosInt = 16
+    """Lattice cells along each side at the coarsest octave."""
+    octaves: Annotated[int, Field(strict=True, ge=1, le=8)] = 3
+    """Octaves of value noise summed (each twice as fine, half as strong)."""
+    color_a: Color = (0.8, 0.8, 0.8)
+    """Linear RGB at noise value 0."""
+    color_b: Color = (0.2, 0.2, 0.2)
+    """Linear RGB at noise value 1."""
+    seed: Annotated[int, Field(strict=True, ge=0)] = 0
+    """Seed of the noise lattice."""
+
+
+class TextureSpec(Spec):
+    """An image file (PNG/JPEG) or a procedural checker/noise pattern, tiled ``tiling`` times."""
+
+    file: AssetPath | None = None
+    """Image file (PNG or JPEG, sRGB), relative to the scenario's folder or an --asset-root."""
+    checker: CheckerTexture | None = None
+    """A procedural checkerboard."""
+    noise: NoiseTexture | None = None
+    """Procedural value noise."""
+    tiling: Vec2 = (1.0, 1.0)
+    """Repeats of the texture across the UV range (u, v)."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TextureSpec:
+        given = [k for k in ("file", "checker", "noise") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise invalid(
+                "give exactly one texture source", expected="one of file, checker, noise", got=given or "none"
+            )
+        return self
+
+
+class MaterialSpec(Spec):
+    """UsdPreviewSurface inputs, plus the reflectance a LiDAR sees."""
+
+    diffuse_color: Color = (0.18, 0.18, 0.18)
+    """Linear RGB base colour (UsdPreviewSurface diffuseColor)."""
+    diffuse_texture: Name | None = None
+    """Name of an entry of ``textures``; replaces ``diffuse_color``."""
+    roughness: Unit = 0.5
+    """Surface roughness in [0, 1] (UsdPreviewSurface roughness)."""
+    metallic: Unit = 0.0
+    """Metalness in [0, 1] (UsdPreviewSurface metallic)."""
+    specular_color: Color | None = None
+    """Switches to UsdPreviewSurface's specular workflow: reflectance at normal incidence
+    (``specularColor``); ``metallic`` is then ignored. ``[0, 0, 0]`` gives a diffuse-only
+    surface except at grazing angles."""
+    emissive_color: Color = (0.0, 0.0, 0.0)
+    """Emitted radiance (linear, in the same units as light radiance)."""
+    lidar_reflectance: Unit | None = None
+    """``scenesmith:lidar_reflectance``; default: luminance of the diffuse albedo (DESIGN §9)."""
+
+    @field_validator("diffuse_color", "specular_color")
+    @classmethod
+    def _albedo(cls, value: tuple[float, float, float] | None) -> tuple[float, float, float] | None:
+        if value is not None and any(c > 1 for c in value):
+            raise invalid("this colour is a reflectance", expected="components in [0, 1]", got=list(value))
+        return value
