@@ -42,8 +42,10 @@ class Backend(ABC):
     def capabilities(self) -> Capabilities: ...
 
     @abstractmethod
-    def build(self, resolved: ResolvedScenario) -> None:
-        """Author the stage and prepare sensors; called once before any frame."""
+    def build(self, resolved: ResolvedScenario, stage: Any | None = None) -> None:
+        """Author the stage and prepare sensors; called once before any frame. ``stage``, when
+        given, is this scenario already authored in memory (the one a run wrote as stage.usda),
+        which a backend that works on a usd-core stage uses instead of authoring its own."""
 
     def preflight(self, resolved: ResolvedScenario) -> None:  # noqa: B027 - optional hook
         """Raise ``BadInputError`` for what only this backend's own build of the scenario reveals

@@ -20,6 +20,7 @@ import numpy as np
 __all__ = [
     "ANNOTATORS",
     "LIDAR_ANNOTATOR",
+    "MAX_INSTANCES",
     "AnnotatorName",
     "BBOX2D_DTYPE",
     "BBOX3D_DTYPE",
@@ -31,6 +32,8 @@ __all__ = [
     "SCENESMITH_KEY",
     "UNLABELLED",
     "annotator_payload",
+    "camera_payload",
+    "lineage_payload",
     "colorize_id",
     "empty_payload",
     "pack_rgba",
@@ -54,6 +57,9 @@ AnnotatorName = Literal[
 """Camera annotators, with ``omni.replicator.core`` 1.12.27's names (the scenario's
 ``annotators`` key takes these)."""
 ANNOTATORS: tuple[str, ...] = get_args(AnnotatorName)
+MAX_INSTANCES = 10_000
+"""Labelled instances per frame a payload may carry: the scenario checks it and COCO's
+annotation ids (``image_id * MAX_INSTANCES + j + 1``) rely on it (DESIGN §9)."""
 LIDAR_ANNOTATOR = "IsaacCreateRTXLidarScanBuffer"
 """The RTX LiDAR annotator whose output is the LiDAR payload (one per LiDAR render product)."""
 
@@ -154,6 +160,19 @@ def empty_payload(frame_number: int, reference_time: tuple[int, int]) -> dict[st
 def annotator_payload(payload: dict[str, Any], name: str, render_product: str, value: dict[str, Any]) -> None:
     """Store one annotator's flat output for one render product."""
     payload["annotators"].setdefault(name, {})[render_product] = value
+
+
+def camera_payload(payload: dict[str, Any], render_product: str, prim_path: str, resolution: tuple[int, int]) -> None:
+    """Record which camera prim a render product views and at what (width, height) — the
+    ``camera`` and ``resolution`` entries ``OgnWriter.py`` puts inside ``payload["annotators"]``."""
+    payload["annotators"]["camera"][render_product] = prim_path
+    payload["annotators"]["resolution"][render_product] = [int(resolution[0]), int(resolution[1])]
+
+
+def lineage_payload(payload: dict[str, Any], frame_params: dict[str, Any] | None, scenario_digest: str) -> None:
+    """Our addition: the frame's lineage (``FrameParams.to_dict()``, or None when Replicator drew
+    the values) and the scenario digest, under :data:`SCENESMITH_KEY`."""
+    payload[SCENESMITH_KEY] = {"frame_params": frame_params, "scenario_digest": scenario_digest}
 
 
 def pack_rgba(rgba: np.ndarray) -> np.ndarray:

@@ -552,3 +552,46 @@ def test_output_folders_are_created_with_their_parents_and_impossible_ones_refus
     blocker.write_text("not a folder")
     bad = run_cli("generate", str(EXAMPLES / "pose_writer_parity.yaml"), "-o", str(blocker / "out"), "--frames", "1")
     assert bad.returncode == 2 and "--output" in bad.stderr and "cannot create" in bad.stderr
+
+
+def test_a_one_process_run_resolves_and_authors_the_scenario_once(tmp_path: Path, monkeypatch) -> None:
+    """Issue 15 item 4: the engine of a one-worker run is built on the scenario ``prepare_run``
+    resolved and the stage it authored for stage.usda, and its output equals a fresh build's."""
+    from scenesmith.runtime.embedded import backend as embedded_backend
+    from scenesmith.runtime.run import local_executor, pipeline
+    from scenesmith.runtime.usd import resolve as resolve_module
+    from scenesmith.runtime.usd import stage as stage_module
+
+    calls = {"resolve": 0, "author": 0}
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    author = counted("author", stage_module.author_stage)
+    monkeypatch.setattr(stage_module, "author_stage", author)
+    monkeypatch.setattr(embedded_backend, "author_stage", author)
+    for module in (pipeline, local_executor):
+        monkeypatch.setattr(module, "resolve", counted("resolve", resolve_module.resolve))
+    monkeypatch.setattr(local_executor, "_WORKER_STATE", {})  # no engine left by an earlier test
+    opts = pipeline.GenerateOptions(out=tmp_path / "once", stop=2, workers=1, progress=False, writer_process=False)
+    pipeline.generate(parse(SMALL, asset_roots=(EXAMPLES,)), opts)
+    assert calls == {"resolve": 1, "author": 1}
+    # the same frames from an engine that authored its own stage (a worker's)
+    fresh = gen(tmp_path / "fresh", "--frames", "2", "--workers", "2", "--shard-size", "1")
+    assert fresh.returncode == 0, fresh.stderr
+    once = {f["frame"]: f for f in read_frames(tmp_path / "once" / "hdf5" / "shard_000000.h5")}
+    compared = 0
+    for shard in sorted((tmp_path / "fresh" / "hdf5").glob("shard_*.h5")):
+        for frame in read_frames(shard):
+            mine = once[frame["frame"]]["annotators"]
+            for name, per_rp in frame["annotators"].items():
+                for rp, value in per_rp.items():
+                    if isinstance(value, dict):
+                        for key, array in value.items():
+                            np.testing.assert_array_equal(np.asarray(mine[name][rp][key]), np.asarray(array))
+                            compared += 1
+    assert compared > 20  # rgb, depth, masks, boxes… of both frames

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..sensors.outputs import MAX_INSTANCES
 from ..sensors.spec_base import PosInt, Spec
 from .base import RunInfo, ShardContext, Writer, atomic_write_bytes, tmp_path_for
 from .cuboid import KEYPOINT_ORDER, Pinhole, box_truncation, camera_model, cuboid_corners, project_points, to_camera
@@ -61,8 +62,8 @@ __all__ = [
     "rle_encode",
 ]
 
-ANNOTATIONS_PER_IMAGE = 10_000
-"""Per-image instance cap: annotation ids are ``image_id × 10,000 + 1 … + 10,000``."""
+ANNOTATIONS_PER_IMAGE = MAX_INSTANCES
+"""Per-image instance cap (the payload contract's): annotation ids are ``image_id × 10,000 + 1 … + 10,000``."""
 SPLIT = "train"
 ANNOTATIONS_PATH = Path("coco") / "annotations" / f"instances_{SPLIT}.json"
 """The merged annotations, relative to the output folder."""

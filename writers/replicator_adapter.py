@@ -32,6 +32,7 @@ from ..sensors.outputs import (
     LIDAR_ANNOTATOR,
     OCCLUSION_DTYPE,
     PAYLOAD_TOP_KEYS,
+    camera_payload,
     empty_payload,
 )
 from .base import RunInfo, ShardContext, Writer
@@ -125,8 +126,7 @@ def normalize_payload(data: dict[str, Any], frame_index: int) -> dict[str, Any]:
             block.setdefault(name, {})[rp] = normalize_output(anno, output)
     for rp in sorted(cameras):
         if rp not in lidar_rps:
-            block["camera"][rp] = cameras[rp]
-            block["resolution"][rp] = [int(v) for v in resolutions[rp]]
+            camera_payload(payload, rp, cameras[rp], resolutions[rp])
     return payload
 
 

@@ -13,7 +13,14 @@ from ...scenarios.prim_paths import camera_path, lidar_path, render_product_path
 from ...scenarios.resolved import ResolvedScenario
 from ...scenarios.seeding import frame_rng
 from ...sensors.lidar import scan_pattern
-from ...sensors.outputs import ANNOTATORS, LIDAR_ANNOTATOR, SCENESMITH_KEY, annotator_payload, empty_payload
+from ...sensors.outputs import (
+    ANNOTATORS,
+    LIDAR_ANNOTATOR,
+    annotator_payload,
+    camera_payload,
+    empty_payload,
+    lineage_payload,
+)
 from ..allocator import retain_freed_memory
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
@@ -56,11 +63,11 @@ class EmbeddedBackend(StageFrames, Backend):
     def capabilities(self) -> Capabilities:
         return CAPABILITIES
 
-    def build(self, resolved: ResolvedScenario) -> None:
+    def build(self, resolved: ResolvedScenario, stage: Any | None = None) -> None:
         check_supported(resolved, self.capabilities(), self.name)
         retain_freed_memory()
         self.resolved = resolved
-        self.stage = author_stage(resolved, self.texture_dir)
+        self.stage = stage if stage is not None else author_stage(resolved, self.texture_dir)
         tess = resolved.scenario.render.tessellation
         self.index = SceneIndex(self.stage, tess.segments, tess.rings)
         self.materials = MaterialTable(self.stage)
@@ -112,8 +119,7 @@ class EmbeddedBackend(StageFrames, Backend):
             )
             for anno, value in outputs.items():
                 annotator_payload(payload, anno, name, value)
-            payload["annotators"]["camera"][name] = camera_path(name)
-            payload["annotators"]["resolution"][name] = [model.width, model.height]
+            camera_payload(payload, name, camera_path(name), (model.width, model.height))
         if scenario.lidars:
             gprim_materials = self.materials.for_gprims([g.path for g in self.index.gprims])
             for name in sorted(scenario.lidars):
@@ -132,7 +138,7 @@ class EmbeddedBackend(StageFrames, Backend):
                     rng,
                 )
                 annotator_payload(payload, LIDAR_ANNOTATOR, name, output)
-        payload[SCENESMITH_KEY] = {"frame_params": params.to_dict(), "scenario_digest": self.resolved.scenario_digest}
+        lineage_payload(payload, params.to_dict(), self.resolved.scenario_digest)
         return payload
 
     def render_linear(self, params: FrameParams, camera: str) -> Any:

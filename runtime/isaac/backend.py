@@ -35,7 +35,14 @@ from typing import Any
 from ...scenarios.frame_params import FrameParams
 from ...scenarios.prim_paths import camera_path, lidar_path
 from ...scenarios.resolved import ResolvedScenario
-from ...sensors.outputs import ANNOTATORS, LIDAR_ANNOTATOR, SCENESMITH_KEY, annotator_payload, empty_payload
+from ...sensors.outputs import (
+    ANNOTATORS,
+    LIDAR_ANNOTATOR,
+    annotator_payload,
+    camera_payload,
+    empty_payload,
+    lineage_payload,
+)
 from ...writers.replicator_adapter import normalize_output, standard_name
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
@@ -112,7 +119,8 @@ class IsaacBackend(StageFrames, Backend):
 
     # ------------------------------------------------------------------ build
 
-    def build(self, resolved: ResolvedScenario) -> None:
+    def build(self, resolved: ResolvedScenario, stage: Any | None = None) -> None:
+        """``stage`` is ignored: Isaac Sim authors into Kit's own stage (``omni.usd``)."""
         self._run(self.build_async(resolved))
 
     async def build_async(self, resolved: ResolvedScenario) -> None:
@@ -207,10 +215,9 @@ class IsaacBackend(StageFrames, Backend):
                 continue
             annotator_payload(payload, standard_name(anno), product, normalize_output(anno, annotator.get_data()))
         for name in sorted(self.resolved.scenario.cameras):
-            payload["annotators"]["camera"][name] = camera_path(name)
-            payload["annotators"]["resolution"][name] = list(self.resolved.scenario.cameras[name].resolution)
-        lineage = None if self.replicator_mode else params.to_dict()
-        payload[SCENESMITH_KEY] = {"frame_params": lineage, "scenario_digest": self.resolved.scenario_digest}
+            camera_payload(payload, name, camera_path(name), self.resolved.scenario.cameras[name].resolution)
+        lineage = None if self.replicator_mode else params.to_dict()  # Replicator drew the values
+        lineage_payload(payload, lineage, self.resolved.scenario_digest)
         return payload
 
     def close(self) -> None:

@@ -33,14 +33,17 @@ __all__ = ["run_in_process", "run_pool", "run_shard", "run_workers"]
 _WORKER_STATE: dict[str, Any] = {}
 
 
-def _engine(job: ShardJob, resolved: ResolvedScenario | None = None) -> tuple[ResolvedScenario, Backend]:
+def _engine(
+    job: ShardJob, resolved: ResolvedScenario | None = None, stage: Any | None = None
+) -> tuple[ResolvedScenario, Backend]:
     """Resolve and build once per process (cached across the shards a worker runs); a
-    one-process run hands in the scenario ``prepare_run`` resolved instead of resolving again."""
+    one-process run hands in the scenario ``prepare_run`` resolved and the stage it authored for
+    stage.usda instead of resolving and authoring again."""
     key = (job.document.file, job.run_info.scenario_digest, job.backend)
     if _WORKER_STATE.get("key") != key:
         resolved = resolved if resolved is not None else resolve(job.document)
         engine = create_backend(job.backend)
-        engine.build(resolved)
+        engine.build(resolved, stage)
         _WORKER_STATE.update(key=key, resolved=resolved, engine=engine)
     return _WORKER_STATE["resolved"], _WORKER_STATE["engine"]
 
@@ -64,9 +67,10 @@ def run_shard(
     on_frame: Callable[[int], None] | None = None,
     writer: WriterProcess | None = None,
     resolved: ResolvedScenario | None = None,
+    stage: Any | None = None,
 ) -> dict[str, Any] | None:
     """Capture and write one shard; its record, or None when ``writer`` publishes it later."""
-    resolved, engine = _engine(job, resolved)
+    resolved, engine = _engine(job, resolved, stage)
     shard = BackgroundShardWriter(job, resolved, writer) if writer is not None else ShardWriter(job, resolved)
     try:
         for frame in job.plan.frames:
@@ -109,6 +113,7 @@ def run_in_process(
     out: Path,
     writer_process: bool,
     resolved: ResolvedScenario | None = None,
+    stage: Any | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Run ``jobs`` one after another here; their records by shard id. A writer process
     overlaps writing with capture (with several workers every core is already capturing)."""
@@ -116,7 +121,7 @@ def run_in_process(
     writer = WriterProcess(run_key(out)) if writer_process and jobs else None
     try:
         for job in jobs:
-            record = run_shard(job, advance, writer, resolved)
+            record = run_shard(job, advance, writer, resolved, stage)
             if record is not None:
                 records[job.plan.shard_id] = record
         if writer is not None:

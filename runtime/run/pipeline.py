@@ -128,9 +128,10 @@ def _run_parameters(
     }
 
 
-def _write_run_files(out: Path, resolved: ResolvedScenario) -> list[Path]:
+def _write_run_files(out: Path, resolved: ResolvedScenario) -> tuple[list[Path], Any]:
     """scenario.yaml, resolved.json and stage.usda (+ its textures and copies of the files it
-    names); deterministic."""
+    names), deterministic; and the authored in-memory stage (left as authored: the written
+    layer is a localized copy), which a one-process run's engine reuses."""
     from ..usd.stage import author_stage
     from ..usd.stage_assets import localize_layer
 
@@ -160,7 +161,7 @@ def _write_run_files(out: Path, resolved: ResolvedScenario) -> list[Path]:
     textures = out / "stage_textures"
     if textures.is_dir():
         files += sorted(p.relative_to(out) for p in textures.iterdir())
-    return files
+    return files, stage
 
 
 def _progress(enabled: bool, total: int) -> Any:
@@ -203,6 +204,8 @@ class RunSetup:
     jobs: list[ShardJob]
     lock: FolderLock
     """Held from the claim until ``finish_run`` or ``abandon_run``."""
+    stage: Any = None
+    """The stage authored for stage.usda; a one-process run builds its engine on it."""
 
     @property
     def total(self) -> int:
@@ -260,7 +263,8 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
         removed = sweep(out, records)
         if removed:
             log.info("removed %d files of unfinished shards", len(removed))
-        run_files = [Path("run.json"), *_write_run_files(out, resolved)]
+        written, stage = _write_run_files(out, resolved)
+        run_files = [Path("run.json"), *written]
     except BaseException:
         lock.release()
         raise
@@ -279,7 +283,7 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
         for plan in plans
         if plan.shard_id not in records
     ]
-    return RunSetup(opts, resolved, run, run_files, info, writer_configs, plans, records, jobs, lock)
+    return RunSetup(opts, resolved, run, run_files, info, writer_configs, plans, records, jobs, lock, stage)
 
 
 def abandon_run(setup: RunSetup) -> None:
@@ -312,7 +316,7 @@ def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
             task = progress.add_task("frames", total=setup.total, completed=setup.total - setup.remaining)
             advance = lambda n: progress.advance(task, n)  # noqa: E731
             if opts.workers == 1 or len(jobs) <= 1:
-                records = run_in_process(jobs, advance, opts.out, opts.writer_process, setup.resolved)
+                records = run_in_process(jobs, advance, opts.out, opts.writer_process, setup.resolved, setup.stage)
             else:
                 records = run_workers(jobs, opts.workers, advance, opts.out)
             setup.records.update(records)

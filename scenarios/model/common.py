@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
+from ...sensors.outputs import MAX_INSTANCES
 from ...sensors.spec_base import MIN_LOOK_AT_DISTANCE_M, Name, Position, Spec, Vec3, Vec4, invalid
 
 __all__ = [
@@ -33,8 +34,6 @@ AssetPath = Annotated[str, Field(min_length=1, max_length=4096, strict=True)]
 MAX_RESOLUTION_PX = 8192
 MAX_PIXELS_PER_FRAME = 1 << 26
 MAX_FRAMES = 100_000_000
-MAX_INSTANCES = 10_000
-"""Labelled instances per frame; also the per-image cap in COCO annotation ids (DESIGN §9)."""
 MAX_SAMPLES_PER_PIXEL = 1024
 
 
