@@ -23,9 +23,7 @@ import numpy as np
 from ..scenarios.frame_params import FrameParams
 from ..scenarios.model import PhysicsSpec, Scenario
 from ..scenarios.placement import support_outline
-from ..scenarios.prim_paths import asset_paths, distractor_slot_paths, target_paths
-from ..scenarios.randomizers import ScatterRandomizer
-from ..scenarios.references import expand_targets
+from ..scenarios.prim_paths import asset_paths, distractor_slot_paths
 from ..scenarios.resolved import ResolvedScenario
 from ..scenarios.sampler import sample
 from ..sensors.physics_state import SETTLE_STATUS
@@ -44,11 +42,7 @@ def support_assets(scenario: Scenario) -> dict[str, str]:
     """Body prim path → name of the asset it was placed on."""
     out: dict[str, str] = {}
     for name in sorted(scenario.randomizers):
-        rnd = scenario.randomizers[name]
-        if isinstance(rnd, ScatterRandomizer) and rnd.surface is not None:
-            for target in expand_targets(scenario, "scatter", rnd.targets):
-                for path in target_paths(scenario, target):
-                    out[path] = rnd.surface
+        out.update(scenario.randomizers[name].resting_on(scenario))
     for name in sorted(scenario.distractors):
         spec = scenario.distractors[name]
         if spec.placement.kind == "dropped" and spec.placement.surface is not None:

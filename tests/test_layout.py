@@ -268,3 +268,38 @@ def test_every_package_folder_is_installed() -> None:
             if "tests" not in rel.parts:
                 found.add(".".join(("scenesmith", *rel.parts)))
     assert found - listed == set(), f"not installed: {sorted(found - listed)}"
+
+
+def test_code_dispatches_on_a_randomizer_kind_only_through_its_class() -> None:
+    """Issue 15 item 7: no ``rnd.kind == "material"``, ``expand_targets(s, "scatter", …)`` or
+    ``isinstance(rnd, ScatterRandomizer)`` outside the kind's own module: behaviour that
+    depends on the kind is a method of the kind (or, for Isaac, the Replicator compiler's one
+    table), so a new kind is one new file."""
+    from scenesmith.scenarios.randomizers import RANDOMIZER_KINDS, kind_of
+
+    kinds = {kind_of(cls) for cls in RANDOMIZER_KINDS}
+    classes = {cls.__name__ for cls in RANDOMIZER_KINDS}
+    found = []
+    for module, path in _modules():
+        if module.startswith("scenesmith.scenarios.randomizers"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(REPO)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Compare):
+                sides = [node.left, *node.comparators]
+                on_kind = any(isinstance(s, ast.Attribute) and s.attr == "kind" for s in sides)
+                literal = [s.value for s in sides if isinstance(s, ast.Constant) and s.value in kinds]
+                if on_kind and literal:
+                    found.append(f"{where}: compares .kind with {literal[0]!r}")
+            elif isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name == "expand_targets" and any(
+                    isinstance(a, ast.Constant) and a.value in kinds for a in node.args
+                ):
+                    found.append(f"{where}: expand_targets with a kind literal")
+                if name == "isinstance" and len(node.args) == 2:
+                    names = {n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)}
+                    if names & classes:
+                        found.append(f"{where}: isinstance on {sorted(names & classes)}")
+    assert not found, "\n".join(found)

@@ -96,6 +96,10 @@ class RandomizerKind(Spec):
         """Target → material the stage binds at authoring so there is a binding to edit."""
         return {}
 
+    def resting_on(self, scenario: Scenario) -> dict[str, str]:
+        """Prim path → asset this randomizer rests it on (physics checks it stays supported)."""
+        return {}
+
 
 class AboutAxis(Spec):
     axis: Vec3 = (0.0, 0.0, 1.0)

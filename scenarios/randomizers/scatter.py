@@ -12,10 +12,13 @@ from ...sensors.spec_base import Name, invalid
 from ..frame_params import PrimKey
 from ..frame_state import draw_rotation
 from ..placement import SurfacePlacer, VolumePlacer, bounding_radius, footprint, surface_outline
+from ..prim_paths import target_paths
+from ..targets import match_targets
 from .base import Box, RandomizerKind, RotationDist
 
 if TYPE_CHECKING:
     from ..frame_state import FrameState
+    from ..model import Scenario
     from .base import Loc, ReferenceChecker
 
 __all__ = ["ScatterRandomizer"]
@@ -67,6 +70,12 @@ class ScatterRandomizer(RandomizerKind):
                 "a surface that is not scattered",
                 self.surface,
             )
+
+    def resting_on(self, scenario: Scenario) -> dict[str, str]:
+        if self.surface is None:
+            return {}
+        targets = match_targets(scenario, self.target_sections, self.targets)
+        return {path: self.surface for target in targets for path in target_paths(scenario, target)}
 
     def draw(self, frame: FrameState, name: str) -> None:
         key = frame.key(self.trigger)
