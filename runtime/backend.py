@@ -12,11 +12,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..scenarios.frame_params import FrameParams
-from ..scenarios.resolved import ResolvedScenario
 from ..sensors.errors import BadInputError
+
+if TYPE_CHECKING:  # annotations only: the CLI reads BACKENDS without loading the scenario model
+    from ..scenarios.frame_params import FrameParams
+    from ..scenarios.resolved import ResolvedScenario
 
 __all__ = ["BACKENDS", "Backend", "Capabilities", "check_supported", "create_backend", "frame_reference_time"]
 

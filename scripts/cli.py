@@ -129,9 +129,11 @@ def _seed_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _backend_arg(p: argparse.ArgumentParser) -> None:
+    from ..runtime.backend import BACKENDS  # the one list of backends (loaded lazily by name)
+
     p.add_argument(
         "--backend",
-        choices=("embedded", "isaac"),
+        choices=tuple(BACKENDS),
         default="embedded",
         help="where to run: the embedded CPU backend (default) or Isaac Sim",
     )
