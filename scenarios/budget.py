@@ -62,9 +62,9 @@ MAX_TEXTURE_PIXELS = 1 << 26
 """Pixels of one texture, from a file or procedural (8192 × 8192)."""
 
 CHECKER_PIXELS_PER_SQUARE = 16
-"""Edge of one checker square in pixels (``runtime.textures`` draws squares this size)."""
+"""Edge of one checker square in pixels (``runtime.usd.textures`` draws squares this size)."""
 NOISE_SIZE_PX = 512
-"""Edge of a noise texture in pixels (``runtime.textures`` draws it this size)."""
+"""Edge of a noise texture in pixels (``runtime.usd.textures`` draws it this size)."""
 
 
 @dataclass(frozen=True)

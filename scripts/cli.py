@@ -139,6 +139,15 @@ def _backend_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _render_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--render-engine",
+        choices=("direct", "path"),
+        default=None,
+        help="RGB light transport, replacing the scenario's render.engine (direct: direct light; path: path tracing)",
+    )
+
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("cmd_scenario", "validate"),
     "schema": ("cmd_scenario", "schema"),
@@ -191,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_args(p)
     _seed_arg(p)
     _backend_arg(p)
+    _render_arg(p)
     p.add_argument("--frame", type=parse_frame, default=0, help="frame index (default 0)")
     p.add_argument("-o", "--output", required=True, help="output folder (created; must not exist or be empty)")
 
@@ -198,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_args(p)
     _seed_arg(p)
     _backend_arg(p)
+    _render_arg(p)
     p.add_argument("--frame", type=parse_frame, default=0, help="frame index (default 0)")
     p.add_argument("-o", "--output", required=True, help="output image file: .png, .jpg or .jpeg")
 
@@ -205,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_args(p)
     _seed_arg(p)
     _backend_arg(p)
+    _render_arg(p)
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument(
         "--frames", type=parse_frames, default=None, help="N or A:B (default: the scenario's output.frames, else 10)"
@@ -262,6 +274,7 @@ def _refuse_isaac_here() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
+    from ..plugins import PluginError
     from ..sensors.errors import BadInputError
     from ..writers.base import OutputWriteError
 
@@ -269,12 +282,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure_logging(args.log_level)
     module_name, func_name = COMMANDS[args.command]
-    handler = getattr(import_module(f"{__package__}.{module_name}"), func_name)
     try:
+        handler = getattr(import_module(f"{__package__}.{module_name}"), func_name)  # may load plugins
         if getattr(args, "backend", None) == "isaac":
             _refuse_isaac_here()
         return int(handler(args) or EXIT_OK)
-    except BadInputError as exc:
+    except (BadInputError, PluginError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

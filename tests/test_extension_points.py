@@ -207,3 +207,33 @@ def test_a_plugin_randomizer_kind_is_validated_and_refused_by_name_in_replicator
     # without the plugin the kind is unknown, with the kinds that exist listed
     plain = run_cli("validate", str(scenario))
     assert plain.returncode == 2 and "randomizers.lift.kind" in plain.stderr and "'pose'" in plain.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (None, "SCENESMITH_PLUGINS names 'missing_plugin', which cannot be imported"),
+        ("X = 1\n", "lists no classes in WRITERS or RANDOMIZERS"),
+        ("RANDOMIZERS = (int,)\n", "does not derive scenesmith's RandomizerKind"),
+        ("from scenesmith.writers.base import Writer\nWRITERS = (int,)\n", "is not a scenesmith Writer"),
+    ],
+)
+def test_a_broken_plugin_is_exit_2_naming_it(tmp_path: Path, source: str | None, message: str) -> None:
+    if source is not None:
+        (tmp_path / "missing_plugin.py").write_text(source)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SCENE.replace("    frame_list: {prefix: WRITERS_PREFIX}\n", "    coco: false\n"))
+    env = {"PYTHONPATH": str(tmp_path), "SCENESMITH_PLUGINS": "missing_plugin"}
+    result = run_cli("validate", str(scenario), env=env)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_importing_a_plugin_before_scenesmith_says_what_to_do(tmp_path: Path) -> None:
+    env = {**os.environ, **_hover_env(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", "import hover_plugin"], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "was imported before scenesmith" in result.stderr
+    fine = "import scenesmith.scenarios.model, hover_plugin; print(hover_plugin.HoverRandomizer.phase)"
+    ok = subprocess.run([sys.executable, "-c", fine], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.strip() == "2", ok.stderr

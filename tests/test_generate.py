@@ -595,3 +595,32 @@ def test_a_one_process_run_resolves_and_authors_the_scenario_once(tmp_path: Path
                             np.testing.assert_array_equal(np.asarray(mine[name][rp][key]), np.asarray(array))
                             compared += 1
     assert compared > 20  # rgb, depth, masks, boxes… of both frames
+
+
+def test_a_procedural_dome_texture_renders_the_same_whatever_the_folder_and_worker_count(tmp_path: Path) -> None:
+    """The dome carries its procedural texture's description: the renderer never looks for the
+    PNG (whose ``./stage_textures`` path is relative to stage.usda, not to an in-memory stage
+    or the current folder), and no material needs to use the texture."""
+    scene = tmp_path / "s.yaml"
+    scene.write_text(
+        "version: 1\n"
+        "textures:\n  sky: {checker: {squares: 4, color_a: [1, 1, 1], color_b: [0.0, 0.0, 0.3]}}\n"
+        "lights:\n  dome: {type: dome, intensity: 1.0, texture: sky}\n"
+        "assets:\n  box: {cube: {size_m: 0.3}, semantics: {class: box}}\n"
+        "cameras:\n  cam: {resolution: [32, 24], position_m: [0.0, -3.0, 0.5], look_at_m: [0.0, 0.0, 1.5]}\n"
+    )
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    one = run_cli("generate", str(scene), "-o", ".", "--frames", "2", "--workers", "1", "--no-progress", cwd=inside)
+    assert one.returncode == 0, one.stderr
+    two = gen(tmp_path / "two", "--frames", "2", "--workers", "2", "--shard-size", "1", scenario=scene)
+    assert two.returncode == 0, two.stderr
+    first = [f["annotators"]["rgb"]["cam"]["data"] for f in read_frames(inside / "hdf5" / "shard_000000.h5")]
+    second = [
+        f["annotators"]["rgb"]["cam"]["data"]
+        for shard in sorted((tmp_path / "two" / "hdf5").glob("shard_*.h5"))
+        for f in read_frames(shard)
+    ]
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    sky = first[0][:6, :, :3].reshape(-1, 3).astype(int)
+    assert (sky[:, 2] - sky[:, 0]).max() > 100  # the checker's blue squares, not a white dome

@@ -172,6 +172,12 @@ class Writer(ABC):
         """Camera annotators this writer, as configured, reads."""
         return self.required_annotators
 
+    @classmethod
+    def run_problem(cls, stop_frame: int, cameras: int) -> tuple[str, str, str] | None:
+        """Why this writer cannot write a run of frames below ``stop_frame`` with ``cameras``
+        cameras — (message, expected, got) — or None. Checked before the output folder exists."""
+        return None
+
     def open(self, context: ShardContext) -> None:
         self.context = context
         self.files = []

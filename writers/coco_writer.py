@@ -174,6 +174,15 @@ class CocoWriter(Writer):
     )
     required_annotators = ("rgb", "instance_segmentation", "bounding_box_2d_loose")
 
+    @classmethod
+    def run_problem(cls, stop_frame: int, cameras: int) -> tuple[str, str, str] | None:
+        problem = id_range_problem(stop_frame, cameras)
+        return (
+            None
+            if problem is None
+            else ("too many frames for exact COCO ids", "fewer frames or cameras per run", problem)
+        )
+
     def requires(self) -> tuple[str, ...]:
         extra = ("bounding_box_3d", "camera_params") if self.options.get("keypoints") else ()
         return self.required_annotators + extra

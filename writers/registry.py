@@ -8,10 +8,12 @@ list theirs in a module-level ``WRITERS`` tuple.
 
 from __future__ import annotations
 
-from ..plugins import PLUGINS_ENV, plugin_classes
+from importlib import import_module
+
+from ..plugins import PLUGINS_ENV, PluginError, plugin_classes
 from .base import Writer
 
-__all__ = ["PLUGINS_ENV", "WriterRegistry", "default_registry"]
+__all__ = ["PLUGINS_ENV", "SHIPPED", "WriterRegistry", "default_registry"]
 
 
 class WriterRegistry:
@@ -20,6 +22,8 @@ class WriterRegistry:
 
     def register(self, cls: type[Writer]) -> type[Writer]:
         """Register ``cls`` under ``cls.name``; registering the same class again is a no-op."""
+        if not (isinstance(cls, type) and issubclass(cls, Writer)):
+            raise PluginError(f"{cls!r} is not a scenesmith Writer (writers.base.Writer subclass)")
         if not cls.replicator_class_name:
             raise ValueError(
                 f"writer {cls.__qualname__} declares no replicator_class_name (its rep.Writer inside Isaac Sim)"
@@ -49,16 +53,21 @@ class WriterRegistry:
         return list(self._writers.values())
 
 
+SHIPPED = (
+    "hdf5_writer:Hdf5Writer",
+    "coco_writer:CocoWriter",
+    "pose_writer:PoseJsonWriter",
+    "pointcloud_writer:PointCloudWriter",
+)
+"""Our writers (module:class), in registration order: a new writer is its module plus its entry here."""
+
+
 def default_registry() -> WriterRegistry:
     """The registry with scenesmith's own writers, then the plugins' (``PLUGINS_ENV``)."""
-    from .coco_writer import CocoWriter
-    from .hdf5_writer import Hdf5Writer
-    from .pointcloud_writer import PointCloudWriter
-    from .pose_writer import PoseJsonWriter
-
     registry = WriterRegistry()
-    for cls in (Hdf5Writer, CocoWriter, PoseJsonWriter, PointCloudWriter):
-        registry.register(cls)
+    for where in SHIPPED:
+        module, name = where.split(":")
+        registry.register(getattr(import_module(f".{module}", __package__), name))
     for cls in plugin_classes("WRITERS"):
         registry.register(cls)
     return registry

@@ -28,6 +28,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
+from ..usd.materials import PROCEDURAL_ATTR
 from ..usd.textures import load_texture, procedural_image
 
 __all__ = ["DomeLight", "LightSample", "read_lights"]
@@ -316,16 +317,10 @@ def _dome_image(prim: Any, cache: dict[str, Any]) -> np.ndarray | None:
 
     attr = prim.GetAttribute("inputs:texture:file")
     asset = attr.Get() if attr else None
-    name_attr = prim.GetAttribute("scenesmith:texture")
-    procedural = None
-    if name_attr and name_attr.Get():
-        stage = prim.GetStage()
-        for tex in stage.Traverse():
-            if tex.GetAttribute("scenesmith:texture").Get() == name_attr.Get() and tex.GetAttribute(
-                "scenesmith:procedural"
-            ):
-                procedural = tex.GetAttribute("scenesmith:procedural").Get()
-                break
+    # a procedural texture is described on the dome itself (never read from its PNG, whose
+    # relative path means nothing to an in-memory stage)
+    own = prim.GetAttribute(PROCEDURAL_ATTR)
+    procedural = own.Get() if own and own.Get() else None
     path = getattr(asset, "resolvedPath", "") or getattr(asset, "path", "") if asset else ""
     key = procedural or path
     if not key:

@@ -43,7 +43,10 @@ def _engine(
     if _WORKER_STATE.get("key") != key:
         resolved = resolved if resolved is not None else resolve(job.document)
         engine = create_backend(job.backend)
-        engine.build(resolved, stage)
+        if stage is not None:
+            engine.build(resolved, stage)
+        else:  # as every backend takes it (``stage`` is optional in Backend.build)
+            engine.build(resolved)
         _WORKER_STATE.update(key=key, resolved=resolved, engine=engine)
     return _WORKER_STATE["resolved"], _WORKER_STATE["engine"]
 

@@ -24,6 +24,7 @@ from ...scenarios.resolved import ResolvedScenario
 from ...scenarios.yaml_dump import dump_yaml
 from ...writers.base import RunInfo, atomic_write_bytes
 from ...writers.content_hash import FRAME_HASH
+from ...writers.registry import default_registry
 from ..backend import Capabilities, check_supported, create_backend
 from ..usd.resolve import resolve
 from .claim import bad_option, claim_folder
@@ -239,19 +240,13 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
             f"shard size {shard_size}, start {start}",
         )
     writer_configs = _writers(resolved)
-    if "coco" in writer_configs:
-        from ...writers.coco_writer import id_range_problem
-
-        problem = id_range_problem(stop, len(s.cameras))
+    registry = default_registry()
+    for name in writer_configs:
+        problem = registry.get(name).run_problem(stop, len(s.cameras))
         if problem is not None and opts.stop is None:  # the frame count is the scenario's own
-            raise doc.error(
-                ("output", "frames"), "too many frames for exact COCO ids", expected="fewer frames or cameras per run",
-                got=problem,
-            )  # fmt: skip
+            raise doc.error(("output", "frames"), problem[0], expected=problem[1], got=problem[2])
         if problem is not None:
-            raise bad_option(
-                "--frames", "too many frames for exact COCO ids", "fewer frames or cameras per run", problem
-            )
+            raise bad_option("--frames", *problem)
     run = _run_parameters(resolved, opts, start, stop, shard_size, writer_configs)
     inputs = [Path(doc.file), *doc.files.values()]  # LiDAR profile files are among doc.files
     lock = claim_folder(opts.out, opts.overwrite, opts.resume, run, [doc.base_dir, *doc.asset_roots], inputs)
@@ -283,7 +278,11 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
         for plan in plans
         if plan.shard_id not in records
     ]
-    return RunSetup(opts, resolved, run, run_files, info, writer_configs, plans, records, jobs, lock, stage)
+    # only a one-process embedded run builds its engine on it; otherwise do not hold it all run
+    reuse = caps is None and (opts.workers == 1 or len(jobs) <= 1)
+    return RunSetup(
+        opts, resolved, run, run_files, info, writer_configs, plans, records, jobs, lock, stage if reuse else None
+    )
 
 
 def abandon_run(setup: RunSetup) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from ...scenarios.frame_params import LIGHT_INPUT_ATTRS, MATERIAL_INPUT_ATTRS, POSE_KEYS, FrameParams, PrimKey
 from ...scenarios.prim_paths import material_path, shader_path
 from ...scenarios.resolved import ResolvedScenario
-from .materials import texture_asset_path
+from .materials import PROCEDURAL_ATTR, procedural_json, texture_asset_path
 
 __all__ = ["apply"]
 
@@ -60,6 +60,9 @@ def apply(
                 )
                 prim.GetAttribute("inputs:texture:file").Set(Sdf.AssetPath(asset))
                 prim.GetAttribute("scenesmith:texture").Set(values[PrimKey.TEXTURE])
+                procedural = procedural_json(resolved.scenario.textures[values[PrimKey.TEXTURE]])
+                if procedural or prim.HasAttribute(PROCEDURAL_ATTR):
+                    prim.CreateAttribute(PROCEDURAL_ATTR, Sdf.ValueTypeNames.String).Set(procedural)
         for name, values in params.materials.items():
             shader = stage.GetPrimAtPath(shader_path(name))
             for key, attr in MATERIAL_INPUT_ATTRS.items():

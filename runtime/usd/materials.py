@@ -15,6 +15,7 @@ __all__ = [
     "PROCEDURAL_ATTR",
     "author_material",
     "author_physics_material",
+    "procedural_json",
     "texture_asset_path",
 ]
 
@@ -60,10 +61,13 @@ def _texture_network(stage: Any, mat_path: str, scenario: Scenario, name: str, a
     tex.CreateOutput("rgb", Sdf.ValueTypeNames.Float3)
     tex.GetPrim().CreateAttribute("scenesmith:texture", Sdf.ValueTypeNames.String).Set(name)
     if spec.file is None:
-        tex.GetPrim().CreateAttribute(PROCEDURAL_ATTR, Sdf.ValueTypeNames.String).Set(
-            json.dumps(spec.model_dump(mode="json"), sort_keys=True)
-        )
+        tex.GetPrim().CreateAttribute(PROCEDURAL_ATTR, Sdf.ValueTypeNames.String).Set(procedural_json(spec))
     return tex
+
+
+def procedural_json(spec: TextureSpec) -> str:
+    """The :data:`PROCEDURAL_ATTR` value of a procedural texture ("" for a texture file)."""
+    return "" if spec.file is not None else json.dumps(spec.model_dump(mode="json"), sort_keys=True)
 
 
 def author_material(

@@ -40,7 +40,7 @@ from ...scenarios.prim_paths import (
 from ...scenarios.resolved import ResolvedScenario, ShapeGeometry
 from ...sensors.errors import BadInputError, Issue
 from .lidar_attributes import omni_lidar_attributes, sdf_type
-from .materials import author_material, author_physics_material, texture_asset_path
+from .materials import PROCEDURAL_ATTR, author_material, author_physics_material, procedural_json, texture_asset_path
 
 __all__ = [
     "ASSET_PRIM_ATTR",
@@ -296,6 +296,9 @@ def _author_light(stage: Any, resolved: ResolvedScenario, name: str, spec: Light
         light.CreateTextureFileAttr(Sdf.AssetPath(asset))
         light.CreateTextureFormatAttr("latlong")
         light.GetPrim().CreateAttribute("scenesmith:texture", Sdf.ValueTypeNames.String).Set(spec.texture)
+        procedural = procedural_json(resolved.scenario.textures[spec.texture])
+        if procedural:  # on the dome itself: its renderer needs neither the PNG nor a material using it
+            light.GetPrim().CreateAttribute(PROCEDURAL_ATTR, Sdf.ValueTypeNames.String).Set(procedural)
     UsdLux.ShadowAPI.Apply(light.GetPrim()).CreateShadowEnableAttr(spec.shadows)
     _xform_ops(light.GetPrim(), spec.position_m, authored_orientation(spec))
 

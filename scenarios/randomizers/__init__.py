@@ -21,17 +21,20 @@ count              assets with ``count`` > 1   how many copies are shown
 =================  ==========================  =============================================
 
 Each kind is one module here (its class carries its keys, phase, targets and draw, see
-``base``); :data:`RANDOMIZER_KINDS` is the one list of kinds, ours then the plugins'
-(``scenesmith.plugins``: modules listing theirs in ``RANDOMIZERS``).
+``base``), named in :data:`KIND_MODULES`; :data:`RANDOMIZER_KINDS` is the one list of kinds,
+ours then the plugins' (``scenesmith.plugins``: modules listing theirs in ``RANDOMIZERS``).
+The classes are re-exported here for convenience; nothing derives from these imports.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from types import ModuleType
 from typing import Annotated, Union, get_args
 
 from pydantic import Field
 
-from ...plugins import plugin_classes
+from ...plugins import PLUGINS_ENV, PluginError, plugin_classes
 from .base import AboutAxis, Box, RandomizerKind, RotationDist, Trigger
 from .count import CountRandomizer
 from .light import COLOR_TEMPERATURE_K, EXPOSURE, LightRandomizer
@@ -43,6 +46,7 @@ from .scatter import ScatterRandomizer
 from .visibility import VisibilityRandomizer
 
 __all__ = [
+    "KIND_MODULES",
     "COLOR_TEMPERATURE_K",
     "EXPOSURE",
     "LOOK_AT_DISTANCE_M",
@@ -71,21 +75,46 @@ def kind_of(cls: type[RandomizerKind]) -> str:
     return get_args(cls.model_fields["kind"].annotation)[0]
 
 
+KIND_MODULES = ("pose", "scatter", "look_at", "light", "material", "material_inputs", "visibility", "count")
+"""Our kinds' modules, in the order of the scenario union (a new kind: its module, and its name here)."""
+
+_SECTIONS = frozenset({"assets", "cameras", "lidars", "lights", "materials"})
+
+
+def _declared(module: ModuleType) -> list[type[RandomizerKind]]:
+    """The kind classes a module defines (not the ones it imports)."""
+    return [
+        cls
+        for cls in vars(module).values()
+        if isinstance(cls, type) and issubclass(cls, RandomizerKind) and cls.__module__ == module.__name__
+        and "kind" in cls.model_fields
+    ]  # fmt: skip
+
+
+def _check(cls: object, origin: str) -> type[RandomizerKind]:
+    """A kind class as the union needs it, or an error naming what it lacks."""
+    if not (isinstance(cls, type) and issubclass(cls, RandomizerKind)):
+        raise PluginError(f"{origin}: {cls!r} does not derive scenesmith's RandomizerKind")
+    kind = cls.model_fields.get("kind")
+    if kind is None or len(get_args(kind.annotation)) != 1:
+        raise ValueError(f'{origin}: {cls.__qualname__} declares no kind: Literal["<name>"] field')
+    if not isinstance(getattr(cls, "phase", None), int):
+        raise PluginError(f"{origin}: {cls.__qualname__} declares no integer phase")
+    sections = getattr(cls, "target_sections", None)
+    if not sections or not set(sections) <= _SECTIONS:
+        raise PluginError(f"{origin}: {cls.__qualname__}.target_sections must name some of {sorted(_SECTIONS)}")
+    return cls
+
+
 def _kinds() -> tuple[type[RandomizerKind], ...]:
-    ours: tuple[type[RandomizerKind], ...] = (
-        PoseRandomizer,
-        ScatterRandomizer,
-        LookAtRandomizer,
-        LightRandomizer,
-        MaterialRandomizer,
-        MaterialInputsRandomizer,
-        VisibilityRandomizer,
-        CountRandomizer,
-    )
-    out = list(ours)
+    out: list[type[RandomizerKind]] = []
+    for name in KIND_MODULES:
+        out += [
+            _check(cls, f"scenesmith.scenarios.randomizers.{name}")
+            for cls in _declared(import_module(f".{name}", __name__))
+        ]
     for cls in plugin_classes("RANDOMIZERS"):
-        if not (isinstance(cls, type) and issubclass(cls, RandomizerKind)):
-            raise ValueError(f"plugin randomizer {cls!r} does not derive scenesmith's RandomizerKind")
+        _check(cls, PLUGINS_ENV)
         clash = [other for other in out if kind_of(other) == kind_of(cls) and other is not cls]
         if clash:
             raise ValueError(
