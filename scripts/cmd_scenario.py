@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -15,8 +16,14 @@ __all__ = ["load", "sample", "schema", "stage", "validate"]
 
 def load(args: argparse.Namespace) -> ScenarioDocument:
     """Parse the scenario named on the command line, with its ``--asset-root`` folders;
-    ``--allow-large`` lifts the resource budgets."""
-    return parse(args.scenario, tuple(args.asset_root), allow_large=getattr(args, "allow_large", False))
+    ``--allow-large`` lifts the resource budgets; ``--render-engine`` replaces the scenario's
+    ``render.engine`` (the run records the scenario as run, so its digest says which)."""
+    doc = parse(args.scenario, tuple(args.asset_root), allow_large=getattr(args, "allow_large", False))
+    engine = getattr(args, "render_engine", None)
+    if engine is not None and engine != doc.scenario.render.engine:
+        render = doc.scenario.render.model_copy(update={"engine": engine})
+        doc = dataclasses.replace(doc, scenario=doc.scenario.model_copy(update={"render": render}))
+    return doc
 
 
 def validate(args: argparse.Namespace) -> int:

@@ -76,13 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     from scenesmith.sensors.errors import BadInputError
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from scenesmith.runtime.isaac.backend import scenario_renderer  # Kit-free at import (test_layout)
+
     try:
         doc = parse(args.scenario, asset_roots=tuple(args.asset_root), allow_large=args.allow_large)
+        renderer = args.renderer or scenario_renderer(doc)  # render.engine: path → PathTracing
     except BadInputError as err:
         print(err, file=sys.stderr)
         return 2
     opts = options_from_args(args, "isaac", 1, False)
-    renderer = args.renderer or doc.scenario.isaac.renderer
     from isaacsim import SimulationApp  # first omni-related import, before anything else of Kit
 
     app: Any = SimulationApp({"headless": not args.no_headless, "renderer": renderer})

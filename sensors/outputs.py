@@ -41,6 +41,7 @@ __all__ = [
 
 AnnotatorName = Literal[
     "rgb",
+    "HdrColor",
     "distance_to_camera",
     "distance_to_image_plane",
     "normals",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, run_cli
@@ -61,3 +62,33 @@ def test_validate_examples() -> None:
         result = run_cli("validate", str(path))
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith(f"ok: {path}")
+
+
+def test_render_engine_choices_are_the_scenarios_and_replace_its_engine(tmp_path: Path) -> None:
+    """``--render-engine`` offers exactly ``render.engine``'s values (the CLI stays import-light,
+    so it spells them; this keeps the two in step) and the run records the engine it used."""
+    import argparse
+    import json
+    from typing import get_args
+
+    from scenesmith.scenarios.model import RenderSpec
+    from scenesmith.scripts.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command in ("capture", "preview", "generate"):
+        action = next(a for a in sub.choices[command]._actions if a.dest == "render_engine")
+        assert tuple(action.choices) == get_args(RenderSpec.model_fields["engine"].annotation)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "version: 1\nassets:\n  box: {cube: {size_m: 0.3}, semantics: {class: box}}\n"
+        "cameras:\n  cam: {resolution: [16, 12], position_m: [1.0, -1.0, 1.0], look_at_m: [0.0, 0.0, 0.0]}\n"
+    )
+    out = tmp_path / "out"
+    args = ("--frames", "1", "--no-progress", "--render-engine", "path")
+    assert run_cli("generate", str(scenario), "-o", str(out), *args).returncode == 0
+    assert "engine: path" in (out / "scenario.yaml").read_text()
+    resolved = json.loads((out / "run.json").read_text())["scenario_digest"]
+    plain = tmp_path / "plain"
+    assert run_cli("generate", str(scenario), "-o", str(plain), "--frames", "1", "--no-progress").returncode == 0
+    assert json.loads((plain / "run.json").read_text())["scenario_digest"] != resolved

@@ -265,3 +265,24 @@ def test_the_cli_refuses_the_isaac_backend_outside_isaac_sim(tmp_path: Path) -> 
         assert result.returncode == 2, result.stderr
         assert "--backend" in result.stderr and "isaac_generate.py" in result.stderr
         assert not out.exists()
+
+
+def test_render_engine_path_maps_to_isaac_sims_path_tracer() -> None:
+    """``render.engine: path`` runs on RTX ``PathTracing`` inside Isaac Sim (``/rtx/rendermode``,
+    cited in extension/api_citations.toml), unless isaac.renderer names the other path tracer;
+    asking for path tracing with ``RaytracedLighting`` is refused at that key."""
+    from scenesmith.runtime.isaac.backend import scenario_renderer
+    from scenesmith.scenarios.loader import build
+
+    def scene(render: dict, isaac: dict | None = None) -> dict:
+        body = {"version": 1, "assets": {"box": {"cube": {}}}, "render": render}
+        return {**body, "isaac": isaac} if isaac else body
+
+    assert scenario_renderer(build(scene({}))) == "RaytracedLighting"
+    assert scenario_renderer(build(scene({"engine": "path"}))) == "PathTracing"
+    assert scenario_renderer(build(scene({"engine": "path"}, {"renderer": "RealTimePathTracing"}))) == (
+        "RealTimePathTracing"
+    )
+    assert scenario_renderer(build(scene({}, {"renderer": "PathTracing"}))) == "PathTracing"
+    with pytest.raises(BadInputError, match=r"isaac\.renderer: render\.engine: path needs"):
+        scenario_renderer(build(scene({"engine": "path"}, {"renderer": "RaytracedLighting"})))

@@ -46,6 +46,7 @@ __all__ = ["CONVENTIONS", "FIXED_KEYS", "Hdf5Writer", "Hdf5WriterSpec"]
 
 FIXED_KEYS: dict[str, tuple[str, ...]] = {
     "rgb": ("data",),
+    "HdrColor": ("data",),
     "distance_to_camera": ("data",),
     "distance_to_image_plane": ("data",),
     "normals": ("data",),
@@ -56,6 +57,7 @@ FIXED_KEYS: dict[str, tuple[str, ...]] = {
 """Arrays of the same shape every frame (stored as (N, …) datasets); camera_params arrays too."""
 
 UNITS = {
+    ("HdrColor", "data"): "linear radiance, the scene's light units (README: Lighting)",
     ("distance_to_camera", "data"): "m",
     ("distance_to_image_plane", "data"): "m",
     ("pointcloud", "data"): "m",

@@ -155,7 +155,7 @@ def camera_annotators(
     camera: str,
     spec: CameraSpec,
     ch: CameraHits,
-    render_rgb: Callable[[], np.ndarray],
+    render: Callable[[], Any],
 ) -> dict[str, dict[str, Any]]:
     """Every annotator ``spec`` asks for, as Replicator's flat outputs (``annotator`` structure)."""
     model = ch.model
@@ -234,10 +234,14 @@ def camera_annotators(
         )
 
     rgb = None
-    if {"rgb", "pointcloud"} & wanted:
-        rgb = render_rgb()
+    if {"rgb", "pointcloud", "HdrColor"} & wanted:
+        image = render()  # one render per camera and frame, for every annotator made from it
+        if {"rgb", "pointcloud"} & wanted:
+            rgb = image.rgba()
         if "rgb" in wanted:
             out["rgb"] = {"data": rgb}
+        if "HdrColor" in wanted:
+            out["HdrColor"] = {"data": image.hdr()}
     if "pointcloud" in wanted:
         include = ch.valid if spec.annotator_options.pointcloud_include_unlabelled else inst_ids >= 2
         assert normals4 is not None and rgb is not None

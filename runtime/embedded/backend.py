@@ -115,7 +115,7 @@ class EmbeddedBackend(StageFrames, Backend):
             model, cam_to_world = read_camera(self.stage, camera_path(name), render_product_path(name))
             hits = cast_camera(frame, model, cam_to_world)
             outputs = camera_annotators(
-                self.index, frame, name, spec, hits, lambda h=hits, n=name: renderer.render_rgba(n, h)
+                self.index, frame, name, spec, hits, lambda h=hits, n=name: renderer.image(n, h)
             )
             for anno, value in outputs.items():
                 annotator_payload(payload, anno, name, value)

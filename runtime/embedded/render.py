@@ -23,13 +23,14 @@ from ...scenarios.seeding import frame_rng
 from .annotators import CameraHits
 from .camera_rays import camera_rays
 from .direct_light import accumulate, lit_points, shadow_rays
-from .lights import DistantLight, DomeLight, LightSample, read_lights
+from .lights import LightSample, read_lights
 from .materials import MaterialParams, MaterialTable
+from .path_tracer import next_event, trace
 from .scene import FrameGeometry
 from .shading_points import fresnel_f0, shading_points
 from .tonemap import tone_map
 
-__all__ = ["Renderer", "jitter_offsets"]
+__all__ = ["CameraImage", "Renderer", "jitter_offsets"]
 
 
 @dataclass
@@ -159,7 +160,13 @@ class Renderer:
             weight,
         )
 
-    def shade(
+    def shade(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        """Linear radiance (M, 3) along each camera ray, by ``render.engine``."""
+        if self.spec.engine == "path":
+            return trace(self, *args, **kwargs)
+        return self.shade_direct(*args, **kwargs)
+
+    def shade_direct(
         self,
         origins: np.ndarray,
         directions: np.ndarray,
@@ -176,21 +183,7 @@ class Renderer:
         if not valid.any():
             return out
         s = self._surface(origins, directions, hits, valid, normals)
-        radiance = s.emissive.copy()
-        # Light samples are per pixel: with n sub-pixel samples each takes ⌈S / n⌉ of them.
-        n = self.spec.samples_per_pixel
-        for light in self.lights:
-            soft = not (isinstance(light, DistantLight) and light.half_angle == 0)
-            count = -(-self.spec.area_light_samples // n) if soft else 1
-            for _ in range(count):
-                u = rng.random((len(s.points), 2), dtype=np.float32)
-                self._add(radiance, s, light.sample(s.points, s.normals, s.geo_normals, u), light.shadows, 1.0 / count)
-        if self.dome is not None:
-            dome: DomeLight = self.dome
-            count = -(-self.spec.dome_light_samples // n)
-            for _ in range(count):
-                u = rng.random((len(s.points), 2), dtype=np.float32)
-                self._add(radiance, s, dome.sample(s.points, s.normals, s.geo_normals, u), dome.shadows, 1.0 / count)
+        radiance = next_event(self, s, True, rng, mis=False, into=s.emissive.copy())
         _scatter_rows(out, s.rows, radiance)
         return out
 
@@ -218,5 +211,28 @@ class Renderer:
 
     def render_rgba(self, camera: str, ch: CameraHits) -> np.ndarray:
         """The ``rgb`` annotator: (H, W, 4) uint8, alpha 255."""
-        linear = self.render_linear(camera, ch)
-        return tone_map(linear, self.spec.tone_map.kind, self.spec.tone_map.exposure_ev, alpha=True)
+        return self.image(camera, ch).rgba()
+
+    def image(self, camera: str, ch: CameraHits) -> CameraImage:
+        """The camera's linear render, tone mapped on demand (``rgb`` and ``HdrColor`` share it)."""
+        return CameraImage(self.render_linear(camera, ch), self.spec)
+
+
+class CameraImage:
+    """One camera's linear radiance and the two annotators made from it."""
+
+    def __init__(self, linear: np.ndarray, spec: RenderSpec) -> None:
+        self.linear = linear
+        self.spec = spec
+
+    def rgba(self) -> np.ndarray:
+        """``rgb``: tone mapped (H, W, 4) uint8, alpha 255."""
+        return tone_map(self.linear, self.spec.tone_map.kind, self.spec.tone_map.exposure_ev, alpha=True)
+
+    def hdr(self) -> np.ndarray:
+        """``HdrColor``: linear radiance before tone mapping, float16 (H, W, 4), alpha 1, as
+        Replicator's ``HdrColor`` (radiance beyond float16's 65504 saturates to inf)."""
+        h, w = self.linear.shape[:2]
+        out = np.ones((h, w, 4), dtype=np.float16)
+        out[..., :3] = self.linear
+        return out

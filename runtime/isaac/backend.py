@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ...scenarios.frame_params import FrameParams
+from ...scenarios.loader import ScenarioDocument
 from ...scenarios.prim_paths import camera_path, lidar_path
 from ...scenarios.resolved import ResolvedScenario
 from ...sensors.outputs import (
@@ -51,7 +52,7 @@ from ..usd.stage import author_stage
 from .physx_world import physx_world
 from .replicator_graph import compile_randomizers, prepare_xform_ops, replicator_mode_problems, rotated_prims
 
-__all__ = ["CAPABILITIES", "LIDAR_OUTPUTS", "RENDERERS", "IsaacBackend"]
+__all__ = ["CAPABILITIES", "LIDAR_OUTPUTS", "PATH_TRACING_RENDERERS", "RENDERERS", "IsaacBackend", "scenario_renderer"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,27 @@ LIDAR_OUTPUTS = (
 """``IsaacCreateRTXLidarScanBuffer`` init flags (Isaac Sim 5.1 ``test_annotators.py``)."""
 RENDERERS = ("RaytracedLighting", "PathTracing", "RealTimePathTracing")
 """Values of the ``/rtx/rendermode`` setting (``SimulationApp._set_render_settings``, 5.1)."""
+
+PATH_TRACING_RENDERERS = ("PathTracing", "RealTimePathTracing")
+
+
+def scenario_renderer(doc: ScenarioDocument) -> str:
+    """The RTX render mode a scenario asks for: ``isaac.renderer`` when given, else
+    ``PathTracing`` for ``render.engine: path`` (Isaac's own path tracer) and
+    ``RaytracedLighting`` otherwise. ``path`` with a non-path-tracing renderer is bad input."""
+    s = doc.scenario
+    explicit = "renderer" in s.isaac.model_fields_set
+    if s.render.engine != "path":
+        return s.isaac.renderer
+    if explicit and s.isaac.renderer not in PATH_TRACING_RENDERERS:
+        raise doc.error(
+            ("isaac", "renderer"),
+            "render.engine: path needs one of Isaac Sim's path tracers",
+            expected=" or ".join(PATH_TRACING_RENDERERS),
+            got=s.isaac.renderer,
+        )
+    return s.isaac.renderer if explicit else "PathTracing"
+
 
 CAPABILITIES = Capabilities(
     annotators=frozenset(ANNOTATORS),
@@ -136,7 +158,7 @@ class IsaacBackend(StageFrames, Backend):
                 raise problems
         self.resolved = resolved
         self.rt_subframes = self.rt_subframes or resolved.scenario.isaac.rt_subframes
-        self.renderer = self.renderer or resolved.scenario.isaac.renderer
+        self.renderer = self.renderer or scenario_renderer(resolved.document)
         work = Path(self.work_dir) if self.work_dir is not None else Path.cwd()
         work.mkdir(parents=True, exist_ok=True)
         textures = self.texture_dir or work / "stage_textures"

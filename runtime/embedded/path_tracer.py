@@ -1,0 +1,166 @@
+"""``render.engine: path``: unidirectional path tracing on the renderer's Embree scene.
+
+Wavefront order: every live path of a camera sample advances one scattering event at a time,
+so each step is one batched Embree query and a few compiled kernels. At each vertex:
+
+1. next-event estimation to every light (the light sampling ``direct`` uses, one shadow ray
+   per sample; the first vertex takes the same per-pixel sample counts as ``direct``);
+2. a direction drawn from the BRDF (``bsdf_sampling``), which carries the path on; where it
+   leaves the scene it sees the dome, where it hits an emissive surface it sees the emission.
+
+The dome is the one light both strategies find, so its two estimates are combined by multiple
+importance sampling (power heuristic, with the sample counts); sphere, disk, rect and distant
+lights are not geometry a ray can hit, so light sampling alone carries them (weight 1), and
+emissive surfaces are found by BRDF sampling alone (weight 1). ``max_bounces`` N counts
+scattering events: N = 0 shows emitters and the environment, N = 1 is direct lighting. After
+:data:`ROULETTE_AFTER` events a path survives with probability ``max(throughput)`` (at least
+0.05) and is reweighted, which keeps the estimate unbiased. Random numbers come from the
+camera's seeded generator in a fixed order, so the same seed gives bit-identical images for
+any thread count.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numba as nb
+import numpy as np
+
+from .bsdf_sampling import bsdf_pdf, sample_bsdf
+from .lights import DistantLight
+
+if TYPE_CHECKING:
+    from .render import Renderer, _Surface
+
+__all__ = ["ROULETTE_AFTER", "next_event", "trace"]
+
+ROULETTE_AFTER = 3
+"""Scattering events before Russian roulette may end a path."""
+
+
+@nb.njit(parallel=True, cache=True)
+def _power_weights(light_pdf: np.ndarray, other_pdf: np.ndarray, n_light: float, n_other: float) -> np.ndarray:
+    """Power-heuristic weight of the strategy that drew with ``light_pdf`` (``n_light`` samples)."""
+    out = np.empty(light_pdf.shape[0])
+    for i in nb.prange(light_pdf.shape[0]):
+        a, b = n_light * light_pdf[i], n_other * other_pdf[i]
+        out[i] = 1.0 if b <= 0.0 else (0.0 if a <= 0.0 else a * a / (a * a + b * b))
+    return out
+
+
+@nb.njit(parallel=True, cache=True)
+def _cosine_pdf(normals: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """The dome's light-sampling pdf (cosine-weighted about the shading normal)."""
+    out = np.empty(normals.shape[0])
+    for i in nb.prange(normals.shape[0]):
+        c = normals[i, 0] * directions[i, 0] + normals[i, 1] * directions[i, 1] + normals[i, 2] * directions[i, 2]
+        out[i] = max(c, 0.0) / np.pi
+    return out
+
+
+@nb.njit(parallel=True, cache=True)
+def _continue(
+    points: np.ndarray, geo: np.ndarray, t: np.ndarray, directions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Origins pushed off the surface towards ``directions`` and whether each leaves on the
+    side the path arrived from (a reflection; other directions would leak through)."""
+    m = points.shape[0]
+    origins, ok = np.empty((m, 3)), np.empty(m, dtype=np.bool_)
+    for i in nb.prange(m):
+        eps = 1e-4 + 1e-5 * t[i]
+        cos_geo = geo[i, 0] * directions[i, 0] + geo[i, 1] * directions[i, 1] + geo[i, 2] * directions[i, 2]
+        ok[i] = cos_geo > 0.0
+        for c in range(3):
+            origins[i, c] = points[i, c] + geo[i, c] * eps
+    return origins, ok
+
+
+@nb.njit(cache=True)
+def _add_rows(out: np.ndarray, rows: np.ndarray, throughput: np.ndarray, radiance: np.ndarray) -> None:
+    """``out[rows] += throughput · radiance`` (serial: rows are unique, order fixed)."""
+    for j in range(rows.shape[0]):
+        for c in range(3):
+            out[rows[j], c] += throughput[j, c] * radiance[j, c]
+
+
+def next_event(
+    r: Renderer, s: _Surface, first: bool, rng: np.random.Generator, mis: bool, into: np.ndarray | None = None
+) -> np.ndarray:
+    """Light-sampled radiance (M, 3) reflected towards each vertex's viewer: the whole of
+    ``direct`` (``mis`` off) and each vertex of ``path`` (the dome's share weighted against
+    BRDF sampling when ``mis``). Later vertices take one sample per light. Added into
+    ``into`` when given (``direct`` starts from the emission, in that order of additions)."""
+    radiance = np.zeros((len(s.points), 3)) if into is None else into
+    n = r.spec.samples_per_pixel
+    for light in r.lights:
+        soft = not (isinstance(light, DistantLight) and light.half_angle == 0)
+        count = -(-r.spec.area_light_samples // n) if soft and first else 1
+        for _ in range(count):
+            u = rng.random((len(s.points), 2), dtype=np.float32)
+            r._add(radiance, s, light.sample(s.points, s.normals, s.geo_normals, u), light.shadows, 1.0 / count)
+    if r.dome is not None:
+        count = _dome_count(r, first)
+        for _ in range(count):
+            u = rng.random((len(s.points), 2), dtype=np.float32)
+            sample = r.dome.sample(s.points, s.normals, s.geo_normals, u)
+            if mis and r.dome.shadows:  # weighted against the BRDF-sampled ray that finds the dome too
+                light_pdf = _cosine_pdf(s.normals, sample.direction)
+                other = bsdf_pdf(s.normals, s.view, sample.direction, s.albedo, s.roughness, s.metallic, s.f0)
+                sample.li_over_pdf = sample.li_over_pdf * _power_weights(light_pdf, other, count, 1.0)[:, None]
+            r._add(radiance, s, sample, r.dome.shadows, 1.0 / count)
+    return radiance
+
+
+def _dome_count(r: Renderer, first: bool) -> int:
+    return -(-r.spec.dome_light_samples // r.spec.samples_per_pixel) if first else 1
+
+
+def trace(
+    r: Renderer,
+    origins: np.ndarray,
+    directions: np.ndarray,
+    hits: dict[str, np.ndarray],
+    valid: np.ndarray,
+    rng: np.random.Generator,
+    normals: np.ndarray | None = None,
+) -> np.ndarray:
+    """Linear radiance (M, 3) along each camera ray (``valid``: rays that hit within the far plane)."""
+    out = np.zeros((len(directions), 3))
+    miss = ~valid
+    if miss.any():
+        out[miss] = r.dome.radiance(directions[miss]) if r.dome is not None else r.spec.background_color
+    if not valid.any():
+        return out
+    s = r._surface(origins, directions, hits, valid, normals)
+    rows = s.rows
+    throughput = np.ones((len(rows), 3))
+    _add_rows(out, rows, throughput, s.emissive)
+    for bounce in range(1, r.spec.max_bounces + 1):
+        _add_rows(out, rows, throughput, next_event(r, s, bounce == 1, rng, mis=True))
+        u = rng.random((len(rows), 4))
+        new_dirs, weight, pdf = sample_bsdf(s.normals, s.view, s.albedo, s.roughness, s.metallic, s.f0, u[:, :3])
+        new_origins, leaves = _continue(s.points, s.geo_normals, s.t, new_dirs)
+        throughput = throughput * weight
+        alive = leaves & (pdf > 0) & (throughput.max(axis=1) > 0)
+        if bounce >= ROULETTE_AFTER:
+            survive = np.clip(throughput.max(axis=1), 0.05, 1.0)
+            alive &= u[:, 3] < survive
+            throughput = throughput / survive[:, None]
+        keep = np.flatnonzero(alive)
+        if len(keep) == 0:
+            break
+        rows, throughput, pdf = rows[keep], throughput[keep], pdf[keep]
+        view_normals, o, d = s.normals[keep], new_origins[keep], new_dirs[keep]
+        next_hits = r.frame.cast(o, d)
+        hit = next_hits["hit"]
+        gone = np.flatnonzero(~hit)
+        if len(gone) and r.dome is not None and r.dome.shadows:
+            light_pdf = _cosine_pdf(view_normals[gone], d[gone])
+            w = _power_weights(pdf[gone], light_pdf, 1.0, float(_dome_count(r, bounce == 1)))
+            _add_rows(out, rows[gone], throughput[gone], r.dome.radiance(d[gone]) * w[:, None])
+        if not hit.any():
+            break
+        s = r._surface(o, d, next_hits, hit)
+        rows, throughput = rows[s.rows], throughput[s.rows]
+        _add_rows(out, rows, throughput, s.emissive)
+    return out

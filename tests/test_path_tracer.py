@@ -1,0 +1,231 @@
+"""``render.engine: path`` against physics: energy conservation, bounce sums, parity with
+``direct`` at one bounce, colour bleeding, mirrors, and bit-identical images for any thread count."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO
+from test_renderer import DOWN, LIGHTS, PROBE, centre, plane_scene, render
+
+
+def _camera(res: int, position: list[float], **pose: object) -> dict:
+    return {"cam": {"resolution": [res, res], "position_m": position, "annotators": ["rgb"], **pose}}
+
+
+def _lambert(rho: float | list[float], emissive: float = 0.0) -> dict:
+    color = [rho] * 3 if isinstance(rho, float) else rho
+    return {"diffuse_color": color, "specular_color": [0, 0, 0], "roughness": 1.0, "emissive_color": [emissive] * 3}
+
+
+def test_white_furnace_a_diffuse_ball_in_a_uniform_dome_shows_rho_times_l() -> None:
+    rho, radiance = 0.6, 2.0
+    scene = {
+        "materials": {"m": _lambert(rho)},
+        "assets": {"ball": {"sphere": {"radius_m": 0.5}, "material": "m"}},
+        "lights": {"dome": {"type": "dome", "intensity": radiance}},
+        "cameras": _camera(32, [0.0, 0.0, 3.0], quat_wxyz=DOWN),
+        "render": {"engine": "path", "max_bounces": 4, "samples_per_pixel": 4, "dome_light_samples": 4},
+    }
+    img = render(scene)
+    ball = img[14:18, 14:18].reshape(-1, 3)  # the ball's face, away from its silhouette
+    assert np.allclose(ball, rho * radiance, rtol=0.01), ball.mean(axis=0)
+    assert np.allclose(img[0, 0], radiance)  # the dome seen past the ball
+
+
+@pytest.mark.parametrize("bounces", [0, 1, 4])
+def test_integrating_sphere_sums_the_bounces(bounces: int) -> None:
+    """Inside a closed diffuse shell of albedo ρ whose wall emits Le: L = Le·(1−ρ^(N+1))/(1−ρ)."""
+    rho, le = 0.5, 1.0
+    scene = {
+        "materials": {"m": _lambert(rho, emissive=le)},
+        "assets": {"shell": {"sphere": {"radius_m": 2.0}, "material": "m"}},
+        "cameras": _camera(16, [0.0, 0.0, 0.0], quat_wxyz=DOWN),
+        "render": {"engine": "path", "max_bounces": bounces, "samples_per_pixel": 16},
+    }
+    want = le * (1 - rho ** (bounces + 1)) / (1 - rho)
+    assert render(scene).mean() == pytest.approx(want, rel=0.015)
+
+
+@pytest.mark.parametrize("kind", sorted(LIGHTS))
+def test_with_one_bounce_path_agrees_with_direct(kind: str) -> None:
+    """Units and light semantics are the same in both engines: direct light alone matches."""
+    opts = {"samples_per_pixel": 16, "area_light_samples": 16, "dome_light_samples": 16}
+    scene = plane_scene({"light": LIGHTS[kind]}, height=6.0, res=32, extra=PROBE, render_opts=opts)
+    direct = render(scene)
+    path = render({**scene, "render": {**scene["render"], "engine": "path", "max_bounces": 1}})
+    assert path.mean() > 0.01
+    # image-wide energy within 2%, and the probe's top and the far ground pixel by pixel
+    assert path.mean() == pytest.approx(direct.mean(), rel=0.02)
+    assert np.allclose(centre(path), centre(direct), rtol=0.03)
+    assert np.allclose(path[2:6, 2:6].mean(axis=(0, 1)), direct[2:6, 2:6].mean(axis=(0, 1)), rtol=0.03)
+
+
+def test_no_bounce_shows_only_emitters_and_the_environment() -> None:
+    scene = plane_scene(
+        {"sun": LIGHTS["distant"]},
+        extra={"lamp": {"cube": {"size_m": 1.0}, "position_m": [0.0, 0.0, 0.5], "material": "glow"}},
+        render_opts={"engine": "path", "max_bounces": 0},
+    )
+    scene["materials"]["glow"] = _lambert(0.5, emissive=3.0)
+    img = render(scene)
+    assert np.allclose(centre(img), 3.0)  # the emitter, as emitted
+    assert np.all(img[0:4, 0:4] == 0.0)  # the sunlit ground reflects nothing without a bounce
+
+
+def test_colour_bleeds_from_a_red_wall_onto_a_white_floor_only_in_path() -> None:
+    scene = plane_scene(
+        {"sun": {"type": "distant", "intensity": 3.0, "angle_deg": 0.0, "rotation_deg": [0.0, 40.0, 0.0]}},
+        material=_lambert(0.8),
+        height=4.0,
+        res=32,
+        extra={
+            "wall": {
+                "cube": {"size_m": 1.0},
+                "position_m": [0.0, 0.0, 0.5],
+                "scale": [0.2, 4.0, 3.0],
+                "material": "red",
+            }
+        },  # fmt: skip
+        render_opts={"samples_per_pixel": 16, "area_light_samples": 1},
+    )
+    scene["materials"]["red"] = _lambert([0.9, 0.05, 0.05])
+    scene["cameras"]["cam"]["position_m"] = [1.2, 0.0, 4.0]
+    floor = (slice(12, 20), slice(7, 11))  # floor 0.2–0.6 m from the wall's sunlit face
+    direct = render(scene)[floor].reshape(-1, 3).mean(axis=0)
+    path = render({**scene, "render": {**scene["render"], "engine": "path", "max_bounces": 3}})[floor]
+    path = path.reshape(-1, 3).mean(axis=0)
+    assert direct[0] / direct[1] == pytest.approx(1.0, abs=1e-6)  # white floor, white light
+    assert path[0] / path[1] > 1.05  # red light from the wall
+    assert path[1] >= direct[1] * 0.99  # bounce light adds, never removes
+
+
+def test_a_mirror_ball_shows_the_dome_in_the_reflection_direction() -> None:
+    """A smooth metal sphere seen from above, in a dome whose upper half is bright and lower
+    half dark: its centre reflects straight up (the bright half), its rim grazes down."""
+    from scenesmith.runtime.embedded.backend import EmbeddedBackend
+    from scenesmith.runtime.usd.resolve import resolve
+    from scenesmith.scenarios.loader import build
+    from scenesmith.scenarios.sampler import sample
+
+    scene = {
+        "version": 1,
+        "textures": {"sky": {"checker": {"squares": 2, "color_a": [1, 1, 1], "color_b": [0.05, 0.05, 0.05]}}},
+        "materials": {"chrome": {"diffuse_color": [1, 1, 1], "metallic": 1.0, "roughness": 0.0}},
+        "assets": {"ball": {"sphere": {"radius_m": 0.5}, "material": "chrome"}},
+        "lights": {"dome": {"type": "dome", "intensity": 1.0, "texture": "sky"}},
+        "cameras": _camera(48, [0.0, 0.0, 4.0], quat_wxyz=DOWN),
+        "render": {"engine": "path", "max_bounces": 2, "samples_per_pixel": 1, "dome_light_samples": 1,
+                   "tessellation": {"segments": 96, "rings": 48}},
+    }  # fmt: skip
+    backend = EmbeddedBackend()
+    backend.build(resolve(build(scene)))
+    params = sample(backend.resolved, 0, 0)
+    backend.apply(params)
+    img = backend.render_linear(params, "cam")
+    dome = backend_dome(backend)
+    # pixel centres of the ball: ideal sphere hit, mirror direction, the dome's radiance there
+    ch_rows = []
+    focal = _focal_px(backend, 48)
+    for y in range(48):
+        for x in range(48):
+            d = np.array([(x + 0.5 - 24) / focal, -(y + 0.5 - 24) / focal, -1.0])
+            d /= np.linalg.norm(d)
+            o = np.array([0.0, 0.0, 4.0])
+            b = o @ d
+            disc = b * b - (o @ o - 0.25)
+            if disc <= 0:
+                continue
+            p = o + d * (-b - math.sqrt(disc))
+            n = p / 0.5
+            if n[2] < 0.3:  # keep away from the rim, where tessellation moves the normal most
+                continue
+            r = d - 2 * (d @ n) * n
+            ch_rows.append((y, x, dome.radiance(r[None, :])[0]))
+    want = np.array([w for _, _, w in ch_rows])
+    got = np.array([img[y, x] for y, x, _ in ch_rows])
+    assert len(ch_rows) > 100
+    # metal with F0 = 1 reflects the dome exactly (one ray per pixel, through its centre as
+    # here); only near a checker edge may the tessellated normal put a pixel on the other side
+    close = np.all(np.abs(got - want) <= 0.02 * np.maximum(want, 0.05) + 1e-3, axis=1)
+    assert close.mean() > 0.9, close.mean()
+
+
+def backend_dome(backend: object) -> object:
+    from scenesmith.runtime.embedded.lights import read_lights
+
+    return read_lights(backend.stage, {})[1]  # type: ignore[attr-defined]
+
+
+def _focal_px(backend: object, width: int) -> float:
+    from pxr import UsdGeom
+
+    cam = UsdGeom.Camera(backend.stage.GetPrimAtPath("/World/cam"))  # type: ignore[attr-defined]
+    return cam.GetFocalLengthAttr().Get() / cam.GetHorizontalApertureAttr().Get() * width
+
+
+_RENDER = """
+import hashlib, json, sys
+from scenesmith.runtime.embedded.backend import EmbeddedBackend
+from scenesmith.runtime.usd.resolve import resolve
+from scenesmith.scenarios.loader import build
+from scenesmith.scenarios.sampler import sample
+resolved = resolve(build(json.loads(sys.argv[1])))
+backend = EmbeddedBackend()
+backend.build(resolved)
+params = sample(resolved, 7, 0)
+backend.apply(params)
+print(hashlib.sha256(backend.render_linear(params, "cam").tobytes()).hexdigest())
+"""
+
+
+def test_path_traced_image_is_identical_with_one_thread_and_with_many() -> None:
+    lights = {"light": LIGHTS["rect"], "dome": {"type": "dome", "intensity": 0.3}}
+    opts = {"engine": "path", "max_bounces": 5, "samples_per_pixel": 2}
+    scene = plane_scene(lights, height=6.0, res=24, extra=PROBE, render_opts=opts)
+    digests = []
+    for threads in ("1", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", _RENDER, json.dumps({"version": 1, **scene})],
+            env={**os.environ, "NUMBA_NUM_THREADS": threads},
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=True,
+        )
+        digests.append(done.stdout.strip())
+    assert len(digests[0]) == 64 and digests[0] == digests[1]
+
+
+def test_hdr_color_is_the_linear_image_the_rgb_is_tone_mapped_from(tmp_path) -> None:
+    """``HdrColor`` (Replicator's name and layout: float16 (H, W, 4)) is the same render as
+    ``rgb`` before tone mapping, on either engine, and the HDF5 writer stores it."""
+    import h5py
+    from conftest import run_cli
+    from scenesmith.runtime.embedded.tonemap import tone_map
+    from scenesmith.runtime.single_frame import capture_frame
+    from scenesmith.scenarios.loader import build
+
+    for engine in ("direct", "path"):
+        scene = plane_scene({"sun": LIGHTS["distant"]}, extra=PROBE, render_opts={"engine": engine})
+        scene["cameras"]["cam"]["annotators"] = ["rgb", "HdrColor"]
+        payload = capture_frame(build({"version": 1, **scene}), seed=0, frame=0)["annotators"]
+        hdr, rgb = payload["HdrColor"]["cam"]["data"], payload["rgb"]["cam"]["data"]
+        assert hdr.dtype == np.float16 and hdr.shape == (64, 64, 4) and np.all(hdr[..., 3] == 1)
+        assert hdr[..., :3].max() > 0.1
+        # tone mapping the float16 copy gives the rgb annotator to within float16's rounding
+        again = tone_map(hdr[..., :3].astype(np.float64), "aces", 0.0, alpha=True)  # the default curve
+        assert np.abs(again.astype(int) - rgb.astype(int)).max() <= 1
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(json.dumps({"version": 1, **scene}))
+    out = tmp_path / "out"
+    assert run_cli("generate", str(scenario), "-o", str(out), "--frames", "1", "--no-progress").returncode == 0
+    with h5py.File(out / "hdf5" / "shard_000000.h5") as f:
+        stored = f["cameras/cam/HdrColor/data"]
+        assert stored.dtype == np.float16 and stored.shape == (1, 64, 64, 4)
