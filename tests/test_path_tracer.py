@@ -229,3 +229,65 @@ def test_hdr_color_is_the_linear_image_the_rgb_is_tone_mapped_from(tmp_path) -> 
     with h5py.File(out / "hdf5" / "shard_000000.h5") as f:
         stored = f["cameras/cam/HdrColor/data"]
         assert stored.dtype == np.float16 and stored.shape == (1, 64, 64, 4)
+
+
+# --------------------------------------------------------------------------- denoising
+
+
+def _noisy_room(denoise: bool, spp: int) -> dict:
+    """A probe on a floor under a small rect light and a dim dome: soft shadows, bounce light."""
+    lights = {"light": LIGHTS["rect"], "dome": {"type": "dome", "intensity": 0.2}}
+    opts = {"engine": "path", "max_bounces": 3, "samples_per_pixel": spp, "area_light_samples": spp,
+            "dome_light_samples": spp, "denoise": denoise}  # fmt: skip
+    scene = plane_scene(lights, height=6.0, res=48, extra=PROBE, render_opts=opts)
+    scene["cameras"]["cam"]["position_m"] = [0.0, -4.0, 4.0]
+    scene["cameras"]["cam"]["look_at_m"] = [0.0, 0.0, 0.3]
+    del scene["cameras"]["cam"]["quat_wxyz"]
+    return scene
+
+
+def test_denoising_brings_a_low_sample_image_closer_to_the_converged_one() -> None:
+    reference = render(_noisy_room(False, 256), seed=99)
+    noisy, clean = render(_noisy_room(False, 4)), render(_noisy_room(True, 4))
+
+    def rmse(img: np.ndarray) -> float:
+        return float(np.sqrt(np.mean((img - reference) ** 2)))
+
+    assert rmse(clean) < 0.7 * rmse(noisy), (rmse(clean), rmse(noisy))
+    assert render(_noisy_room(True, 4)).tobytes() == clean.tobytes()  # same input, same output
+
+
+def test_labels_and_depth_never_pass_through_the_denoiser() -> None:
+    from scenesmith.runtime.single_frame import capture_frame
+    from scenesmith.scenarios.loader import build
+
+    payloads = []
+    for denoise in (False, True):
+        scene = _noisy_room(denoise, 2)
+        scene["cameras"]["cam"]["annotators"] = ["rgb", "distance_to_image_plane", "normals", "instance_segmentation",
+                                                 "bounding_box_2d_tight"]  # fmt: skip
+        payloads.append(capture_frame(build({"version": 1, **scene}), seed=0, frame=0)["annotators"])
+    plain, denoised = payloads
+    for name in ("distance_to_image_plane", "normals", "instance_segmentation", "bounding_box_2d_tight"):
+        assert plain[name]["cam"]["data"].tobytes() == denoised[name]["cam"]["data"].tobytes(), name
+    assert plain["rgb"]["cam"]["data"].tobytes() != denoised["rgb"]["cam"]["data"].tobytes()
+
+
+def test_oidn_and_open3d_share_a_process_each_with_its_own_tbb() -> None:
+    """Both wheels bundle libtbb: denoise after an Embree query, then query again."""
+    code = (
+        "import numpy as np, open3d as o3d, pyoidn\n"
+        "scene = o3d.t.geometry.RaycastingScene()\n"
+        "scene.add_triangles(o3d.core.Tensor(np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], np.float32)),"
+        " o3d.core.Tensor(np.array([[0, 1, 2]], np.uint32)))\n"
+        "rays = o3d.core.Tensor(np.array([[0.2, 0.2, 1, 0, 0, -1]], np.float32))\n"
+        "assert abs(scene.cast_rays(rays)['t_hit'].numpy()[0] - 1.0) < 1e-6\n"
+        "rng = np.random.default_rng(0)\n"
+        "img = (0.5 + 0.1 * rng.standard_normal((32, 32, 3))).astype(np.float32)\n"
+        "out = pyoidn.denoise(img)\n"
+        "assert out.shape == img.shape and out.std() < img.std()\n"
+        "assert abs(scene.cast_rays(rays)['t_hit'].numpy()[0] - 1.0) < 1e-6\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

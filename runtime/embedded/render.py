@@ -22,6 +22,7 @@ from ...scenarios.model import RenderSpec
 from ...scenarios.seeding import frame_rng
 from .annotators import CameraHits
 from .camera_rays import camera_rays
+from .denoise import denoise
 from .direct_light import accumulate, lit_points, shadow_rays
 from .lights import LightSample, read_lights
 from .materials import MaterialParams, MaterialTable
@@ -190,7 +191,12 @@ class Renderer:
     # ------------------------------------------------------------------ cameras
 
     def render_linear(self, camera: str, ch: CameraHits) -> np.ndarray:
-        """(H, W, 3) linear radiance; ``ch`` are the pixel-centre hits the labels used."""
+        """(H, W, 3) linear radiance; ``ch`` are the pixel-centre hits the labels used. With
+        ``render.denoise`` the image is denoised (``denoise.py``), the labels never are."""
+        image = self._integrate(camera, ch)
+        return denoise(self, image, ch) if self.spec.denoise else image
+
+    def _integrate(self, camera: str, ch: CameraHits) -> np.ndarray:
         model = ch.model
         h, w = model.height, model.width
         rng = frame_rng(self.digest, self.seed, self.frame_index, f"render:{camera}")

@@ -45,6 +45,8 @@ class RenderSpec(Spec):
     (path tracing: inter-reflection, bounce light, reflections of the scene and environment)."""
     max_bounces: Annotated[int, Field(strict=True, ge=0, le=64)] = 4
     """path: scattering events per path (0 shows emitters and the environment only, 1 is direct lighting)."""
+    denoise: bool = False
+    """Denoise the RGB image with Intel Open Image Denoise, guided by first-hit albedo and normals (not labels)."""
     samples_per_pixel: Annotated[int, Field(strict=True, ge=1, le=MAX_SAMPLES_PER_PIXEL)] = 1
     """Jittered camera rays per pixel for the RGB image (labels use one ray through the pixel centre)."""
     area_light_samples: Annotated[int, Field(strict=True, ge=1, le=256)] = 4
