@@ -22,6 +22,7 @@ __all__ = [
     "MESH_SUFFIXES",
     "PROFILE_SUFFIXES",
     "RESERVED_NAMES",
+    "HDR_TEXTURE_SUFFIXES",
     "TEXTURE_SUFFIXES",
     "USD_SUFFIXES",
     "CheckContext",
@@ -31,7 +32,9 @@ __all__ = [
 
 MESH_SUFFIXES = (".obj", ".ply", ".stl", ".gltf", ".glb")
 USD_SUFFIXES = (".usd", ".usda", ".usdc", ".usdz")
-TEXTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
+TEXTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".hdr", ".exr")
+HDR_TEXTURE_SUFFIXES = (".hdr", ".exr")
+"""Linear HDR images: they light dome lights; a material's texture is an sRGB PNG or JPEG."""
 PROFILE_SUFFIXES = (".json",)
 RESERVED_NAMES = frozenset({"Lights", "Distractors", "Looks", "Base", "Physics", "Render"})
 """Children of ``/World`` that scenesmith authors itself."""
@@ -111,6 +114,14 @@ class _Checker:
     def references(self) -> None:
         for name, mat in self.s.materials.items():
             self.texture(("materials", name, "diffuse_texture"), mat.diffuse_texture)
+            tex = self.s.textures.get(mat.diffuse_texture or "")
+            if tex is not None and tex.file is not None and tex.file.lower().endswith(HDR_TEXTURE_SUFFIXES):
+                self.add(
+                    ("materials", name, "diffuse_texture"),
+                    f"texture '{mat.diffuse_texture}' is an HDR image, which only dome lights take",
+                    "a PNG or JPEG texture (base colours are sRGB in [0, 1])",
+                    tex.file,
+                )
         for name, pool in self.s.material_pools.items():
             for i, member in enumerate(pool):
                 self.material(("material_pools", name, i), member)

@@ -285,29 +285,87 @@ class AreaLight:
 
 
 class DomeLight:
-    """Radiance from every direction; cosine-weighted hemisphere samples about the normal."""
+    """Radiance from every direction. A uniform dome is sampled cosine-weighted about the
+    normal (zero variance on diffuse surfaces); a textured one by its luminance times the
+    lat-long cell's solid angle (a 2-D table of pixel CDFs), so a small bright sun in an HDR
+    image is found by a few samples instead of hidden in a cosine lobe."""
 
     def __init__(self, prim: Any, matrix: np.ndarray, textures: dict[str, Any]) -> None:
         self.shadows = casts_shadows(prim)
         self.scale = _scale(prim)
-        self.to_local = np.linalg.inv(matrix[:3, :3] / np.linalg.norm(matrix[:3, :3], axis=1, keepdims=True))
+        rotation = matrix[:3, :3] / np.linalg.norm(matrix[:3, :3], axis=1, keepdims=True)
+        self.to_local = np.linalg.inv(rotation)
+        self.to_world = rotation
         self.image = _dome_image(prim, textures)
+        if self.image is not None:
+            self._table()
+
+    def _table(self) -> None:
+        assert self.image is not None
+        h, w = self.image.shape[:2]
+        elevation = (0.5 - (np.arange(h) + 0.5) / h) * math.pi  # row 0 is +Z (v = 1)
+        lum = self.image @ np.array([0.2126, 0.7152, 0.0722]) * np.cos(elevation)[:, None]
+        lum = np.maximum(lum, 0.0)
+        total = float(lum.sum())
+        if total <= 0.0:  # a black image: nothing to find, nothing to sample
+            self.image_pdf = None
+            return
+        self.image_pdf = lum / total  # probability of each pixel
+        self.cdf = np.cumsum(self.image_pdf.reshape(-1))
+        self.cdf /= self.cdf[-1]
 
     def radiance(self, directions: np.ndarray) -> np.ndarray:
         if self.image is None:
             return np.broadcast_to(self.scale, directions.shape).copy()
+        x, y = self._pixel(directions)
+        return self.image[y, x] * self.scale
+
+    def _pixel(self, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = _normalize(directions @ self.to_local)
         # Z-up lat-long: u along the azimuth from +X counter-clockwise, v from −Z (0) to +Z (1).
         u = (np.arctan2(d[:, 1], d[:, 0]) / (2 * math.pi)) % 1.0
         v = 0.5 + np.arcsin(np.clip(d[:, 2], -1, 1)) / math.pi
-        h, w = self.image.shape[:2]
+        h, w = self.image.shape[:2]  # type: ignore[union-attr]
         x = np.minimum((u * w).astype(np.int64), w - 1)
         y = np.minimum(((1.0 - v) * h).astype(np.int64), h - 1)
-        return self.image[y, x] * self.scale
+        return x, y
+
+    @property
+    def importance_sampled(self) -> bool:
+        return self.image is not None and getattr(self, "image_pdf", None) is not None
+
+    def pdf(self, normals: np.ndarray, directions: np.ndarray) -> np.ndarray:
+        """Solid-angle pdf with which :meth:`sample` draws ``directions`` at points of ``normals``."""
+        if not self.importance_sampled:
+            return np.maximum(np.einsum("ij,ij->i", normals, directions), 0.0) / math.pi
+        x, y = self._pixel(directions)
+        h, w = self.image.shape[:2]  # type: ignore[union-attr]
+        cos_e = np.sqrt(np.maximum(0.0, 1.0 - np.clip((_normalize(directions @ self.to_local))[:, 2], -1, 1) ** 2))
+        return self.image_pdf[y, x] * (w * h) / (2.0 * math.pi * math.pi * np.maximum(cos_e, 1e-12))
 
     def sample(self, points: np.ndarray, normals: np.ndarray, geo_normals: np.ndarray, u: np.ndarray) -> LightSample:
-        direction, inv_pdf = _cosine_samples(normals, u)
-        return LightSample(direction, np.array([np.inf]), self.radiance(direction) * inv_pdf[:, None])
+        if not self.importance_sampled:
+            direction, inv_pdf = _cosine_samples(normals, u)
+            return LightSample(direction, np.array([np.inf]), self.radiance(direction) * inv_pdf[:, None])
+        h, w = self.image.shape[:2]  # type: ignore[union-attr]
+        u = u.astype(np.float64)
+        k = np.minimum(np.searchsorted(self.cdf, u[:, 0], side="right"), h * w - 1)
+        lo = np.where(k > 0, self.cdf[np.maximum(k - 1, 0)], 0.0)
+        # where u0 fell inside the pixel's share is uniform too: it places the sample across the
+        # pixel, u1 down it (continuous over the pixel's (u, v) cell)
+        across = np.clip((u[:, 0] - lo) / np.maximum(self.cdf[k] - lo, 1e-300), 0.0, 1.0 - 1e-12)
+        y, x = np.divmod(k, w)
+        uu = (x + across) / w
+        vv = 1.0 - (y + u[:, 1]) / h
+        phi, elevation = 2 * math.pi * uu, (vv - 0.5) * math.pi
+        local = np.stack([np.cos(elevation) * np.cos(phi), np.cos(elevation) * np.sin(phi), np.sin(elevation)], axis=1)
+        direction = _normalize(local @ self.to_world)
+        pdf = self.image_pdf[y, x] * (w * h) / (2.0 * math.pi * math.pi * np.maximum(np.cos(elevation), 1e-12))
+        li = self.image[y, x] * self.scale / np.maximum(pdf, 1e-300)[:, None]
+        lit = np.einsum("ij,ij->i", normals, direction) > 0
+        lit &= np.einsum("ij,ij->i", geo_normals, direction) > 0
+        lit &= pdf > 0
+        return LightSample(direction, np.array([np.inf]), li, lit)
 
 
 def _dome_image(prim: Any, cache: dict[str, Any]) -> np.ndarray | None:

@@ -49,16 +49,6 @@ def _power_weights(light_pdf: np.ndarray, other_pdf: np.ndarray, n_light: float,
 
 
 @nb.njit(parallel=True, cache=True)
-def _cosine_pdf(normals: np.ndarray, directions: np.ndarray) -> np.ndarray:
-    """The dome's light-sampling pdf (cosine-weighted about the shading normal)."""
-    out = np.empty(normals.shape[0])
-    for i in nb.prange(normals.shape[0]):
-        c = normals[i, 0] * directions[i, 0] + normals[i, 1] * directions[i, 1] + normals[i, 2] * directions[i, 2]
-        out[i] = max(c, 0.0) / np.pi
-    return out
-
-
-@nb.njit(parallel=True, cache=True)
 def _continue(
     points: np.ndarray, geo: np.ndarray, t: np.ndarray, directions: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -104,7 +94,7 @@ def next_event(
             u = rng.random((len(s.points), 2), dtype=np.float32)
             sample = r.dome.sample(s.points, s.normals, s.geo_normals, u)
             if mis and r.dome.shadows:  # weighted against the BRDF-sampled ray that finds the dome too
-                light_pdf = _cosine_pdf(s.normals, sample.direction)
+                light_pdf = r.dome.pdf(s.normals, sample.direction)
                 other = bsdf_pdf(s.normals, s.view, sample.direction, s.albedo, s.roughness, s.metallic, s.f0)
                 sample.li_over_pdf = sample.li_over_pdf * _power_weights(light_pdf, other, count, 1.0)[:, None]
             r._add(radiance, s, sample, r.dome.shadows, 1.0 / count)
@@ -155,7 +145,7 @@ def trace(
         hit = next_hits["hit"]
         gone = np.flatnonzero(~hit)
         if len(gone) and r.dome is not None and r.dome.shadows:
-            light_pdf = _cosine_pdf(view_normals[gone], d[gone])
+            light_pdf = r.dome.pdf(view_normals[gone], d[gone])
             w = _power_weights(pdf[gone], light_pdf, 1.0, float(_dome_count(r, bounce == 1)))
             _add_rows(out, rows[gone], throughput[gone], r.dome.radiance(d[gone]) * w[:, None])
         if not hit.any():

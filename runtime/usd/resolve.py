@@ -131,7 +131,12 @@ def texture_sizes(doc: ScenarioDocument) -> dict[str, tuple[int, int]]:
             )
         except TextureFileError as exc:
             issues.append(
-                smap.issue(("textures", name, "file"), str(exc), expected="a PNG or JPEG image", got=tex.file)
+                smap.issue(
+                    ("textures", name, "file"),
+                    str(exc),
+                    expected="a PNG, JPEG, Radiance .hdr or OpenEXR .exr image",
+                    got=tex.file,
+                )
             )
     if issues:
         raise BadInputError(issues)

@@ -1,8 +1,10 @@
-"""Texture images: files read with Pillow, procedural checker and value noise generated.
+"""Texture images: files read with Pillow (PNG, JPEG) or OpenCV (HDR), procedural checker and
+value noise generated.
 
 The same pixels serve the embedded renderer and, written as PNG next to the stage, Isaac Sim,
-so both see one texture. Colours in textures are sRGB-encoded (as image files are) and decoded
-to linear for shading.
+so both see one texture. Colours in PNG/JPEG textures are sRGB-encoded (as such files are) and
+decoded to linear for shading; HDR lat-long images (Radiance ``.hdr``, OpenEXR ``.exr``) hold
+linear radiance and light dome lights.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +20,7 @@ from ...scenarios.budget import CHECKER_PIXELS_PER_SQUARE, MAX_TEXTURE_PIXELS, N
 from ...scenarios.model import CheckerTexture, NoiseTexture, TextureSpec
 
 __all__ = [
+    "HDR_SUFFIXES",
     "NOISE_SIZE_PX",
     "TextureFileError",
     "check_texture_file",
@@ -25,6 +29,45 @@ __all__ = [
     "srgb_to_linear",
     "write_png",
 ]
+
+
+HDR_SUFFIXES = (".hdr", ".exr")
+"""Linear high-dynamic-range images (dome lights only)."""
+
+
+def _cv2() -> object:
+    import os
+
+    # OpenCV decodes OpenEXR only when asked to before its first import
+    os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
+    import cv2
+
+    return cv2
+
+
+def _radiance_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a Radiance RGBE header's resolution line, without decoding."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if not head.startswith((b"#?RADIANCE", b"#?RGBE")):
+        return None
+    for line in head.split(b"\n")[1:64]:
+        parts = line.split()
+        if len(parts) == 4 and parts[0] in (b"-Y", b"+Y") and parts[2] in (b"+X", b"-X"):
+            return int(parts[3]), int(parts[1])
+    return None
+
+
+def _read_hdr(path: Path) -> np.ndarray:
+    """(H, W, 3) float64 linear RGB of an HDR file (TextureFileError if it is not one)."""
+    cv2: Any = _cv2()
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None or image.ndim != 3 or image.shape[2] < 3:
+        raise TextureFileError("not a readable HDR image (Radiance .hdr or OpenEXR .exr, 3 channels)")
+    rgb = image[..., 2::-1].astype(np.float64)  # OpenCV's BGR(A)
+    if not np.all(np.isfinite(rgb)) or rgb.min() < 0:
+        raise TextureFileError("HDR image holds negative, NaN or infinite values")
+    return rgb
 
 
 class TextureFileError(Exception):
@@ -54,6 +97,12 @@ def check_texture_file(path: Path, max_pixels: int | None = MAX_TEXTURE_PIXELS) 
     first: an image over ``max_pixels`` (``None``: no limit) is returned undecoded, for the
     budget to refuse, so a decompression bomb is never expanded.
     """
+    if path.suffix.lower() in HDR_SUFFIXES:
+        size = _radiance_size(path) if path.suffix.lower() == ".hdr" else None
+        if size is not None and max_pixels is not None and size[0] * size[1] > max_pixels:
+            return size
+        h, w = _read_hdr(path).shape[:2]
+        return w, h
     from PIL import Image
 
     try:
@@ -120,12 +169,14 @@ def procedural_image(spec: TextureSpec) -> np.ndarray:
 
 
 def load_texture(spec: TextureSpec, file: Path | None) -> np.ndarray:
-    """(H, W, 3) linear RGB of a texture (file textures are decoded from sRGB)."""
+    """(H, W, 3) linear RGB of a texture (PNG/JPEG decoded from sRGB, HDR files as they are)."""
     if spec.file is None:
         return procedural_image(spec)
+    assert file is not None
+    if file.suffix.lower() in HDR_SUFFIXES:
+        return _read_hdr(file)
     from PIL import Image
 
-    assert file is not None
     with _sizes_checked_by_us(), Image.open(file) as img:  # sized at validation
         rgb = np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0
     return srgb_to_linear(rgb)

@@ -40,10 +40,11 @@ class NoiseTexture(Spec):
 
 
 class TextureSpec(Spec):
-    """An image file (PNG/JPEG) or a procedural checker/noise pattern, tiled ``tiling`` times."""
+    """An image file (PNG/JPEG; HDR .hdr/.exr for dome lights) or a procedural checker/noise
+    pattern, tiled ``tiling`` times."""
 
     file: AssetPath | None = None
-    """Image file (PNG or JPEG, sRGB), relative to the scenario's folder or an --asset-root."""
+    """Image file (relative to the scenario or an --asset-root): PNG/JPEG (sRGB), or HDR .hdr/.exr (domes)."""
     checker: CheckerTexture | None = None
     """A procedural checkerboard."""
     noise: NoiseTexture | None = None
