@@ -115,12 +115,13 @@ class _Checker:
         for name, mat in self.s.materials.items():
             self.texture(("materials", name, "diffuse_texture"), mat.diffuse_texture)
             tex = self.s.textures.get(mat.diffuse_texture or "")
-            if tex is not None and tex.file is not None and tex.file.lower().endswith(HDR_TEXTURE_SUFFIXES):
+            hdr_file = tex is not None and tex.file is not None and tex.file.lower().endswith(HDR_TEXTURE_SUFFIXES)
+            if tex is not None and (hdr_file or tex.sky is not None):
                 self.add(
                     ("materials", name, "diffuse_texture"),
-                    f"texture '{mat.diffuse_texture}' is an HDR image, which only dome lights take",
-                    "a PNG or JPEG texture (base colours are sRGB in [0, 1])",
-                    tex.file,
+                    f"texture '{mat.diffuse_texture}' is an HDR {'image' if hdr_file else 'sky'}; only domes take it",
+                    "a PNG, JPEG, checker or noise texture (base colours are in [0, 1])",
+                    tex.file or "sky",
                 )
         for name, pool in self.s.material_pools.items():
             for i, member in enumerate(pool):

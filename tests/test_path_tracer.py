@@ -369,3 +369,45 @@ def test_an_hdr_image_on_a_material_or_an_unreadable_one_is_bad_input(tmp_path) 
     (tmp_path / "s.yaml").write_text(json.dumps({"version": 1, **scene}))
     result = run_cli("validate", str(tmp_path / "s.yaml"))
     assert result.returncode == 2 and "textures.sky.file" in result.stderr, result.stderr
+
+
+# --------------------------------------------------------------------------- procedural sky
+
+
+def test_the_sky_model_matches_preethams_zenith_and_brightens_towards_the_sun() -> None:
+    from scenesmith.runtime.usd.sky import sky_radiance
+    from scenesmith.scenarios.model import SkyTexture
+
+    for elevation, turbidity in ((15.0, 2.5), (45.0, 3.0), (70.0, 6.0)):
+        spec = SkyTexture(sun_elevation_deg=elevation, turbidity=turbidity)
+        theta_s = math.radians(90 - elevation)
+        chi = (4 / 9 - turbidity / 120) * (math.pi - 2 * theta_s)
+        zenith_kcd = (4.0453 * turbidity - 4.9710) * math.tan(chi) - 0.2155 * turbidity + 2.4192  # paper, eq. A.2
+        zenith = sky_radiance(spec, np.array([[0.0, 0.0, 1.0]]))[0]
+        assert zenith @ [0.2126, 0.7152, 0.0722] == pytest.approx(zenith_kcd, rel=0.01)
+        assert zenith[2] > zenith[0]  # a clear sky's zenith is blue
+        # along the sun's vertical, radiance grows towards the sun (circumsolar brightening)
+        up = math.radians(elevation)
+        toward = [np.array([[math.cos(e), 0.0, math.sin(e)]]) for e in (up + 0.6, up + 0.3, up + 0.1)]
+        values = [float(sky_radiance(spec, d)[0] @ [0.2126, 0.7152, 0.0722]) for d in toward if d[0, 2] > 0]
+        assert values == sorted(values)
+
+
+def test_a_sky_dome_lights_the_scene_and_ships_as_hdr_for_isaac(tmp_path) -> None:
+    from conftest import run_cli
+
+    scene = plane_scene({"sky": {"type": "dome", "intensity": 1.0, "texture": "day"},
+                         "sun": {"type": "distant", "intensity": 50.0, "angle_deg": 0.5, "rotation_deg": [0, 45, 0]}},
+                        extra=PROBE, res=24, render_opts={"engine": "path", "max_bounces": 2})  # fmt: skip
+    scene["textures"] = {"day": {"sky": {"sun_elevation_deg": 45.0, "width_px": 64}}}
+    (tmp_path / "s.yaml").write_text(json.dumps({"version": 1, **scene}))
+    out = tmp_path / "out"
+    result = run_cli("generate", str(tmp_path / "s.yaml"), "-o", str(out), "--frames", "1", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert (out / "stage_textures" / "day.hdr").is_file()  # RTX reads radiance above 1 from it
+    assert "./stage_textures/day.hdr" in (out / "stage.usda").read_text()
+    # the sky texture is refused on a material
+    scene["materials"]["m"] = {**_lambert(0.5), "diffuse_texture": "day"}
+    (tmp_path / "s.yaml").write_text(json.dumps({"version": 1, **scene}))
+    bad = run_cli("validate", str(tmp_path / "s.yaml"))
+    assert bad.returncode == 2 and "materials.m.diffuse_texture" in bad.stderr

@@ -8,7 +8,7 @@ from typing import Any
 
 from ...scenarios.model import BodyPhysics, MaterialSpec, Scenario, TextureSpec
 from ...scenarios.prim_paths import LOOKS_ROOT, PHYSICS_ROOT, SHADER_NAME, material_path
-from .textures import procedural_image, write_png
+from .textures import procedural_image, write_hdr, write_png
 
 __all__ = [
     "LIDAR_REFLECTANCE_ATTR",
@@ -32,9 +32,10 @@ def texture_asset_path(scenario: Scenario, name: str, files: dict[str, Path], te
         return str(files[spec.file])
     if texture_dir is None:
         return ""
-    out = texture_dir / f"{name}.png"
+    hdr = spec.sky is not None  # radiance above 1: an HDR file, a PNG would clip it
+    out = texture_dir / f"{name}.{'hdr' if hdr else 'png'}"
     if not out.exists():
-        write_png(procedural_image(spec), out)
+        (write_hdr if hdr else write_png)(procedural_image(spec), out)
     return f"./{texture_dir.name}/{out.name}"
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "load_texture",
     "procedural_image",
     "srgb_to_linear",
+    "write_hdr",
     "write_png",
 ]
 
@@ -165,6 +166,10 @@ def procedural_image(spec: TextureSpec) -> np.ndarray:
         return _checker(spec.checker)
     if spec.noise is not None:
         return _noise(spec.noise)
+    if spec.sky is not None:
+        from .sky import sky_image
+
+        return sky_image(spec.sky)
     raise ValueError("not a procedural texture")
 
 
@@ -180,6 +185,14 @@ def load_texture(spec: TextureSpec, file: Path | None) -> np.ndarray:
     with _sizes_checked_by_us(), Image.open(file) as img:  # sized at validation
         rgb = np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0
     return srgb_to_linear(rgb)
+
+
+def write_hdr(image_linear: np.ndarray, path: Path) -> None:
+    """A Radiance .hdr file of linear RGB (what RTX reads for a procedural sky)."""
+    cv2: Any = _cv2()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), np.ascontiguousarray(image_linear[..., ::-1], dtype=np.float32)):
+        raise OSError(f"cannot write {path}")
 
 
 def write_png(image_linear: np.ndarray, path: Path) -> None:

@@ -42,7 +42,7 @@ from .common import (
 from .distractors import Box3, CountRange, DistractorSpec, Placement
 from .lidars import LidarMotion, LidarSpec, SimpleLidarSpec
 from .lights import LightSpec
-from .materials import CheckerTexture, MaterialSpec, NoiseTexture, TextureSpec
+from .materials import CheckerTexture, MaterialSpec, NoiseTexture, SkyTexture, TextureSpec
 from .output import (
     DEFAULT_WRITERS,
     IsaacSpec,
@@ -91,6 +91,7 @@ __all__ = [
     "MaterialSpec",
     "MeshSpec",
     "NoiseTexture",
+    "SkyTexture",
     "OutputSpec",
     "PRIMITIVES",
     "PhysicsSpec",

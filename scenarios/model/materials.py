@@ -1,4 +1,4 @@
-"""Textures (image files, procedural checker and noise) and UsdPreviewSurface materials."""
+"""Textures (image files, procedural checker, noise and sky) and UsdPreviewSurface materials."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ __all__ = [
     "CheckerTexture",
     "MaterialSpec",
     "NoiseTexture",
+    "SkyTexture",
     "TextureSpec",
 ]
 
@@ -39,6 +40,22 @@ class NoiseTexture(Spec):
     """Seed of the noise lattice."""
 
 
+class SkyTexture(Spec):
+    """Preetham, Shirley and Smits' analytic daylight sky (SIGGRAPH 1999) as a lat-long HDR
+    image for a dome light: linear radiance whose luminance is the model's, in kcd/m²."""
+
+    sun_elevation_deg: Annotated[float, Field(strict=True, ge=0.5, le=90.0)] = 45.0
+    """Sun elevation above the horizon in degrees."""
+    sun_azimuth_deg: Annotated[float, Field(strict=True, ge=-360.0, le=360.0)] = 0.0
+    """Sun azimuth in degrees, from +X counter-clockwise (the dome's frame)."""
+    turbidity: Annotated[float, Field(strict=True, ge=1.7, le=10.0)] = 3.0
+    """Atmospheric turbidity: 2 very clear, 3 clear, 6 hazy, 10 overcast-like haze."""
+    ground_albedo: Unit = 0.2
+    """The lower hemisphere: this fraction of the sky's mean radiance (a diffuse ground)."""
+    width_px: Annotated[int, Field(strict=True, ge=16, le=4096)] = 256
+    """Width of the lat-long image in pixels (its height is half)."""
+
+
 class TextureSpec(Spec):
     """An image file (PNG/JPEG; HDR .hdr/.exr for dome lights) or a procedural checker/noise
     pattern, tiled ``tiling`` times."""
@@ -49,15 +66,17 @@ class TextureSpec(Spec):
     """A procedural checkerboard."""
     noise: NoiseTexture | None = None
     """Procedural value noise."""
+    sky: SkyTexture | None = None
+    """A procedural daylight sky (for dome lights)."""
     tiling: Vec2 = (1.0, 1.0)
     """Repeats of the texture across the UV range (u, v)."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TextureSpec:
-        given = [k for k in ("file", "checker", "noise") if getattr(self, k) is not None]
+        given = [k for k in ("file", "checker", "noise", "sky") if getattr(self, k) is not None]
         if len(given) != 1:
             raise invalid(
-                "give exactly one texture source", expected="one of file, checker, noise", got=given or "none"
+                "give exactly one texture source", expected="one of file, checker, noise, sky", got=given or "none"
             )
         return self
 
