@@ -411,3 +411,56 @@ def test_a_sky_dome_lights_the_scene_and_ships_as_hdr_for_isaac(tmp_path) -> Non
     (tmp_path / "s.yaml").write_text(json.dumps({"version": 1, **scene}))
     bad = run_cli("validate", str(tmp_path / "s.yaml"))
     assert bad.returncode == 2 and "materials.m.diffuse_texture" in bad.stderr
+
+
+# --------------------------------------------------------------------------- dielectrics
+
+
+def _slab_render(tmp_path, top: float, bottom: float, bounces: int) -> float:
+    """The centre of a glass slab (n = 1.5) seen straight down, in a dome of radiance ``top``
+    above the horizon and ``bottom`` below."""
+    from scenesmith.runtime.embedded.backend import EmbeddedBackend
+    from scenesmith.runtime.usd.resolve import resolve
+    from scenesmith.scenarios.loader import parse
+    from scenesmith.scenarios.sampler import sample
+
+    image = np.zeros((16, 32, 3))
+    image[:8], image[8:] = top, bottom
+    _write_hdr(tmp_path / "halves.hdr", image)
+    scene = {
+        "version": 1,
+        "textures": {"halves": {"file": "halves.hdr"}},
+        "materials": {"glass": {"diffuse_color": [1, 1, 1], "opacity": 0.0, "ior": 1.5}},
+        "assets": {"slab": {"cube": {"size_m": 1.0}, "scale": [6.0, 6.0, 0.2], "material": "glass"}},
+        "lights": {"dome": {"type": "dome", "intensity": 1.0, "texture": "halves"}},
+        "cameras": _camera(8, [0.0, 0.0, 3.0], quat_wxyz=DOWN),
+        "render": {"engine": "path", "max_bounces": bounces, "samples_per_pixel": 1024, "dome_light_samples": 1},
+    }
+    (tmp_path / "slab.yaml").write_text(json.dumps(scene))
+    backend = EmbeddedBackend()
+    backend.build(resolve(parse(tmp_path / "slab.yaml")))
+    params = sample(backend.resolved, 0, 0)
+    backend.apply(params)
+    return float(backend.render_linear(params, "cam")[2:6, 2:6].mean())  # within 2° of normal incidence
+
+
+_PATHS = 16 * 1024  # camera paths averaged by _slab_render
+
+
+def _within(value: float, p: float) -> bool:
+    """``value`` is a mean of Bernoulli(p) outcomes (each path ends in the bright half or not)
+    within four standard deviations."""
+    return abs(value - p) <= 4 * math.sqrt(p * (1 - p) / _PATHS)
+
+
+def test_glass_reflects_and_transmits_as_fresnel_says(tmp_path) -> None:
+    r = ((1.5 - 1) / (1.5 + 1)) ** 2  # 0.04 at normal incidence
+    # one scattering event: only the first face's reflection comes back up
+    first = _slab_render(tmp_path, 1.0, 0.0, bounces=1)
+    assert _within(first, r), first
+    # a non-absorbing slab with incoherent internal reflections: R_slab = 2R/(1+R), T = (1-R)/(1+R)
+    reflected = _slab_render(tmp_path, 1.0, 0.0, bounces=32)
+    assert _within(reflected, 2 * r / (1 + r)) and reflected > first * 1.5, reflected
+    transmitted = _slab_render(tmp_path, 0.0, 1.0, bounces=32)
+    assert _within(transmitted, (1 - r) / (1 + r)), transmitted
+    assert transmitted == pytest.approx((1 - r) / (1 + r), rel=0.01)

@@ -3,7 +3,8 @@
 Supports what the scenario format authors (and what most simple USD assets carry): a
 ``UsdPreviewSurface`` with constant inputs, its ``diffuseColor`` optionally driven by a
 ``UsdUVTexture`` whose ``st`` comes through an optional ``UsdTransform2d`` (its ``scale`` is
-the tiling). Procedural textures are read from their ``scenesmith:procedural`` description.
+the tiling), and ``opacity``/``ior`` for dielectrics. Procedural textures are read from their
+``scenesmith:procedural`` description.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class MaterialParams:
     lidar_reflectance: float | None = None
     specular: tuple[float, float, float] | None = None
     """Normal-incidence reflectance in the specular workflow; None in the metallic workflow."""
+    opacity: float = 1.0
+    """Below 1, the remaining fraction is a smooth dielectric of ``ior`` (the path engine)."""
+    ior: float = 1.5
 
     @property
     def reflectance(self) -> float:
@@ -139,6 +143,8 @@ class MaterialTable:
             emissive=tuple(map(float, _input_value(shader, "emissiveColor", (0.0, 0.0, 0.0)))),  # type: ignore[arg-type]
             lidar_reflectance=float(reflectance.Get()) if reflectance and reflectance.Get() is not None else None,
             specular=specular,  # type: ignore[arg-type]
+            opacity=float(_input_value(shader, "opacity", 1.0)),
+            ior=float(_input_value(shader, "ior", 1.5)),
         )
 
     def for_gprims(self, paths: list[str]) -> list[MaterialParams]:

@@ -21,6 +21,7 @@ any thread count.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numba as nb
@@ -50,19 +51,62 @@ def _power_weights(light_pdf: np.ndarray, other_pdf: np.ndarray, n_light: float,
 
 @nb.njit(parallel=True, cache=True)
 def _continue(
-    points: np.ndarray, geo: np.ndarray, t: np.ndarray, directions: np.ndarray
+    points: np.ndarray, geo: np.ndarray, t: np.ndarray, directions: np.ndarray, side: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Origins pushed off the surface towards ``directions`` and whether each leaves on the
-    side the path arrived from (a reflection; other directions would leak through)."""
+    """Origins pushed off the surface to the side ``directions`` leave on, and whether that is
+    the side the lobe meant (``side`` +1: reflected, back towards the viewer; −1: transmitted);
+    a direction on the other side would leak through the surface."""
     m = points.shape[0]
     origins, ok = np.empty((m, 3)), np.empty(m, dtype=np.bool_)
     for i in nb.prange(m):
         eps = 1e-4 + 1e-5 * t[i]
         cos_geo = geo[i, 0] * directions[i, 0] + geo[i, 1] * directions[i, 1] + geo[i, 2] * directions[i, 2]
-        ok[i] = cos_geo > 0.0
+        ok[i] = cos_geo * side[i] > 0.0
+        push = eps if cos_geo > 0.0 else -eps
         for c in range(3):
-            origins[i, c] = points[i, c] + geo[i, c] * eps
+            origins[i, c] = points[i, c] + geo[i, c] * push
     return origins, ok
+
+
+@nb.njit(parallel=True, cache=True)
+def _dielectric(normals: np.ndarray, view: np.ndarray, eta: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth dielectric interface: reflect with the Fresnel probability F (exact, unpolarised),
+    else refract by Snell's law (``eta`` = n_incident / n_transmitted); total internal reflection
+    reflects. Returns the direction and its side (+1 reflected, −1 transmitted); the weight is 1
+    either way, since the choice is made with the probabilities F and 1 − F themselves."""
+    m = normals.shape[0]
+    directions, side = np.empty((m, 3)), np.empty(m)
+    for i in nb.prange(m):
+        nx, ny, nz = normals[i, 0], normals[i, 1], normals[i, 2]
+        vx, vy, vz = view[i, 0], view[i, 1], view[i, 2]
+        cos_i = min(max(nx * vx + ny * vy + nz * vz, 0.0), 1.0)
+        e = eta[i]
+        sin2_t = e * e * (1.0 - cos_i * cos_i)
+        if sin2_t >= 1.0:
+            fresnel = 1.0
+            cos_t = 0.0
+        else:
+            cos_t = math.sqrt(1.0 - sin2_t)
+            r_s = (e * cos_i - cos_t) / (e * cos_i + cos_t)
+            r_p = (cos_i - e * cos_t) / (cos_i + e * cos_t)
+            fresnel = 0.5 * (r_s * r_s + r_p * r_p)
+        if u[i] < fresnel:
+            directions[i, 0] = 2.0 * cos_i * nx - vx
+            directions[i, 1] = 2.0 * cos_i * ny - vy
+            directions[i, 2] = 2.0 * cos_i * nz - vz
+            side[i] = 1.0
+        else:
+            k = e * cos_i - cos_t
+            directions[i, 0] = -e * vx + k * nx
+            directions[i, 1] = -e * vy + k * ny
+            directions[i, 2] = -e * vz + k * nz
+            side[i] = -1.0
+    return directions, side
+
+
+DELTA_PDF = 1e30
+"""The pdf recorded for a specular (delta) direction: light sampling can never draw it, so its
+MIS weight against the dome is 1."""
 
 
 @nb.njit(cache=True)
@@ -74,7 +118,13 @@ def _add_rows(out: np.ndarray, rows: np.ndarray, throughput: np.ndarray, radianc
 
 
 def next_event(
-    r: Renderer, s: _Surface, first: bool, rng: np.random.Generator, mis: bool, into: np.ndarray | None = None
+    r: Renderer,
+    s: _Surface,
+    first: bool,
+    rng: np.random.Generator,
+    mis: bool,
+    into: np.ndarray | None = None,
+    opacity: np.ndarray | None = None,
 ) -> np.ndarray:
     """Light-sampled radiance (M, 3) reflected towards each vertex's viewer: the whole of
     ``direct`` (``mis`` off) and each vertex of ``path`` (the dome's share weighted against
@@ -96,6 +146,8 @@ def next_event(
             if mis and r.dome.shadows:  # weighted against the BRDF-sampled ray that finds the dome too
                 light_pdf = r.dome.pdf(s.normals, sample.direction)
                 other = bsdf_pdf(s.normals, s.view, sample.direction, s.albedo, s.roughness, s.metallic, s.f0)
+                if opacity is not None:  # the BRDF lobe is drawn with probability opacity
+                    other = other * opacity
                 sample.li_over_pdf = sample.li_over_pdf * _power_weights(light_pdf, other, count, 1.0)[:, None]
             r._add(radiance, s, sample, r.dome.shadows, 1.0 / count)
     return radiance
@@ -126,10 +178,23 @@ def trace(
     throughput = np.ones((len(rows), 3))
     _add_rows(out, rows, throughput, s.emissive)
     for bounce in range(1, r.spec.max_bounces + 1):
-        _add_rows(out, rows, throughput, next_event(r, s, bounce == 1, rng, mis=True))
-        u = rng.random((len(rows), 4))
+        opacity = r.opacity[s.gprim] if r.dielectrics else None
+        direct = next_event(r, s, bounce == 1, rng, mis=True, opacity=opacity)
+        if opacity is not None:  # only the opaque share reflects light-sampled light (glass is specular)
+            direct *= opacity[:, None]
+        _add_rows(out, rows, throughput, direct)
+        u = rng.random((len(rows), 5))
         new_dirs, weight, pdf = sample_bsdf(s.normals, s.view, s.albedo, s.roughness, s.metallic, s.f0, u[:, :3])
-        new_origins, leaves = _continue(s.points, s.geo_normals, s.t, new_dirs)
+        side = np.ones(len(rows))
+        if opacity is not None:
+            pdf = pdf * opacity  # the BRDF lobe's share of the mixture (for MIS)
+            glass = np.flatnonzero(u[:, 4] >= opacity)  # the see-through share, chosen with its own weight
+            if len(glass):
+                ior = r.ior[s.gprim[glass]]
+                eta = np.where(s.entering[glass], 1.0 / ior, ior)
+                new_dirs[glass], side[glass] = _dielectric(s.normals[glass], s.view[glass], eta, u[glass, 1])
+                weight[glass], pdf[glass] = 1.0, DELTA_PDF
+        new_origins, leaves = _continue(s.points, s.geo_normals, s.t, new_dirs, side)
         throughput = throughput * weight
         alive = leaves & (pdf > 0) & (throughput.max(axis=1) > 0)
         if bounce >= ROULETTE_AFTER:

@@ -47,6 +47,8 @@ class _Surface:
     emissive: np.ndarray
     t: np.ndarray
     rows: np.ndarray  # index of each point's ray
+    gprim: np.ndarray | None = None  # each point's gprim (the path engine's dielectrics look it up)
+    entering: np.ndarray | None = None  # the ray arrives on the face's outer side (winding normal)
 
 
 @nb.njit(parallel=True, cache=True)
@@ -96,6 +98,9 @@ class Renderer:
             dtype=np.float64,
         )
         self.tables = (self.albedo, self.roughness, self.metallic, self.specular, self.emissive)
+        self.opacity = np.array([p.opacity for p in self.params] + [1.0], dtype=np.float64)
+        self.ior = np.array([p.ior for p in self.params] + [1.5], dtype=np.float64)
+        self.dielectrics = bool((self.opacity < 1.0).any())
         self.textured = [gi for gi, p in enumerate(self.params) if p.texture is not None]
 
     # ------------------------------------------------------------------ surfaces
@@ -120,9 +125,12 @@ class Renderer:
                     texture = self.params[gi].texture
                     p.albedo[rows] = texture.sample(self._uvs(hits, sel[rows], gi))
         f0, metallic = fresnel_f0(p.albedo, p.metallic, p.specular)
+        gprim = hits["gprim"][sel]
+        entering = np.einsum("ij,ij->i", hits["face_normal"][sel], directions[sel]) < 0
         return _Surface(
-            p.points, p.normals, p.geo_normals, p.view, p.albedo, p.roughness, metallic, f0, p.emissive, p.t, sel
-        )
+            p.points, p.normals, p.geo_normals, p.view, p.albedo, p.roughness, metallic, f0, p.emissive, p.t, sel,
+            gprim, entering,
+        )  # fmt: skip
 
     def _uvs(self, hits: dict[str, np.ndarray], rows: np.ndarray, gi: int) -> np.ndarray:
         """Texture coordinates interpolated from the mesh's UVs with the hit's barycentrics."""

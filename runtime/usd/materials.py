@@ -88,6 +88,9 @@ def author_material(
     shader.CreateInput("useSpecularWorkflow", Sdf.ValueTypeNames.Int).Set(0 if spec.specular_color is None else 1)
     if spec.specular_color is not None:
         shader.CreateInput("specularColor", Sdf.ValueTypeNames.Color3f).Set(Gf.Vec3f(*spec.specular_color))
+    if spec.opacity < 1.0:  # authored only for see-through materials: opaque ones stay as they were
+        shader.CreateInput("opacity", Sdf.ValueTypeNames.Float).Set(spec.opacity)
+        shader.CreateInput("ior", Sdf.ValueTypeNames.Float).Set(spec.ior)
     material.CreateSurfaceOutput().ConnectToSource(shader.ConnectableAPI(), "surface")
     if spec.diffuse_texture is not None:
         asset = texture_asset_path(scenario, spec.diffuse_texture, files, texture_dir)

@@ -98,6 +98,10 @@ class MaterialSpec(Spec):
     surface except at grazing angles."""
     emissive_color: Color = (0.0, 0.0, 0.0)
     """Emitted radiance (linear, in the same units as light radiance)."""
+    opacity: Unit = 1.0
+    """UsdPreviewSurface opacity: below 1 the rest is a smooth dielectric of ``ior`` (glass; path engine)."""
+    ior: Annotated[float, Field(strict=True, ge=1.0, le=3.0)] = 1.5
+    """Index of refraction of the dielectric part (UsdPreviewSurface ior; glass 1.5, water 1.33)."""
     lidar_reflectance: Unit | None = None
     """``scenesmith:lidar_reflectance``; default: luminance of the diffuse albedo (DESIGN §9)."""
 
