@@ -464,3 +464,10 @@ def test_glass_reflects_and_transmits_as_fresnel_says(tmp_path) -> None:
     transmitted = _slab_render(tmp_path, 0.0, 1.0, bounces=32)
     assert _within(transmitted, (1 - r) / (1 + r)), transmitted
     assert transmitted == pytest.approx((1 - r) / (1 + r), rel=0.01)
+
+
+def test_the_shipped_warehouse_environment_is_what_its_generator_writes(tmp_path) -> None:
+    from scenesmith.scripts.make_example_hdr import SHIPPED, main
+
+    assert main(["-o", str(tmp_path / "w.hdr")]) == 0
+    assert (tmp_path / "w.hdr").read_bytes() == SHIPPED.read_bytes()

@@ -213,7 +213,9 @@ def test_python_api_builds_the_tabletop_model() -> None:
                 elevation_deg=_u(30.0, 65.0),
             ),
         },
-        render=RenderSpec(samples_per_pixel=4, area_light_samples=4, dome_light_samples=16),
+        render=RenderSpec(
+            engine="path", max_bounces=4, denoise=True, samples_per_pixel=2, area_light_samples=4, dome_light_samples=16
+        ),
         output=OutputSpec(frames=16, shard_size=4),
     )
     from_file = parse(EXAMPLES / "tabletop.yaml").scenario
