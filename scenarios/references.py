@@ -113,16 +113,18 @@ class _Checker:
 
     def references(self) -> None:
         for name, mat in self.s.materials.items():
-            self.texture(("materials", name, "diffuse_texture"), mat.diffuse_texture)
-            tex = self.s.textures.get(mat.diffuse_texture or "")
-            hdr_file = tex is not None and tex.file is not None and tex.file.lower().endswith(HDR_TEXTURE_SUFFIXES)
-            if tex is not None and (hdr_file or tex.sky is not None):
-                self.add(
-                    ("materials", name, "diffuse_texture"),
-                    f"texture '{mat.diffuse_texture}' is an HDR {'image' if hdr_file else 'sky'}; only domes take it",
-                    "a PNG, JPEG, checker or noise texture (base colours are in [0, 1])",
-                    tex.file or "sky",
-                )
+            for key in ("diffuse_texture", "roughness_texture", "metallic_texture"):
+                texture = getattr(mat, key)
+                self.texture(("materials", name, key), texture)
+                tex = self.s.textures.get(texture or "")
+                hdr_file = tex is not None and tex.file is not None and tex.file.lower().endswith(HDR_TEXTURE_SUFFIXES)
+                if tex is not None and (hdr_file or tex.sky is not None):
+                    self.add(
+                        ("materials", name, key),
+                        f"texture '{texture}' is an HDR {'image' if hdr_file else 'sky'}; only domes take it",
+                        "a PNG, JPEG, checker or noise texture (values in [0, 1])",
+                        tex.file or "sky",
+                    )
         for name, pool in self.s.material_pools.items():
             for i, member in enumerate(pool):
                 self.material(("material_pools", name, i), member)

@@ -300,3 +300,25 @@ def test_same_seed_bit_identical_and_seed_moves_only_antialiasing_jitter() -> No
     assert c.tobytes() == d.tobytes()
     e = render(scene(4), seed=2)
     assert np.abs(e - c).max() > 1e-3  # anti-aliased: another seed moves the sub-pixel samples
+
+
+@pytest.mark.parametrize("key", ["metallic", "roughness"])
+def test_a_scalar_texture_map_sets_the_input_texel_by_texel(key: str) -> None:
+    """A roughness or metallic map (raw red channel) makes every pixel shade exactly as the
+    uniform material with that texel's value does; both values of a checker appear."""
+    low, high = (0.0, 1.0) if key == "metallic" else (0.15, 0.9)
+    base = {"diffuse_color": [0.6, 0.3, 0.2], "roughness": 0.4, "metallic": 0.0}
+    # a hard sun only: no random samples, whose streams depend on the scenario's digest
+    lights = {"sun": {"type": "distant", "intensity": 3.0, "angle_deg": 0.0, "rotation_deg": [25.0, 10.0, 0.0]}}
+    mapped = plane_scene(lights, material={**base, f"{key}_texture": "map"}, res=32)
+    mapped["textures"] = {"map": {"checker": {"squares": 4, "color_a": [low] * 3, "color_b": [high] * 3},
+                                  "tiling": [0.5, 0.5]}}  # fmt: skip
+    img = render(mapped)
+    a = render(plane_scene(lights, material={**base, key: low}, res=32))
+    b = render(plane_scene(lights, material={**base, key: high}, res=32))
+    # the uniform input is a float32 USD attribute, the texel a float64: equal to 1e-6
+    is_a = np.all(np.isclose(img, a, rtol=1e-6, atol=1e-9), axis=2)
+    is_b = np.all(np.isclose(img, b, rtol=1e-6, atol=1e-9), axis=2)
+    assert np.all(is_a | is_b)
+    assert 0.15 < is_a.mean() < 0.85 and 0.15 < is_b.mean() < 0.85
+    assert not np.allclose(a, b)

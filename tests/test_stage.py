@@ -155,3 +155,26 @@ def test_stage_command_writes_a_frame(tmp_path: Path) -> None:
     assert (tmp_path / "frame_textures" / "floor_tiles.png").is_file()
     bad = run_cli("stage", str(EXAMPLES / "tabletop.yaml"), "-o", str(tmp_path / "frame.txt"))
     assert bad.returncode == 2 and "--output" in bad.stderr
+
+
+def test_roughness_and_metallic_maps_are_authored_as_raw_texture_networks() -> None:
+    """What Isaac Sim reads: the shader's roughness/metallic inputs take a UsdUVTexture's ``r``
+    output, with ``sourceColorSpace: raw`` (data, not colour); the diffuse network is unchanged."""
+    from pxr import UsdShade
+    from scenesmith.runtime.usd.resolve import resolve
+    from scenesmith.runtime.usd.stage import author_stage
+    from scenesmith.scenarios.loader import build
+
+    scenario = {
+        "version": 1,
+        "textures": {"map": {"checker": {"squares": 2, "color_a": [0.2] * 3, "color_b": [0.8] * 3}}},
+        "materials": {"m": {"roughness_texture": "map", "metallic_texture": "map"}},
+        "assets": {"box": {"cube": {}, "material": "m"}},
+    }
+    stage = author_stage(resolve(build(scenario)))
+    shader = UsdShade.Shader(stage.GetPrimAtPath("/World/Looks/m/Shader"))
+    for name, role in (("roughness", "Roughness"), ("metallic", "Metallic")):
+        source, output, _ = shader.GetInput(name).GetConnectedSource()
+        tex = UsdShade.Shader(source.GetPrim())
+        assert str(tex.GetPath()) == f"/World/Looks/m/{role}Texture" and output == "r"
+        assert tex.GetIdAttr().Get() == "UsdUVTexture" and tex.GetInput("sourceColorSpace").Get() == "raw"

@@ -58,6 +58,10 @@ class MaterialParams:
     """Normal-incidence reflectance in the specular workflow; None in the metallic workflow."""
     opacity: float = 1.0
     """Below 1, the remaining fraction is a smooth dielectric of ``ior`` (the path engine)."""
+    roughness_texture: Texture | None = None
+    """Raw-data map whose red channel replaces ``roughness``."""
+    metallic_texture: Texture | None = None
+    """Raw-data map whose red channel replaces ``metallic``."""
     ior: float = 1.5
 
     @property
@@ -91,6 +95,7 @@ class MaterialTable:
         prim = tex_shader.GetPrim()
         procedural = prim.GetAttribute(PROCEDURAL_ATTR)
         file_input = tex_shader.GetInput("file")
+        srgb = str(_input_value(tex_shader, "sourceColorSpace", "sRGB")) != "raw"
         tiling = (1.0, 1.0)
         st = tex_shader.GetInput("st")
         if st and st.HasConnectedSource():
@@ -108,11 +113,21 @@ class MaterialTable:
             path = getattr(asset, "resolvedPath", "") or getattr(asset, "path", "")
             if not path or not Path(path).is_file():
                 return None
-            key = "file:" + path
+            key = f"file:{'srgb' if srgb else 'raw'}:" + path
             if key not in self._textures:
-                self._textures[key] = Texture(load_texture(TextureSpec(file=path), Path(path)), (1.0, 1.0))
+                self._textures[key] = Texture(load_texture(TextureSpec(file=path), Path(path), srgb), (1.0, 1.0))
         base = self._textures[key]
         return Texture(base.image, tiling)
+
+    def _connected_texture(self, shader: Any, name: str) -> Texture | None:
+        """The UsdUVTexture driving input ``name`` of ``shader``, if one does."""
+        from pxr import UsdShade
+
+        inp = shader.GetInput(name)
+        if not (inp and inp.HasConnectedSource()):
+            return None
+        source = UsdShade.Shader(inp.GetConnectedSource()[0].GetPrim())
+        return self._texture(source) if source.GetIdAttr().Get() == "UsdUVTexture" else None
 
     def material_at(self, material_path: str) -> MaterialParams:
         from pxr import UsdShade
@@ -131,6 +146,7 @@ class MaterialTable:
             source = UsdShade.Shader(diffuse_in.GetConnectedSource()[0].GetPrim())
             if source.GetIdAttr().Get() == "UsdUVTexture":
                 texture = self._texture(source)
+        maps = {name: self._connected_texture(shader, name) for name in ("roughness", "metallic")}
         reflectance = prim.GetAttribute(LIDAR_REFLECTANCE_ATTR)
         specular = None
         if int(_input_value(shader, "useSpecularWorkflow", 0)) == 1:
@@ -144,6 +160,8 @@ class MaterialTable:
             lidar_reflectance=float(reflectance.Get()) if reflectance and reflectance.Get() is not None else None,
             specular=specular,  # type: ignore[arg-type]
             opacity=float(_input_value(shader, "opacity", 1.0)),
+            roughness_texture=maps["roughness"],
+            metallic_texture=maps["metallic"],
             ior=float(_input_value(shader, "ior", 1.5)),
         )
 

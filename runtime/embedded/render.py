@@ -101,7 +101,9 @@ class Renderer:
         self.opacity = np.array([p.opacity for p in self.params] + [1.0], dtype=np.float64)
         self.ior = np.array([p.ior for p in self.params] + [1.5], dtype=np.float64)
         self.dielectrics = bool((self.opacity < 1.0).any())
-        self.textured = [gi for gi, p in enumerate(self.params) if p.texture is not None]
+        self.textured = [
+            gi for gi, p in enumerate(self.params) if p.texture or p.roughness_texture or p.metallic_texture
+        ]
 
     # ------------------------------------------------------------------ surfaces
 
@@ -122,8 +124,14 @@ class Renderer:
             for gi in self.textured:
                 rows = np.flatnonzero(gprim == gi)
                 if len(rows):
-                    texture = self.params[gi].texture
-                    p.albedo[rows] = texture.sample(self._uvs(hits, sel[rows], gi))
+                    params, uv = self.params[gi], self._uvs(hits, sel[rows], gi)
+                    if params.texture is not None:
+                        p.albedo[rows] = params.texture.sample(uv)
+                    # scalar maps: their red channel, as raw data (before F0, which needs metallic)
+                    if params.roughness_texture is not None:
+                        p.roughness[rows] = np.clip(params.roughness_texture.sample(uv)[:, 0], 0.0, 1.0)
+                    if params.metallic_texture is not None:
+                        p.metallic[rows] = np.clip(params.metallic_texture.sample(uv)[:, 0], 0.0, 1.0)
         f0, metallic = fresnel_f0(p.albedo, p.metallic, p.specular)
         gprim = hits["gprim"][sel]
         entering = np.einsum("ij,ij->i", hits["face_normal"][sel], directions[sel]) < 0

@@ -39,27 +39,36 @@ def texture_asset_path(scenario: Scenario, name: str, files: dict[str, Path], te
     return f"./{texture_dir.name}/{out.name}"
 
 
-def _texture_network(stage: Any, mat_path: str, scenario: Scenario, name: str, asset: str) -> Any:
+def _texture_network(
+    stage: Any, mat_path: str, scenario: Scenario, name: str, asset: str, role: str = "Diffuse"
+) -> Any:
+    """UV reader → tiling transform → UsdUVTexture for one input; colour (``Diffuse``) is sRGB,
+    the scalar maps (``Roughness``, ``Metallic``) are raw data read from the red channel."""
     from pxr import Sdf, UsdShade
 
     spec = scenario.textures[name]
-    reader = UsdShade.Shader.Define(stage, f"{mat_path}/UVReader")
+    # the diffuse network keeps its original prim names (stages written before stay the same)
+    prefix = "" if role == "Diffuse" else role
+    reader = UsdShade.Shader.Define(stage, f"{mat_path}/{prefix}UVReader")
     reader.CreateIdAttr("UsdPrimvarReader_float2")
     reader.CreateInput("varname", Sdf.ValueTypeNames.String).Set("st")
     reader.CreateOutput("result", Sdf.ValueTypeNames.Float2)
-    xform = UsdShade.Shader.Define(stage, f"{mat_path}/UVTransform")
+    xform = UsdShade.Shader.Define(stage, f"{mat_path}/{prefix}UVTransform")
     xform.CreateIdAttr("UsdTransform2d")
     xform.CreateInput("in", Sdf.ValueTypeNames.Float2).ConnectToSource(reader.ConnectableAPI(), "result")
     xform.CreateInput("scale", Sdf.ValueTypeNames.Float2).Set(tuple(spec.tiling))
     xform.CreateOutput("result", Sdf.ValueTypeNames.Float2)
-    tex = UsdShade.Shader.Define(stage, f"{mat_path}/DiffuseTexture")
+    tex = UsdShade.Shader.Define(stage, f"{mat_path}/{role}Texture")
     tex.CreateIdAttr("UsdUVTexture")
     tex.CreateInput("file", Sdf.ValueTypeNames.Asset).Set(Sdf.AssetPath(asset))
     tex.CreateInput("st", Sdf.ValueTypeNames.Float2).ConnectToSource(xform.ConnectableAPI(), "result")
     tex.CreateInput("wrapS", Sdf.ValueTypeNames.Token).Set("repeat")
     tex.CreateInput("wrapT", Sdf.ValueTypeNames.Token).Set("repeat")
-    tex.CreateInput("sourceColorSpace", Sdf.ValueTypeNames.Token).Set("sRGB")
-    tex.CreateOutput("rgb", Sdf.ValueTypeNames.Float3)
+    tex.CreateInput("sourceColorSpace", Sdf.ValueTypeNames.Token).Set("sRGB" if role == "Diffuse" else "raw")
+    tex.CreateOutput(
+        "rgb" if role == "Diffuse" else "r",
+        Sdf.ValueTypeNames.Float3 if role == "Diffuse" else Sdf.ValueTypeNames.Float,
+    )
     tex.GetPrim().CreateAttribute("scenesmith:texture", Sdf.ValueTypeNames.String).Set(name)
     if spec.file is None:
         tex.GetPrim().CreateAttribute(PROCEDURAL_ATTR, Sdf.ValueTypeNames.String).Set(procedural_json(spec))
@@ -82,8 +91,10 @@ def author_material(
     shader.CreateIdAttr("UsdPreviewSurface")
     diffuse = shader.CreateInput("diffuseColor", Sdf.ValueTypeNames.Color3f)
     diffuse.Set(Gf.Vec3f(*spec.diffuse_color))
-    shader.CreateInput("roughness", Sdf.ValueTypeNames.Float).Set(spec.roughness)
-    shader.CreateInput("metallic", Sdf.ValueTypeNames.Float).Set(spec.metallic)
+    roughness = shader.CreateInput("roughness", Sdf.ValueTypeNames.Float)
+    roughness.Set(spec.roughness)
+    metallic = shader.CreateInput("metallic", Sdf.ValueTypeNames.Float)
+    metallic.Set(spec.metallic)
     shader.CreateInput("emissiveColor", Sdf.ValueTypeNames.Color3f).Set(Gf.Vec3f(*spec.emissive_color))
     shader.CreateInput("useSpecularWorkflow", Sdf.ValueTypeNames.Int).Set(0 if spec.specular_color is None else 1)
     if spec.specular_color is not None:
@@ -96,6 +107,13 @@ def author_material(
         asset = texture_asset_path(scenario, spec.diffuse_texture, files, texture_dir)
         tex = _texture_network(stage, path, scenario, spec.diffuse_texture, asset)
         diffuse.ConnectToSource(tex.ConnectableAPI(), "rgb")
+    for role, texture, target in (
+        ("Roughness", spec.roughness_texture, roughness),
+        ("Metallic", spec.metallic_texture, metallic),
+    ):
+        if texture is not None:
+            asset = texture_asset_path(scenario, texture, files, texture_dir)
+            target.ConnectToSource(_texture_network(stage, path, scenario, texture, asset, role).ConnectableAPI(), "r")
     if spec.lidar_reflectance is not None:
         material.GetPrim().CreateAttribute(LIDAR_REFLECTANCE_ATTR, Sdf.ValueTypeNames.Float).Set(spec.lidar_reflectance)
     return material

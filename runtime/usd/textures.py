@@ -173,8 +173,9 @@ def procedural_image(spec: TextureSpec) -> np.ndarray:
     raise ValueError("not a procedural texture")
 
 
-def load_texture(spec: TextureSpec, file: Path | None) -> np.ndarray:
-    """(H, W, 3) linear RGB of a texture (PNG/JPEG decoded from sRGB, HDR files as they are)."""
+def load_texture(spec: TextureSpec, file: Path | None, srgb: bool = True) -> np.ndarray:
+    """(H, W, 3) linear RGB of a texture (PNG/JPEG decoded from sRGB, HDR files as they are);
+    ``srgb=False`` reads a PNG/JPEG's values as data in [0, 1] (roughness, metallic maps)."""
     if spec.file is None:
         return procedural_image(spec)
     assert file is not None
@@ -184,7 +185,7 @@ def load_texture(spec: TextureSpec, file: Path | None) -> np.ndarray:
 
     with _sizes_checked_by_us(), Image.open(file) as img:  # sized at validation
         rgb = np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0
-    return srgb_to_linear(rgb)
+    return srgb_to_linear(rgb) if srgb else rgb
 
 
 def write_hdr(image_linear: np.ndarray, path: Path) -> None:

@@ -90,8 +90,12 @@ class MaterialSpec(Spec):
     """Name of an entry of ``textures``; replaces ``diffuse_color``."""
     roughness: Unit = 0.5
     """Surface roughness in [0, 1] (UsdPreviewSurface roughness)."""
+    roughness_texture: Name | None = None
+    """Name of an entry of ``textures`` whose red channel (read as raw data, not sRGB) replaces ``roughness``."""
     metallic: Unit = 0.0
     """Metalness in [0, 1] (UsdPreviewSurface metallic)."""
+    metallic_texture: Name | None = None
+    """Name of an entry of ``textures`` whose red channel (raw data) replaces ``metallic``."""
     specular_color: Color | None = None
     """Switches to UsdPreviewSurface's specular workflow: reflectance at normal incidence
     (``specularColor``); ``metallic`` is then ignored. ``[0, 0, 0]`` gives a diffuse-only
