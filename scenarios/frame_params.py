@@ -38,6 +38,8 @@ class PrimKey:
     ENABLE_COLOR_TEMPERATURE = "enable_color_temperature"
     TEXTURE = "texture"
     """Name of a dome light's texture."""
+    SKY = "sky"
+    """Drawn parameters of a dome's procedural sky texture (sun elevation, azimuth, turbidity)."""
 
 
 POSE_KEYS = frozenset({PrimKey.TRANSLATE, PrimKey.ORIENT, PrimKey.SCALE, PrimKey.VISIBLE})

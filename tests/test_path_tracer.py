@@ -471,3 +471,46 @@ def test_the_shipped_warehouse_environment_is_what_its_generator_writes(tmp_path
 
     assert main(["-o", str(tmp_path / "w.hdr")]) == 0
     assert (tmp_path / "w.hdr").read_bytes() == SHIPPED.read_bytes()
+
+
+def test_a_sky_randomizer_moves_the_sun_of_the_sky_and_the_sun_light_together(tmp_path) -> None:
+    from conftest import run_cli
+    from scenesmith.runtime.embedded.backend import EmbeddedBackend
+    from scenesmith.runtime.embedded.lights import read_lights
+    from scenesmith.runtime.isaac.replicator_graph import replicator_mode_problems
+    from scenesmith.runtime.usd.resolve import resolve
+    from scenesmith.scenarios.loader import build
+    from scenesmith.scenarios.sampler import sample
+    from scenesmith.sensors.conventions import quat_to_rotation_matrix
+
+    scene = plane_scene({"sky": {"type": "dome", "intensity": 1.0, "texture": "day"},
+                         "sun": {"type": "distant", "intensity": 50.0, "angle_deg": 0.5}},
+                        res=16, render_opts={"engine": "path", "max_bounces": 1})  # fmt: skip
+    scene["textures"] = {"day": {"sky": {"width_px": 32}}}
+    scene["randomizers"] = {"daylight": {"kind": "sky", "targets": ["sky", "sun"],
+                                         "sun_elevation_deg": {"uniform": {"lower": 5.0, "upper": 85.0}},
+                                         "sun_azimuth_deg": {"uniform": {"lower": 0.0, "upper": 360.0}},
+                                         "turbidity": {"uniform": {"lower": 2.0, "upper": 6.0}}}}  # fmt: skip
+    resolved = resolve(build({"version": 1, **scene}))
+    backend = EmbeddedBackend()
+    backend.build(resolved)
+    zeniths = []
+    for frame in range(3):
+        params = sample(resolved, 0, frame)
+        drawn = params.prims["/World/Lights/sky"]["sky"]
+        assert 5.0 <= drawn["sun_elevation_deg"] <= 85.0 and 2.0 <= drawn["turbidity"] <= 6.0
+        # the sun light shines from the drawn direction (its +Z points at the sun)
+        e, a = math.radians(drawn["sun_elevation_deg"]), math.radians(drawn["sun_azimuth_deg"])
+        toward = quat_to_rotation_matrix(params.prims["/World/Lights/sun"]["orient"])[2]
+        assert np.allclose(toward, [math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)], atol=1e-9)
+        backend.apply(params)
+        dome = read_lights(backend.stage, {})[1]
+        zeniths.append(float(dome.radiance(np.array([[0.0, 0.0, 1.0]]))[0] @ [0.2126, 0.7152, 0.0722]))
+    assert len(set(zeniths)) == 3  # the sky itself changes with the sun
+    assert replicator_mode_problems(resolved) is not None  # no Replicator node for it: refused by name
+    assert "cannot express sky randomizers" in str(replicator_mode_problems(resolved))
+    scene["randomizers"]["daylight"]["targets"] = ["sky", "sun", "lamp"]
+    scene["lights"]["lamp"] = {"type": "rect", "intensity": 10.0, "position_m": [0, 0, 3]}
+    (tmp_path / "s.yaml").write_text(json.dumps({"version": 1, **scene}))
+    bad = run_cli("validate", str(tmp_path / "s.yaml"))
+    assert bad.returncode == 2 and "randomizers.daylight.targets" in bad.stderr and "'lamp'" in bad.stderr

@@ -63,6 +63,8 @@ def apply(
                 procedural = procedural_json(resolved.scenario.textures[values[PrimKey.TEXTURE]])
                 if procedural or prim.HasAttribute(PROCEDURAL_ATTR):
                     prim.CreateAttribute(PROCEDURAL_ATTR, Sdf.ValueTypeNames.String).Set(procedural)
+            if PrimKey.SKY in values and resolved is not None:
+                _apply_sky(prim, values[PrimKey.SKY], resolved, texture_dir)
         for name, values in params.materials.items():
             shader = stage.GetPrimAtPath(shader_path(name))
             for key, attr in MATERIAL_INPUT_ATTRS.items():
@@ -71,3 +73,26 @@ def apply(
                     shader.GetAttribute(attr).Set(
                         Gf.Vec3f(*map(float, value)) if isinstance(value, (list, tuple, np.ndarray)) else float(value)
                     )
+
+
+def _apply_sky(prim: Any, drawn: dict[str, float], resolved: ResolvedScenario, texture_dir: Path | None) -> None:
+    """The dome's procedural sky with this frame's sun: its description on the dome (what the
+    embedded renderer reads) and, given a texture folder, its image as an .hdr file (what RTX
+    reads), named by its parameters so each distinct sky is written once."""
+    import hashlib
+
+    from pxr import Sdf
+
+    name = prim.GetAttribute("scenesmith:texture").Get()
+    base = resolved.scenario.textures[name]
+    assert base.sky is not None
+    spec = base.model_copy(update={"sky": base.sky.model_copy(update=drawn)})
+    description = procedural_json(spec)
+    prim.CreateAttribute(PROCEDURAL_ATTR, Sdf.ValueTypeNames.String).Set(description)
+    if texture_dir is not None:
+        from .textures import procedural_image, write_hdr
+
+        out = texture_dir / f"{name}_{hashlib.sha256(description.encode()).hexdigest()[:12]}.hdr"
+        if not out.exists():
+            write_hdr(procedural_image(spec), out)
+        prim.GetAttribute("inputs:texture:file").Set(Sdf.AssetPath(str(out)))

@@ -18,6 +18,7 @@ material           assets                      one material of a list or pool, p
 material_inputs    materials                   UsdPreviewSurface inputs
 visibility         assets, lights              shown with a probability
 count              assets with ``count`` > 1   how many copies are shown
+sky                sky domes, distant lights   the sun of a procedural sky (and the sun light)
 =================  ==========================  =============================================
 
 Each kind is one module here (its class carries its keys, phase, targets and draw, see
@@ -43,6 +44,7 @@ from .material import MaterialRandomizer
 from .material_inputs import MaterialInputsRandomizer
 from .pose import PoseRandomizer
 from .scatter import ScatterRandomizer
+from .sky import SkyRandomizer
 from .visibility import VisibilityRandomizer
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "RandomizerKind",
     "RotationDist",
     "ScatterRandomizer",
+    "SkyRandomizer",
     "Trigger",
     "VisibilityRandomizer",
     "kind_of",
@@ -75,7 +78,7 @@ def kind_of(cls: type[RandomizerKind]) -> str:
     return get_args(cls.model_fields["kind"].annotation)[0]
 
 
-KIND_MODULES = ("pose", "scatter", "look_at", "light", "material", "material_inputs", "visibility", "count")
+KIND_MODULES = ("pose", "scatter", "look_at", "light", "material", "material_inputs", "visibility", "count", "sky")
 """Our kinds' modules, in the order of the scenario union (a new kind: its module, and its name here)."""
 
 _SECTIONS = frozenset({"assets", "cameras", "lidars", "lights", "materials"})
