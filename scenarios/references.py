@@ -113,7 +113,7 @@ class _Checker:
 
     def references(self) -> None:
         for name, mat in self.s.materials.items():
-            for key in ("diffuse_texture", "roughness_texture", "metallic_texture"):
+            for key in ("diffuse_texture", "roughness_texture", "metallic_texture", "normal_texture"):
                 texture = getattr(mat, key)
                 self.texture(("materials", name, key), texture)
                 tex = self.s.textures.get(texture or "")

@@ -322,3 +322,35 @@ def test_a_scalar_texture_map_sets_the_input_texel_by_texel(key: str) -> None:
     assert np.all(is_a | is_b)
     assert 0.15 < is_a.mean() < 0.85 and 0.15 < is_b.mean() < 0.85
     assert not np.allclose(a, b)
+
+
+@pytest.mark.parametrize(
+    ("tangent_normal", "rotation_deg", "toward_light"),
+    [
+        # the ground plane's u runs along +X and v along +Y, so its tangent frame is (X, Y, Z);
+        # a distant light turned by θ about X shines toward −Z turned by θ: from (0, −sin θ, cos θ)
+        ((0.0, 1.0), [20.0, 0.0, 0.0], lambda t: (0.0, -math.sin(t), math.cos(t))),
+        ((1.0, 0.0), [0.0, 20.0, 0.0], lambda t: (math.sin(t), 0.0, math.cos(t))),
+        ((-1.0, 0.0), [0.0, 20.0, 0.0], lambda t: (math.sin(t), 0.0, math.cos(t))),
+    ],
+)
+def test_a_normal_map_shades_a_flat_plane_as_if_it_were_tilted(
+    tangent_normal: tuple[float, float], rotation_deg: list[float], toward_light: Any
+) -> None:
+    """Lambert's law on the bent normal: a constant normal map tilting the normal by φ toward
+    +u or +v makes the plane's radiance ρ·E·cos(angle between the bent normal and the light)/π,
+    each direction of tilt on its own side; the texture decodes as rgb·2 − 1."""
+    phi = math.radians(30.0)
+    n_ts = np.array([tangent_normal[0] * math.sin(phi), tangent_normal[1] * math.sin(phi), math.cos(phi)])
+    texel = ((n_ts + 1.0) / 2.0).tolist()
+    rho, irradiance = 0.5, 2.0
+    lights = {"sun": {"type": "distant", "intensity": irradiance, "angle_deg": 0.0, "rotation_deg": rotation_deg}}
+    scene = plane_scene(lights, material={**LAMBERT, "normal_texture": "bumps"}, res=16)
+    scene["textures"] = {"bumps": {"checker": {"squares": 2, "color_a": texel, "color_b": texel}}}
+    img = render(scene)
+    theta = math.radians(rotation_deg[0] + rotation_deg[1])
+    cosine = float(np.dot(n_ts, toward_light(theta)))  # T, B, N are world X, Y, Z here
+    # to float32 precision: the mesh's points and interpolated normals are float32
+    assert np.allclose(img, rho * irradiance * cosine / math.pi, rtol=1e-5)
+    flat = render(plane_scene(lights, res=16))
+    assert not np.allclose(img, flat, rtol=0.01)  # the map did something (cos 10° or 50° against cos 20°)

@@ -178,3 +178,27 @@ def test_roughness_and_metallic_maps_are_authored_as_raw_texture_networks() -> N
         tex = UsdShade.Shader(source.GetPrim())
         assert str(tex.GetPath()) == f"/World/Looks/m/{role}Texture" and output == "r"
         assert tex.GetIdAttr().Get() == "UsdUVTexture" and tex.GetInput("sourceColorSpace").Get() == "raw"
+
+
+def test_a_normal_map_is_authored_as_a_raw_scaled_and_biased_texture_on_the_normal_input() -> None:
+    """UsdPreviewSurface's ``normal`` wants tangent-space values in [-1, 1]: the network reads
+    the texture raw and maps it with scale (2, 2, 2, 1) and bias (−1, −1, −1, 0), as its spec says."""
+    from pxr import Gf, UsdShade
+    from scenesmith.runtime.usd.resolve import resolve
+    from scenesmith.runtime.usd.stage import author_stage
+    from scenesmith.scenarios.loader import build
+
+    scenario = {
+        "version": 1,
+        "textures": {"bumps": {"noise": {}}},
+        "materials": {"m": {"normal_texture": "bumps"}},
+        "assets": {"box": {"cube": {}, "material": "m"}},
+    }
+    stage = author_stage(resolve(build(scenario)))
+    shader = UsdShade.Shader(stage.GetPrimAtPath("/World/Looks/m/Shader"))
+    source, output, _ = shader.GetInput("normal").GetConnectedSource()
+    tex = UsdShade.Shader(source.GetPrim())
+    assert str(tex.GetPath()) == "/World/Looks/m/NormalTexture" and output == "rgb"
+    assert tex.GetInput("sourceColorSpace").Get() == "raw"
+    assert tex.GetInput("scale").Get() == Gf.Vec4f(2, 2, 2, 1) and tex.GetInput("bias").Get() == Gf.Vec4f(-1, -1, -1, 0)
+    assert not shader.GetInput("diffuseColor").HasConnectedSource()

@@ -3,7 +3,9 @@
 Supports what the scenario format authors (and what most simple USD assets carry): a
 ``UsdPreviewSurface`` with constant inputs, its ``diffuseColor`` optionally driven by a
 ``UsdUVTexture`` whose ``st`` comes through an optional ``UsdTransform2d`` (its ``scale`` is
-the tiling), and ``opacity``/``ior`` for dielectrics. Procedural textures are read from their
+the tiling), the same texture networks on ``roughness``/``metallic`` (red channel) and
+``normal`` (a tangent-space map, through the texture's scale and bias), and ``opacity``/``ior``
+for dielectrics. Procedural textures are read from their
 ``scenesmith:procedural`` description.
 """
 
@@ -62,6 +64,8 @@ class MaterialParams:
     """Raw-data map whose red channel replaces ``roughness``."""
     metallic_texture: Texture | None = None
     """Raw-data map whose red channel replaces ``metallic``."""
+    normal_texture: Texture | None = None
+    """Tangent-space normal map, already scaled and biased to [-1, 1] (UsdPreviewSurface ``normal``)."""
     ior: float = 1.5
 
     @property
@@ -117,7 +121,12 @@ class MaterialTable:
             if key not in self._textures:
                 self._textures[key] = Texture(load_texture(TextureSpec(file=path), Path(path), srgb), (1.0, 1.0))
         base = self._textures[key]
-        return Texture(base.image, tiling)
+        # UsdUVTexture's scale and bias (rgb; defaults 1 and 0): normal maps map [0, 1] onto [-1, 1]
+        scale = np.asarray(_input_value(tex_shader, "scale", (1.0, 1.0, 1.0, 1.0)), dtype=np.float64)[:3]
+        bias = np.asarray(_input_value(tex_shader, "bias", (0.0, 0.0, 0.0, 0.0)), dtype=np.float64)[:3]
+        if (scale == 1.0).all() and (bias == 0.0).all():
+            return Texture(base.image, tiling)
+        return Texture(base.image * scale + bias, tiling)
 
     def _connected_texture(self, shader: Any, name: str) -> Texture | None:
         """The UsdUVTexture driving input ``name`` of ``shader``, if one does."""
@@ -146,7 +155,7 @@ class MaterialTable:
             source = UsdShade.Shader(diffuse_in.GetConnectedSource()[0].GetPrim())
             if source.GetIdAttr().Get() == "UsdUVTexture":
                 texture = self._texture(source)
-        maps = {name: self._connected_texture(shader, name) for name in ("roughness", "metallic")}
+        maps = {name: self._connected_texture(shader, name) for name in ("roughness", "metallic", "normal")}
         reflectance = prim.GetAttribute(LIDAR_REFLECTANCE_ATTR)
         specular = None
         if int(_input_value(shader, "useSpecularWorkflow", 0)) == 1:
@@ -162,6 +171,7 @@ class MaterialTable:
             opacity=float(_input_value(shader, "opacity", 1.0)),
             roughness_texture=maps["roughness"],
             metallic_texture=maps["metallic"],
+            normal_texture=maps["normal"],
             ior=float(_input_value(shader, "ior", 1.5)),
         )
 

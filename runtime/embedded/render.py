@@ -26,6 +26,7 @@ from .denoise import denoise
 from .direct_light import accumulate, lit_points, shadow_rays
 from .lights import LightSample, read_lights
 from .materials import MaterialParams, MaterialTable
+from .normal_maps import perturbed_normals
 from .path_tracer import next_event, trace
 from .scene import FrameGeometry
 from .shading_points import fresnel_f0, shading_points
@@ -102,7 +103,9 @@ class Renderer:
         self.ior = np.array([p.ior for p in self.params] + [1.5], dtype=np.float64)
         self.dielectrics = bool((self.opacity < 1.0).any())
         self.textured = [
-            gi for gi, p in enumerate(self.params) if p.texture or p.roughness_texture or p.metallic_texture
+            gi
+            for gi, p in enumerate(self.params)
+            if p.texture or p.roughness_texture or p.metallic_texture or p.normal_texture
         ]
 
     # ------------------------------------------------------------------ surfaces
@@ -132,6 +135,8 @@ class Renderer:
                         p.roughness[rows] = np.clip(params.roughness_texture.sample(uv)[:, 0], 0.0, 1.0)
                     if params.metallic_texture is not None:
                         p.metallic[rows] = np.clip(params.metallic_texture.sample(uv)[:, 0], 0.0, 1.0)
+                    if params.normal_texture is not None:
+                        p.normals[rows] = self._bent_normals(p, hits, sel[rows], rows, gi, params.normal_texture, uv)
         f0, metallic = fresnel_f0(p.albedo, p.metallic, p.specular)
         gprim = hits["gprim"][sel]
         entering = np.einsum("ij,ij->i", hits["face_normal"][sel], directions[sel]) < 0
@@ -139,6 +144,16 @@ class Renderer:
             p.points, p.normals, p.geo_normals, p.view, p.albedo, p.roughness, metallic, f0, p.emissive, p.t, sel,
             gprim, entering,
         )  # fmt: skip
+
+    def _bent_normals(
+        self, p: Any, hits: dict[str, np.ndarray], hit_rows: np.ndarray, rows: np.ndarray, gi: int, normal_map: Any,
+        uv: np.ndarray,
+    ) -> np.ndarray:  # fmt: skip
+        """Shading normals of ``rows`` bent by gprim ``gi``'s tangent-space normal map."""
+        mesh = self.frame.index.gprims[gi].mesh
+        tri = mesh.faces[hits["face"][hit_rows] - self.frame.face_offset[gi]]
+        corners = self.frame.vertices[self.frame.faces[hits["face"][hit_rows]]]
+        return perturbed_normals(p.normals[rows], p.view[rows], corners, mesh.uvs[tri], normal_map.sample(uv))
 
     def _uvs(self, hits: dict[str, np.ndarray], rows: np.ndarray, gi: int) -> np.ndarray:
         """Texture coordinates interpolated from the mesh's UVs with the hit's barycentrics."""

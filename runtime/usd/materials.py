@@ -39,12 +39,17 @@ def texture_asset_path(scenario: Scenario, name: str, files: dict[str, Path], te
     return f"./{texture_dir.name}/{out.name}"
 
 
+_RGB_ROLES = ("Diffuse", "Normal")
+"""Texture roles read as three channels; the others are scalar maps read from red."""
+
+
 def _texture_network(
     stage: Any, mat_path: str, scenario: Scenario, name: str, asset: str, role: str = "Diffuse"
 ) -> Any:
     """UV reader → tiling transform → UsdUVTexture for one input; colour (``Diffuse``) is sRGB,
-    the scalar maps (``Roughness``, ``Metallic``) are raw data read from the red channel."""
-    from pxr import Sdf, UsdShade
+    the scalar maps (``Roughness``, ``Metallic``) are raw data read from the red channel, and a
+    ``Normal`` map is raw rgb scaled by 2 and biased by −1, as the UsdPreviewSurface spec asks."""
+    from pxr import Gf, Sdf, UsdShade
 
     spec = scenario.textures[name]
     # the diffuse network keeps its original prim names (stages written before stay the same)
@@ -65,9 +70,12 @@ def _texture_network(
     tex.CreateInput("wrapS", Sdf.ValueTypeNames.Token).Set("repeat")
     tex.CreateInput("wrapT", Sdf.ValueTypeNames.Token).Set("repeat")
     tex.CreateInput("sourceColorSpace", Sdf.ValueTypeNames.Token).Set("sRGB" if role == "Diffuse" else "raw")
+    if role == "Normal":  # UsdPreviewSurface's normal input wants [-1, 1]: the texture maps [0, 1] onto it
+        tex.CreateInput("scale", Sdf.ValueTypeNames.Float4).Set(Gf.Vec4f(2.0, 2.0, 2.0, 1.0))
+        tex.CreateInput("bias", Sdf.ValueTypeNames.Float4).Set(Gf.Vec4f(-1.0, -1.0, -1.0, 0.0))
     tex.CreateOutput(
-        "rgb" if role == "Diffuse" else "r",
-        Sdf.ValueTypeNames.Float3 if role == "Diffuse" else Sdf.ValueTypeNames.Float,
+        "rgb" if role in _RGB_ROLES else "r",
+        Sdf.ValueTypeNames.Float3 if role in _RGB_ROLES else Sdf.ValueTypeNames.Float,
     )
     tex.GetPrim().CreateAttribute("scenesmith:texture", Sdf.ValueTypeNames.String).Set(name)
     if spec.file is None:
@@ -114,6 +122,11 @@ def author_material(
         if texture is not None:
             asset = texture_asset_path(scenario, texture, files, texture_dir)
             target.ConnectToSource(_texture_network(stage, path, scenario, texture, asset, role).ConnectableAPI(), "r")
+    if spec.normal_texture is not None:
+        asset = texture_asset_path(scenario, spec.normal_texture, files, texture_dir)
+        tex = _texture_network(stage, path, scenario, spec.normal_texture, asset, "Normal")
+        normal = shader.CreateInput("normal", Sdf.ValueTypeNames.Normal3f)
+        normal.ConnectToSource(tex.ConnectableAPI(), "rgb")
     if spec.lidar_reflectance is not None:
         material.GetPrim().CreateAttribute(LIDAR_REFLECTANCE_ATTR, Sdf.ValueTypeNames.Float).Set(spec.lidar_reflectance)
     return material

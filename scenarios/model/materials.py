@@ -96,6 +96,10 @@ class MaterialSpec(Spec):
     """Metalness in [0, 1] (UsdPreviewSurface metallic)."""
     metallic_texture: Name | None = None
     """Name of an entry of ``textures`` whose red channel (raw data) replaces ``metallic``."""
+    normal_texture: Name | None = None
+    """Name of an entry of ``textures`` holding a tangent-space normal map (raw data, OpenGL
+    convention: +green is +v; rgb = (n + 1) / 2, so a flat texel is (0.5, 0.5, 1)); it bends the
+    shading normal of every hit (UsdPreviewSurface ``normal``). Labels keep the geometric normals."""
     specular_color: Color | None = None
     """Switches to UsdPreviewSurface's specular workflow: reflectance at normal incidence
     (``specularColor``); ``metallic`` is then ignored. ``[0, 0, 0]`` gives a diffuse-only
