@@ -34,7 +34,7 @@ def check(citations: dict[str, Any], snapshots: dict[str, Path]) -> tuple[list[s
     """(verified, failed, unchecked) descriptions, one per entry."""
     verified, failed, unchecked = [], [], []
     cache: dict[tuple[str, str], str | None] = {}
-    for entry in [*citations.get("api", []), *citations.get("member", [])]:
+    for entry in [*citations.get("api", []), *citations.get("member", []), *citations.get("usd_schema", [])]:
         source = citations["sources"][entry["source"]]
         where = f"{entry['name']}: {source['repo']}@{source['commit'][:8]}:{source['prefix']}{entry['path']}"
         git_dir = snapshots.get(source["repo"])

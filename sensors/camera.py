@@ -14,6 +14,9 @@ the offset in mm to pixels; only our PoseWriter-compatible writer copies that qu
 
 Camera space is USD's: looking down −Z, +Y up, +X right. Pixel (u, v) has u to the right and
 v down; a pixel's centre is at (u + 0.5, v + 0.5).
+
+A camera may carry a ``lens`` (``lens.py``): it then projects through the lens, and the
+aperture-based intrinsics above only describe the USD camera's nominal pinhole.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from .lens import PIXEL_CENTRE, Lens
 
 __all__ = ["PinholeCamera"]
 
@@ -35,6 +40,8 @@ class PinholeCamera:
     aperture_offset_mm: tuple[float, float]
     near_m: float
     far_m: float
+    lens: Lens | None = None
+    """Lens distortion; ``None`` is the ideal pinhole."""
 
     @property
     def fx(self) -> float:
@@ -62,7 +69,8 @@ class PinholeCamera:
 
     def pixel_directions(self, offsets: np.ndarray | None = None) -> np.ndarray:
         """(H, W, 3) camera-space directions through pixel centres (+ optional sub-pixel offsets
-        of shape (H, W, 2) in [-0.5, 0.5]); z = −1, not normalised."""
+        of shape (H, W, 2) in [-0.5, 0.5]) of the ideal pinhole; z = −1, not normalised (a lens's
+        rays are ``lens.unproject``'s)."""
         u = np.arange(self.width, dtype=np.float64) + 0.5
         v = np.arange(self.height, dtype=np.float64) + 0.5
         uu, vv = np.meshgrid(u, v)
@@ -89,8 +97,11 @@ class PinholeCamera:
         return p
 
     def project(self, points_camera: np.ndarray) -> np.ndarray:
-        """Pixel coordinates (u right, v down; continuous, pixel centres at +0.5) of camera-space points."""
+        """Pixel coordinates (u right, v down; continuous, pixel centres at +0.5) of camera-space
+        points; through the lens if there is one (``nan`` where no pixel sees the point)."""
         pts = np.asarray(points_camera, dtype=np.float64)
+        if self.lens is not None:
+            return self.lens.project(pts) + PIXEL_CENTRE
         depth = -pts[..., 2]
         u = self.cx + self.fx * pts[..., 0] / depth
         v = self.cy - self.fy * pts[..., 1] / depth

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..sensors.camera import PinholeCamera
+from ..sensors.lens import PIXEL_CENTRE, Lens, lens_of_camera_params
 
 __all__ = [
     "KEYPOINT_ORDER",
@@ -47,17 +48,20 @@ class Pinhole(NamedTuple):
     """Intrinsics and near clipping distance one projection uses (pixels; metres for ``near``).
 
     A tuple rather than ``PinholeCamera`` because the PoseWriter-compatible output projects with
-    Isaac's principal point (``width/2 + offset``), which the camera model does not describe."""
+    Isaac's principal point (``width/2 + offset``), which the camera model does not describe.
+    With a ``lens`` the projection is the lens's and the intrinsics are unused; a lensed camera
+    clips by distance from the eye (``camera_rays.py``), so ``near`` is a distance then."""
 
     fx: float
     fy: float
     cx: float
     cy: float
     near: float
+    lens: Lens | None = None
 
     @classmethod
     def of(cls, model: PinholeCamera) -> Pinhole:
-        return cls(model.fx, model.fy, model.cx, model.cy, model.near_m)
+        return cls(model.fx, model.fy, model.cx, model.cy, model.near_m, model.lens)
 
 
 def cuboid_corners(rows: np.ndarray) -> np.ndarray:
@@ -84,6 +88,7 @@ def camera_model(params: dict[str, Any]) -> PinholeCamera:
         (float(params["cameraApertureOffset"][0]), float(params["cameraApertureOffset"][1])),
         near,
         far,
+        lens_of_camera_params(params),
     )
 
 
@@ -107,6 +112,9 @@ def in_front(points_camera: np.ndarray, near: float) -> np.ndarray:
 def project_camera(points_camera: np.ndarray, pinhole: Pinhole) -> np.ndarray:
     """Pixel coordinates of camera-space points (…, 3); ``nan`` for points not ``in_front`` (no image position)."""
     pts = np.asarray(points_camera, dtype=np.float64)
+    if pinhole.lens is not None:
+        near = np.linalg.norm(pts, axis=-1) >= _clip_depth(pinhole.near)
+        return np.where(near[..., None], pinhole.lens.project(pts) + PIXEL_CENTRE, np.nan)
     keep = in_front(pts, pinhole.near)
     depth = np.where(keep, -pts[..., 2], 1.0)  # any positive depth: the result is masked below
     uv = np.stack([pinhole.cx + pinhole.fx * pts[..., 0] / depth, pinhole.cy - pinhole.fy * pts[..., 1] / depth], -1)
@@ -124,8 +132,12 @@ def near_clipped_outline(corners_camera: np.ndarray, pinhole: Pinhole) -> np.nda
     (n, 9, 3), ``cuboid_corners`` order) clipped to the half-space in front of the near plane:
     its 8 corners (``nan`` when behind the plane), then the points where its 12 edges cross the
     plane (``nan`` for edges that do not). The clipped box is convex, so these vertices' 2D
-    extent is the extent of its whole projection; a box entirely behind the plane is all ``nan``."""
+    extent is the extent of its whole projection; a box entirely behind the plane is all ``nan``.
+    Through a lens, whose images of edges bend, it is instead points along the 12 edges
+    (``_lens_outline``)."""
     pts = np.asarray(corners_camera, dtype=np.float64)
+    if pinhole.lens is not None:
+        return _lens_outline(pts, pinhole)
     near = _clip_depth(pinhole.near)
     a, b = pts[:, _EDGES[:, 0]], pts[:, _EDGES[:, 1]]  # (n, 12, 3) edge ends
     da, db = -a[..., 2] - near, -b[..., 2] - near  # signed distances in front of the plane
@@ -134,6 +146,20 @@ def near_clipped_outline(corners_camera: np.ndarray, pinhole: Pinhole) -> np.nda
     hit = a + t[..., None] * (b - a)  # on the plane: depth = near, up to rounding (not used)
     hit_uv = np.stack([pinhole.cx + pinhole.fx * hit[..., 0] / near, pinhole.cy - pinhole.fy * hit[..., 1] / near], -1)
     return np.concatenate([project_camera(pts[:, 1:], pinhole), np.where(crosses[..., None], hit_uv, np.nan)], axis=1)
+
+
+_EDGE_SAMPLES = 33
+"""Points per box edge projected through a lens: distortion bends edges, so a box's image
+extent can lie between its corners (the largest bulge is found to about 1/32 of an edge)."""
+
+
+def _lens_outline(corners_camera: np.ndarray, pinhole: Pinhole) -> np.ndarray:
+    """(n, 12·33, 2) pixel positions of points along each box's 12 edges through the lens;
+    ``nan`` for points no pixel sees (within ``near`` of the eye, or beyond the field of view)."""
+    a, b = corners_camera[:, _EDGES[:, 0]], corners_camera[:, _EDGES[:, 1]]  # (n, 12, 3)
+    t = np.linspace(0.0, 1.0, _EDGE_SAMPLES)[None, None, :, None]
+    points = (a[:, :, None] + t * (b - a)[:, :, None]).reshape(len(corners_camera), -1, 3)
+    return project_camera(points, pinhole)
 
 
 def truncation_ratio(uv: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -35,6 +35,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field
 
+from ..sensors.lens import lens_of_camera_params
 from ..sensors.outputs import PHYSICS_STATE_KEY, SCENESMITH_KEY
 from ..sensors.physics_state import PHYSICS_FIELDS
 from ..sensors.spec_base import Spec
@@ -352,6 +353,9 @@ class Hdf5Writer(Writer):
             group = self._group(f"cameras/{rp}")
             group.attrs["camera"] = annotators["camera"][rp]
             group.attrs["resolution"] = np.asarray(annotators["resolution"][rp], dtype=np.int64)
+            lens = lens_of_camera_params(annotators.get("camera_params", {}).get(rp, {}))
+            if lens is not None:  # the model and every coefficient (pinhole cameras: no attribute, as before)
+                group.attrs["lens"] = json.dumps(lens.document(), sort_keys=True)
         self._scalar("", "frames", int(payload["swhFrameNumber"]))
         lineage = payload.get(SCENESMITH_KEY, {}).get("frame_params")
         self._scalar("", "frame_params", json.dumps(lineage, sort_keys=True) if lineage is not None else "")

@@ -95,7 +95,7 @@ def pose_document(
     obj_to_camera = view @ local_to_world if quirks else local_to_world @ view
     corners_world = cuboid_corners(rows)
     corners_camera = to_camera(corners_world, params)
-    pinhole = Pinhole(fx, fx, cx, cy, model.near_m)
+    pinhole = Pinhole(fx, fx, cx, cy, model.near_m, model.lens)  # a lens projects by itself
     projected = projected_keypoints(project_camera(corners_camera, pinhole))
     lo = np.stack([rows["x_min"], rows["y_min"], rows["z_min"]], axis=-1).astype(np.float64)
     hi = np.stack([rows["x_max"], rows["y_max"], rows["z_max"]], axis=-1).astype(np.float64)
@@ -124,20 +124,19 @@ def pose_document(
         }
         for i, path in enumerate(paths)
     ]
-    return {
-        "camera_data": {
-            "aperture": [float(a) for a in aperture],
-            "aperture_offset": [float(o) for o in offset],
-            "focal_length": focal,
-            "resolution": [w, h],
-            "meters_per_scene_unit": float(params["metersPerSceneUnit"]),
-            "intrinsics": {"fx": fx, "fy": fx, "cx": cx, "cy": cy},
-            "camera_view_matrix": _rounded(view, 5),
-            "camera_projection_matrix": _rounded(projection, 5),
-        },
-        "keypoint_order": list(KEYPOINT_ORDER),
-        "objects": objects,
+    camera_data: dict[str, Any] = {
+        "aperture": [float(a) for a in aperture],
+        "aperture_offset": [float(o) for o in offset],
+        "focal_length": focal,
+        "resolution": [w, h],
+        "meters_per_scene_unit": float(params["metersPerSceneUnit"]),
+        "intrinsics": {"fx": fx, "fy": fx, "cx": cx, "cy": cy},
+        "camera_view_matrix": _rounded(view, 5),
+        "camera_projection_matrix": _rounded(projection, 5),
     }
+    if model.lens is not None:  # keypoints went through it; Isaac's PoseWriter has no such entry
+        camera_data["lens"] = model.lens.document()
+    return {"camera_data": camera_data, "keypoint_order": list(KEYPOINT_ORDER), "objects": objects}
 
 
 class PoseWriterSpec(Spec):

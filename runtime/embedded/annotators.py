@@ -29,6 +29,7 @@ import numpy as np
 
 from ...scenarios.model import CameraSpec
 from ...sensors.camera import PinholeCamera
+from ...sensors.lens import camera_params_fields
 from ...sensors.outputs import (
     BACKGROUND,
     BBOX2D_DTYPE,
@@ -65,11 +66,7 @@ class CameraHits:
 def cast_camera(frame: FrameGeometry, model: PinholeCamera, cam_to_world: np.ndarray) -> CameraHits:
     rays = camera_rays(model, cam_to_world)
     hits = frame.cast(rays.origins, rays.directions)
-    distance = hits["t"] + rays.start
-    depth = distance * rays.cos
-    valid = hits["hit"] & (depth <= model.far_m)
-    distance = np.where(valid, distance, np.inf)
-    depth = np.where(valid, depth, np.inf)
+    valid, distance, depth = rays.clip(hits, model.far_m)
     return CameraHits(model, cam_to_world, rays, hits, valid, distance, depth)
 
 
@@ -340,8 +337,8 @@ def camera_params(
     f_stop: float = 0.0,
 ) -> dict[str, Any]:
     """``camera_params``: every key Replicator emits; fisheye fields zero for pinhole cameras
-    (no fisheye attributes are authored on them)."""
-    return {
+    (no fisheye attributes are authored on them); a lens fills them (``lens.camera_params_fields``)."""
+    params = {
         "cameraAperture": np.array([model.horizontal_aperture_mm, model.vertical_aperture_mm], dtype=np.float32),
         "cameraApertureOffset": np.array(model.aperture_offset_mm, dtype=np.float32),
         "cameraFisheyeLensP": np.zeros(2, dtype=np.float32),
@@ -361,6 +358,9 @@ def camera_params(
         "metersPerSceneUnit": float(meters_per_unit),
         "renderProductResolution": np.array([model.width, model.height], dtype=np.int32),
     }
+    if model.lens is not None:  # the model and its coefficients, in Replicator's keys
+        params.update(camera_params_fields(model.lens))
+    return params
 
 
 __all__ += ["camera_params"]

@@ -1,4 +1,11 @@
-"""Camera rays from a ``UsdGeom.Camera`` and its ``UsdRender.Product``."""
+"""Camera rays from a ``UsdGeom.Camera`` and its ``UsdRender.Product``.
+
+An ideal pinhole's rays start on the near plane and are clipped by depth (the plane at ``far``);
+a lens's rays come from ``Lens.unproject`` (fisheyes see beyond 90° off-axis, where no plane is
+in front of the camera), so a lensed camera's clipping range is a distance from the eye on
+every ray (a sphere). Pixels a lens sends no ray through (outside the image circle, past a
+fold) start at infinity: nothing is hit there, and the RGB image is black, as on a sensor.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import numba as nb
 import numpy as np
 
 from ...sensors.camera import PinholeCamera
+from ..usd.lens_attrs import read_lens
 
 __all__ = ["CameraRays", "camera_rays", "read_camera"]
 
@@ -34,6 +42,7 @@ def read_camera(stage: Any, camera_path: str, product_path: str) -> tuple[Pinhol
         ),
         near_m=float(near),
         far_m=float(far),
+        lens=read_lens(prim, int(resolution[0]), int(resolution[1])),
     )
     matrix = np.asarray(UsdGeom.XformCache().GetLocalToWorldTransform(prim), dtype=np.float64)
     return model, matrix
@@ -41,11 +50,23 @@ def read_camera(stage: Any, camera_path: str, product_path: str) -> tuple[Pinhol
 
 @dataclass
 class CameraRays:
-    origins: np.ndarray  # (H*W, 3) on the near plane
+    origins: np.ndarray  # (H*W, 3) on the near plane (a lens: the near sphere)
     directions: np.ndarray  # (H*W, 3) unit, world space
-    start: np.ndarray  # (H*W,) distance from the eye to the origin
-    cos: np.ndarray  # (H*W,) cosine between each ray and the optical axis
+    start: np.ndarray  # (H*W,) distance from the eye to the origin; inf where a lens has no ray
+    cos: np.ndarray  # (H*W,) depth per unit distance for the far test: the optical-axis cosine (a lens: 1)
     eye: np.ndarray  # (3,)
+    axial: np.ndarray | None = None  # (H*W,) a lens's optical-axis cosine (None: ``cos``)
+    in_view: np.ndarray | None = None  # (H*W,) a lens's pixels that have a ray (None: all)
+
+    def clip(self, hits: dict[str, np.ndarray], far_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Hits inside the clipping range; eye-to-hit distance and depth along the optical axis
+        (``distance_to_image_plane``: the camera-frame −z, inf where that is ≤ 0), inf elsewhere."""
+        distance = hits["t"] + self.start
+        depth = distance * self.cos
+        valid = hits["hit"] & (depth <= far_m)
+        if self.axial is not None:
+            depth = np.where(self.axial > 0.0, distance * self.axial, np.inf)
+        return valid, np.where(valid, distance, np.inf), np.where(valid, depth, np.inf)
 
 
 def camera_rays(model: PinholeCamera, cam_to_world: np.ndarray, offsets: np.ndarray | None = None) -> CameraRays:
@@ -53,10 +74,26 @@ def camera_rays(model: PinholeCamera, cam_to_world: np.ndarray, offsets: np.ndar
     rot = cam_to_world[:3, :3]
     rot = np.ascontiguousarray(rot / np.linalg.norm(rot, axis=1, keepdims=True))  # ignore any scale on the camera prim
     eye = cam_to_world[3, :3].copy()
+    if model.lens is not None:
+        return _lens_rays(model, rot, eye, offsets)
     jitter = np.zeros((0, 0, 2)) if offsets is None else np.ascontiguousarray(offsets, dtype=np.float64)
     intrinsics = np.array([model.cx, model.cy, model.fx, model.fy, model.near_m])
     origins, directions, start, cos = _pixel_rays(model.width, model.height, intrinsics, jitter, rot, eye)
     return CameraRays(origins, directions, start, cos, eye)
+
+
+def _lens_rays(model: PinholeCamera, rot: np.ndarray, eye: np.ndarray, offsets: np.ndarray | None) -> CameraRays:
+    """Rays through the lens: pixel centres (+ offsets) unprojected, started at the near distance."""
+    assert model.lens is not None
+    v, u = np.mgrid[0 : model.height, 0 : model.width].astype(np.float64)
+    if offsets is not None:  # OpenCV's pixel convention: pixel (0, 0)'s centre is (0, 0)
+        u, v = u + offsets[..., 0], v + offsets[..., 1]
+    dirs_cam, in_view = model.lens.unproject(u.reshape(-1), v.reshape(-1))
+    directions = np.ascontiguousarray(dirs_cam @ rot)
+    start = np.where(in_view, model.near_m, np.inf)
+    origins = eye + directions * np.where(in_view, model.near_m, 0.0)[:, None]
+    cos = np.ones(len(start))
+    return CameraRays(origins, directions, start, cos, eye, axial=-dirs_cam[:, 2], in_view=in_view)
 
 
 @nb.njit(parallel=True, cache=True)

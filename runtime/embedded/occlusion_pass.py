@@ -28,6 +28,8 @@ def projected_window(
     """Pixel window (x0, y0, x1, y1, exclusive ends) that can contain the instance."""
     if inst.local_bounds is None:
         return None
+    if model.lens is not None:  # a distorted box's extent is not its corners' (edges bend): cast everywhere
+        return (0, 0, model.width, model.height)
     lo, hi = inst.local_bounds
     corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
     cam = corners @ matrix @ world_to_cam

@@ -59,6 +59,13 @@ def _scatter_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None
             out[rows[j], c] = values[j, c]
 
 
+def _sensor_only(radiance: np.ndarray, in_view: np.ndarray | None) -> np.ndarray:
+    """Black where a lens sends no ray (outside a fisheye's image circle): no light gets there."""
+    if in_view is not None:
+        radiance[~in_view] = 0.0
+    return radiance
+
+
 def jitter_offsets(rng: np.random.Generator, n: int, h: int, w: int) -> np.ndarray:
     """(n, H, W, 2) sub-pixel offsets in [−0.5, 0.5): stratified when n is a perfect square."""
     k = int(math.isqrt(n))
@@ -233,17 +240,17 @@ class Renderer:
         rng = frame_rng(self.digest, self.seed, self.frame_index, f"render:{camera}")
         n = self.spec.samples_per_pixel
         if n == 1:
-            return self.shade(
+            radiance = self.shade(
                 ch.rays.origins, ch.rays.directions, ch.hits, ch.valid, rng, ch.shading_normals(self.frame)
-            ).reshape(h, w, 3)
+            )
+            return _sensor_only(radiance, ch.rays.in_view).reshape(h, w, 3)
         offsets = jitter_offsets(rng, n, h, w)
         total = np.zeros((h * w, 3))
         for k in range(n):
             rays = camera_rays(model, ch.cam_to_world, offsets[k])
             hits = self.frame.cast(rays.origins, rays.directions)
-            depth = (hits["t"] + rays.start) * rays.cos
-            valid = hits["hit"] & (depth <= model.far_m)
-            total += self.shade(rays.origins, rays.directions, hits, valid, rng)
+            valid = rays.clip(hits, model.far_m)[0]
+            total += _sensor_only(self.shade(rays.origins, rays.directions, hits, valid, rng), rays.in_view)
         return (total / n).reshape(h, w, 3)
 
     def render_rgba(self, camera: str, ch: CameraHits) -> np.ndarray:

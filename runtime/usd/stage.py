@@ -39,6 +39,7 @@ from ...scenarios.prim_paths import (
 )
 from ...scenarios.resolved import ResolvedScenario, ShapeGeometry
 from ...sensors.errors import BadInputError, Issue
+from .lens_attrs import author_lens
 from .lidar_attributes import omni_lidar_attributes, sdf_type
 from .materials import PROCEDURAL_ATTR, author_material, author_physics_material, procedural_json, texture_asset_path
 
@@ -316,6 +317,9 @@ def _author_camera(stage: Any, name: str, spec: CameraSpec) -> None:
     cam.CreateClippingRangeAttr(Gf.Vec2f(*spec.clipping_range_m))
     cam.CreateFocusDistanceAttr(spec.focus_distance_m)
     cam.CreateFStopAttr(spec.f_stop)
+    lens = spec.lens_model()
+    if lens is not None:
+        author_lens(cam.GetPrim(), lens)
     _xform_ops(cam.GetPrim(), spec.position_m, authored_orientation(spec))
     product = UsdRender.Product.Define(stage, render_product_path(name))
     product.CreateCameraRel().SetTargets([cam.GetPath()])

@@ -40,6 +40,7 @@ from .common import (
     Semantics,
 )
 from .distractors import Box3, CountRange, DistractorSpec, Placement
+from .lens import LensSpec
 from .lidars import LidarMotion, LidarSpec, SimpleLidarSpec
 from .lights import LightSpec
 from .materials import CheckerTexture, MaterialSpec, NoiseTexture, SkyTexture, TextureSpec
@@ -66,6 +67,7 @@ __all__ = [
     "BodyPhysics",
     "Box3",
     "CameraSpec",
+    "LensSpec",
     "CapsuleSpec",
     "CheckerTexture",
     "ConeSpec",

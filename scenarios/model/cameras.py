@@ -6,9 +6,12 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from ...sensors.camera import PinholeCamera
+from ...sensors.lens import PIXEL_CENTRE, Lens
 from ...sensors.outputs import AnnotatorName
 from ...sensors.spec_base import NonNegFloat, PosFloat, PosInt, Spec, Vec2, invalid
 from .common import MAX_PIXELS_PER_FRAME, MAX_RESOLUTION_PX, _Posed
+from .lens import LensSpec
 
 __all__ = [
     "ANNOTATOR_SYNONYMS",
@@ -88,6 +91,8 @@ class CameraSpec(_Posed):
     """Focus distance in metres (USD focusDistance; 0 with f_stop 0 is a pinhole)."""
     f_stop: NonNegFloat = 0.0
     """Lens f-number for depth of field (USD fStop; 0 turns it off)."""
+    lens: LensSpec | None = None
+    """Lens distortion model (Isaac Sim's names); none is the ideal pinhole of the keys above."""
     annotators: Annotated[tuple[AnnotatorName, ...], Field(min_length=1)] = DEFAULT_ANNOTATORS  # type: ignore[assignment]
     """Annotators this camera produces, with Replicator's names."""
     annotator_options: AnnotatorOptions = AnnotatorOptions()
@@ -117,3 +122,21 @@ class CameraSpec(_Posed):
         if len(set(value)) != len(value):
             raise invalid("annotators are listed twice", expected="each annotator once", got=list(value))
         return value
+
+    def pinhole(self) -> PinholeCamera:
+        """The ideal camera of these keys (no lens)."""
+        return PinholeCamera(
+            *self.resolution,
+            self.focal_length_mm,
+            self.horizontal_aperture_mm,
+            self.vertical_aperture_mm,
+            self.aperture_offset_mm,
+            *self.clipping_range_m,
+        )
+
+    def lens_model(self) -> Lens | None:
+        """The lens, its defaults filled from the pinhole intrinsics (``None`` without one)."""
+        if self.lens is None:
+            return None
+        cam = self.pinhole()
+        return self.lens.lens(cam.width, cam.height, cam.fx, cam.cx - PIXEL_CENTRE, cam.cy - PIXEL_CENTRE)
