@@ -101,6 +101,9 @@ class FrameParams:
     prims: dict[str, dict[str, Any]] = field(default_factory=dict)
     materials: dict[str, dict[str, Any]] = field(default_factory=dict)
     draws: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sensors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per camera, the sensor models' drawn parameters (``sensor``, ``depth_sensor``); absent
+    from the lineage JSON when no camera has a model, so older outputs are unchanged."""
 
     def prim(self, path: str) -> dict[str, Any]:
         return self.prims.setdefault(path, {})
@@ -116,6 +119,7 @@ class FrameParams:
                 "prims": self.prims,
                 "materials": self.materials,
                 "draws": self.draws,
+                **({"sensors": self.sensors} if self.sensors else {}),
             }
         )
 
@@ -133,6 +137,7 @@ class FrameParams:
             prims={k: dict(v) for k, v in data["prims"].items()},
             materials={k: dict(v) for k, v in data["materials"].items()},
             draws={k: dict(v) for k, v in data["draws"].items()},
+            sensors={k: dict(v) for k, v in data.get("sensors", {}).items()},
         )
 
     @classmethod

@@ -21,6 +21,7 @@ __all__ = [
     "ANNOTATORS",
     "LIDAR_ANNOTATOR",
     "MAX_INSTANCES",
+    "MODEL_ANNOTATORS",
     "AnnotatorName",
     "BBOX2D_DTYPE",
     "BBOX3D_DTYPE",
@@ -54,9 +55,16 @@ AnnotatorName = Literal[
     "occlusion",
     "camera_params",
     "pointcloud",
+    "DiffuseAlbedo",
+    "raw",
+    "depth_sensor",
 ]
 """Camera annotators, with ``omni.replicator.core`` 1.12.27's names (the scenario's
-``annotators`` key takes these)."""
+``annotators`` key takes these). ``DiffuseAlbedo`` is an RTX AOV of that name; ``raw`` (the
+camera sensor model's DN) and ``depth_sensor`` (the depth sensor model) are scenesmith's,
+made by ``sensors/models`` from the others (issue 17)."""
+MODEL_ANNOTATORS = ("raw", "depth_sensor")
+"""Annotators the sensor models make after capture (a backend never captures them)."""
 ANNOTATORS: tuple[str, ...] = get_args(AnnotatorName)
 MAX_INSTANCES = 10_000
 """Labelled instances per frame a payload may carry: the scenario checks it and COCO's

@@ -54,6 +54,9 @@ FIXED_KEYS: dict[str, tuple[str, ...]] = {
     "instance_segmentation": ("data",),
     "instance_id_segmentation": ("data",),
     "semantic_segmentation": ("data",),
+    "DiffuseAlbedo": ("data",),
+    "raw": ("data",),
+    "depth_sensor": ("data",),
 }
 """Arrays of the same shape every frame (stored as (N, …) datasets); camera_params arrays too."""
 
@@ -61,6 +64,9 @@ UNITS = {
     ("HdrColor", "data"): "linear radiance, the scene's light units (README: Lighting)",
     ("distance_to_camera", "data"): "m",
     ("distance_to_image_plane", "data"): "m",
+    ("raw", "data"): "DN (sensor counts, black level included, before white balance and gamma)",
+    ("depth_sensor", "data"): "m along the optical axis; NaN no depth, -inf too near, +inf too far (REP 118)",
+    ("DiffuseAlbedo", "data"): "diffuse reflectance x 255 (linear)",
     ("pointcloud", "data"): "m",
     ("bounding_box_2d_tight", "data"): "px (x_max, y_max inclusive)",
     ("bounding_box_2d_loose", "data"): "px (x_max, y_max inclusive)",
@@ -356,8 +362,13 @@ class Hdf5Writer(Writer):
             lens = lens_of_camera_params(annotators.get("camera_params", {}).get(rp, {}))
             if lens is not None:  # the model and every coefficient (pinhole cameras: no attribute, as before)
                 group.attrs["lens"] = json.dumps(lens.document(), sort_keys=True)
-        self._scalar("", "frames", int(payload["swhFrameNumber"]))
         lineage = payload.get(SCENESMITH_KEY, {}).get("frame_params")
+        for rp, models in sorted(((lineage or {}).get("sensors") or {}).items()):
+            # the sensor models on this camera; their parameters are drawn per frame: /frame_params
+            self._group(f"cameras/{rp}").attrs["sensor_models"] = json.dumps(
+                {"models": sorted(models), "parameters": f"per frame: /frame_params -> sensors.{rp}"}
+            )
+        self._scalar("", "frames", int(payload["swhFrameNumber"]))
         self._scalar("", "frame_params", json.dumps(lineage, sort_keys=True) if lineage is not None else "")
         self._fixed("", "reference_time", np.asarray(payload["reference_time"], dtype=np.int64), "s (num, den)")
         state = payload.get(PHYSICS_STATE_KEY)

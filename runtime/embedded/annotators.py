@@ -153,8 +153,11 @@ def camera_annotators(
     spec: CameraSpec,
     ch: CameraHits,
     render: Callable[[], Any],
+    albedo: Callable[[], np.ndarray] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Every annotator ``spec`` asks for, as Replicator's flat outputs (``annotator`` structure)."""
+    """Every annotator ``spec`` asks for, as Replicator's flat outputs (``annotator`` structure);
+    ``render`` makes the camera's image, ``albedo`` its ``DiffuseAlbedo``. The sensor models'
+    outputs (``raw``, ``depth_sensor``) are not the backend's: ``runtime/sensor_stage.py``."""
     model = ch.model
     h, w = model.height, model.width
     wanted = set(spec.annotators)
@@ -225,6 +228,8 @@ def camera_annotators(
     if box_annotators & wanted:
         out.update(_box_outputs(index, frame, ch, inst_ids, world_to_cam, wanted))
 
+    if "DiffuseAlbedo" in wanted and albedo is not None:
+        out["DiffuseAlbedo"] = {"data": albedo()}
     if "camera_params" in wanted:
         out["camera_params"] = camera_params(
             model, world_to_cam, index.meters_per_unit, spec.focus_distance_m, spec.f_stop

@@ -24,6 +24,7 @@ from ...sensors.outputs import (
 from ..allocator import retain_freed_memory
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
+from ..sensor_stage import apply_sensor_models, capture_annotators
 from ..usd.stage import author_stage
 from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
@@ -108,15 +109,17 @@ class EmbeddedBackend(StageFrames, Backend):
         renderer = Renderer(
             frame, self.materials, scenario.render, self.resolved.randomization_digest, params.seed, params.frame_index
         )
+        wanted: dict[str, tuple[str, ...]] = {}
         for name in sorted(scenario.cameras):
             spec = scenario.cameras[name]
-            if annotators is not None:
-                spec = spec.model_copy(update={"annotators": annotators.get(name, spec.annotators)})
+            wanted[name] = annotators.get(name, spec.outputs()) if annotators is not None else spec.outputs()
+            spec = spec.model_copy(update={"annotators": capture_annotators(spec, wanted[name])})
             model, cam_to_world = read_camera(self.stage, camera_path(name), render_product_path(name))
             hits = cast_camera(frame, model, cam_to_world)
             outputs = camera_annotators(
-                self.index, frame, name, spec, hits, lambda h=hits, n=name: renderer.image(n, h)
-            )
+                self.index, frame, name, spec, hits, lambda h=hits, n=name: renderer.image(n, h),
+                lambda h=hits: renderer.diffuse_albedo(h),
+            )  # fmt: skip
             for anno, value in outputs.items():
                 annotator_payload(payload, anno, name, value)
             camera_payload(payload, name, camera_path(name), (model.width, model.height))
@@ -138,6 +141,7 @@ class EmbeddedBackend(StageFrames, Backend):
                     rng,
                 )
                 annotator_payload(payload, LIDAR_ANNOTATOR, name, output)
+        apply_sensor_models(payload, scenario, params, wanted)
         lineage_payload(payload, params.to_dict(), self.resolved.scenario_digest)
         return payload
 

@@ -47,6 +47,7 @@ from ...sensors.outputs import (
 from ...writers.replicator_adapter import normalize_output, standard_name
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
+from ..sensor_stage import apply_sensor_models, capture_annotators
 from ..usd.materials import texture_asset_path
 from ..usd.stage import author_stage
 from .physx_world import physx_world
@@ -211,7 +212,7 @@ class IsaacBackend(StageFrames, Backend):
 
         assert self.resolved is not None
         cameras = self.resolved.scenario.cameras
-        wanted = annotators or {name: tuple(cam.annotators) for name, cam in cameras.items()}
+        wanted = annotators or {name: tuple(cam.outputs()) for name, cam in cameras.items()}
         for camera, names in sorted(wanted.items()):
             for anno in names:
                 if (camera, anno) not in self._annotators:
@@ -228,16 +229,22 @@ class IsaacBackend(StageFrames, Backend):
         import omni.replicator.core as rep
 
         assert self.resolved is not None
-        self._ensure_annotators(annotators)
+        cameras = self.resolved.scenario.cameras
+        wanted = {
+            name: annotators.get(name, cam.outputs()) if annotators is not None else cam.outputs()
+            for name, cam in cameras.items()
+        }
+        captured = {name: capture_annotators(cameras[name], names) for name, names in wanted.items()}
+        self._ensure_annotators(captured)
         await rep.orchestrator.step_async(rt_subframes=self.rt_subframes, delta_time=0.0)
         payload = empty_payload(params.frame_index, frame_reference_time(self.resolved, params))
-        wanted = annotators
         for (product, anno), annotator in sorted(self._annotators.items()):
-            if anno != LIDAR_ANNOTATOR and wanted is not None and anno not in wanted.get(product, ()):
+            if anno != LIDAR_ANNOTATOR and anno not in captured.get(product, ()):
                 continue
             annotator_payload(payload, standard_name(anno), product, normalize_output(anno, annotator.get_data()))
-        for name in sorted(self.resolved.scenario.cameras):
-            camera_payload(payload, name, camera_path(name), self.resolved.scenario.cameras[name].resolution)
+        for name in sorted(cameras):
+            camera_payload(payload, name, camera_path(name), cameras[name].resolution)
+        apply_sensor_models(payload, self.resolved.scenario, params, wanted)  # the same models as embedded
         lineage = None if self.replicator_mode else params.to_dict()  # Replicator drew the values
         lineage_payload(payload, lineage, self.resolved.scenario_digest)
         return payload

@@ -31,7 +31,7 @@ def instantiate_writers(configs: dict[str, dict[str, Any]]) -> list[Writer]:
 def shard_annotators(resolved: ResolvedScenario, writers: list[Writer]) -> dict[str, tuple[str, ...]]:
     """Each camera's annotators plus what the writers need (order kept, no duplicates)."""
     needed = [a for w in writers for a in w.requires()]
-    return {name: tuple(dict.fromkeys([*cam.annotators, *needed])) for name, cam in resolved.scenario.cameras.items()}
+    return {name: tuple(dict.fromkeys([*cam.outputs(), *needed])) for name, cam in resolved.scenario.cameras.items()}
 
 
 class ShardWriter:

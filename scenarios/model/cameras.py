@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ...sensors.camera import PinholeCamera
 from ...sensors.lens import PIXEL_CENTRE, Lens
@@ -12,6 +12,7 @@ from ...sensors.outputs import AnnotatorName
 from ...sensors.spec_base import NonNegFloat, PosFloat, PosInt, Spec, Vec2, invalid
 from .common import MAX_PIXELS_PER_FRAME, MAX_RESOLUTION_PX, _Posed
 from .lens import LensSpec
+from .sensor_models import CameraSensorSpec, DepthSensorSpec
 
 __all__ = [
     "ANNOTATOR_SYNONYMS",
@@ -93,6 +94,10 @@ class CameraSpec(_Posed):
     """Lens f-number for depth of field (USD fStop; 0 turns it off)."""
     lens: LensSpec | None = None
     """Lens distortion model (Isaac Sim's names); none is the ideal pinhole of the keys above."""
+    sensor: CameraSensorSpec | None = None
+    """Image sensor and ISP model (noise, ADC, white balance, tone curve, JPEG) applied to ``rgb``; none: ideal."""
+    depth_sensor: DepthSensorSpec | None = None
+    """Active stereo depth camera model: adds the ``depth_sensor`` annotator; none: off."""
     annotators: Annotated[tuple[AnnotatorName, ...], Field(min_length=1)] = DEFAULT_ANNOTATORS  # type: ignore[assignment]
     """Annotators this camera produces, with Replicator's names."""
     annotator_options: AnnotatorOptions = AnnotatorOptions()
@@ -122,6 +127,26 @@ class CameraSpec(_Posed):
         if len(set(value)) != len(value):
             raise invalid("annotators are listed twice", expected="each annotator once", got=list(value))
         return value
+
+    @model_validator(mode="after")
+    def _models_of_annotators(self) -> CameraSpec:
+        if "raw" in self.annotators and self.sensor is None:
+            raise invalid(
+                "the raw annotator is the sensor model's output", expected="a sensor: block on this camera",
+                got="no sensor", key="annotators",
+            )  # fmt: skip
+        if "depth_sensor" in self.annotators and self.depth_sensor is None:
+            raise invalid(
+                "the depth_sensor annotator is the depth sensor model's output",
+                expected="a depth_sensor: block on this camera", got="no depth_sensor", key="annotators",
+            )  # fmt: skip
+        return self
+
+    def outputs(self) -> tuple[str, ...]:
+        """The annotators this camera delivers: its list, plus ``depth_sensor`` when the depth
+        model is on (the block turns it on; ``raw`` only comes when listed)."""
+        extra = ("depth_sensor",) if self.depth_sensor is not None and "depth_sensor" not in self.annotators else ()
+        return (*self.annotators, *extra)
 
     def pinhole(self) -> PinholeCamera:
         """The ideal camera of these keys (no lens)."""

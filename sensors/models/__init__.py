@@ -1,0 +1,5 @@
+"""Sensor models between capture and writers: pure functions on payload arrays (DESIGN §10).
+
+``camera_sensor``: photon/read/dark noise, PRNU/DSNU, ADC, ISP and JPEG; ``depth_sensor``: an
+active stereo depth camera. Numpy (and Pillow for JPEG) only, so they run on Isaac Sim payloads.
+"""
