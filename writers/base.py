@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..sensors.spec_base import Spec
+from .splits import DEFAULT_SPLITS, split_of
 
 __all__ = [
     "NoOptions",
@@ -97,6 +98,12 @@ class RunInfo:
     """Camera (= render product) names in sorted order: image_id = frame × cameras + index."""
     lidars: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    splits: tuple[tuple[str, float], ...] = DEFAULT_SPLITS
+    """``output.splits`` in declared order: (name, fraction)."""
+
+    def split_of(self, frame: int) -> str:
+        """The split of ``frame`` (``writers.splits.split_of`` with this run's seed)."""
+        return split_of(self.seed, frame, self.splits)
 
 
 @dataclass(frozen=True)

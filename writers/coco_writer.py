@@ -168,8 +168,8 @@ class CocoWriter(Writer):
     summary = "COCO instances with RLE masks"
     replicator_class_name = "ScenesmithCocoWriter"
     output_patterns = (
-        f"coco/annotations/instances_{SPLIT}.json",
-        f"coco/images/{SPLIT}/*/<n>.png",
+        "coco/annotations/instances_<split>.json",
+        "coco/images/<split>/*/<n>.png",
         "fragments/coco/shard_<n>.json",
     )
     required_annotators = ("rgb", "instance_segmentation", "bounding_box_2d_loose")

@@ -272,6 +272,7 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
         run_categories(resolved),
         tuple(sorted(s.cameras)),
         tuple(sorted(s.lidars)),
+        splits=tuple(s.output.splits.items()),
     )
     jobs = [
         ShardJob(doc, opts.seed, plan, out, opts.backend, writer_configs, info)
