@@ -17,14 +17,16 @@ from typing import Any
 
 from ..scenarios.frame_params import FrameParams
 from ..scenarios.model import CameraSpec, Scenario
-from ..scenarios.prim_paths import camera_path
+from ..scenarios.prim_paths import RenderCamera, render_cameras
 from ..scenarios.seeding import frame_rng
 from ..scenarios.sensor_draws import depth_sensor_draw, sensor_draw
+from ..sensors.camera import PinholeCamera
 from ..sensors.models.camera_sensor import FixedPattern, develop, expose, jpeg_roundtrip
 from ..sensors.models.depth_sensor import measure_depth
 from ..sensors.outputs import MODEL_ANNOTATORS
+from ..sensors.stereo import rectification
 
-__all__ = ["MODEL_INPUTS", "apply_sensor_models", "capture_annotators"]
+__all__ = ["MODEL_INPUTS", "apply_sensor_models", "capture_annotators", "rig_metadata"]
 
 MODEL_INPUTS: dict[str, tuple[str, ...]] = {
     "sensor": ("HdrColor",),
@@ -35,6 +37,13 @@ _OUTPUTS = {"sensor": ("rgb", "raw"), "depth_sensor": ("depth_sensor",)}
 """The annotators each model makes."""
 _PATTERN_KEY = 0
 """Trigger key of the fixed-pattern stream: one pattern per camera for the whole run."""
+
+
+def rig_metadata(rc: RenderCamera, spec: CameraSpec, model: PinholeCamera) -> dict[str, Any]:
+    """A stereo rig camera's rectification metadata (``sensors.stereo``), for its payload."""
+    assert rc.role is not None and spec.stereo is not None
+    other = f"{rc.camera}_{'right' if rc.role == 'left' else 'left'}"
+    return rectification(model, spec.stereo.baseline_m, rc.camera, rc.role, other)
 
 
 def _active(spec: CameraSpec, wanted: tuple[str, ...]) -> list[str]:
@@ -57,13 +66,14 @@ def apply_sensor_models(
 ) -> dict[str, Any]:
     """``payload`` with every camera's models applied and their unrequested inputs dropped."""
     annotators = payload["annotators"]
+    cameras = {rc.name: rc for rc in render_cameras(scenario)}
     for camera in sorted(wanted):
-        spec = scenario.cameras[camera]
+        spec = scenario.cameras[cameras[camera].camera]
         models = _active(spec, wanted[camera])
         if not models:
             continue
         want = set(wanted[camera])
-        path = camera_path(camera)
+        path = cameras[camera].prim_path
         drawn = params.sensors[camera]
 
         def rng(stream: str, key: int, path: str = path) -> Any:

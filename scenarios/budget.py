@@ -147,7 +147,8 @@ def estimates(
     sensors: list[tuple[Loc, str, float]] = []
     for name, cam in sorted(s.cameras.items()):
         w, h = cam.resolution
-        sensors.append((("cameras", name, "resolution"), f"camera '{name}' {w} × {h}", w * h * BYTES_PER_PIXEL))
+        views = 1 if cam.stereo is None else 2  # a stereo rig renders twice
+        sensors.append((("cameras", name, "resolution"), f"camera '{name}' {w} × {h}", views * w * h * BYTES_PER_PIXEL))
     for name, rays in sorted(lidars.items()):
         key = ("lidars", name, "simple") if s.lidars[name].simple is not None else ("lidars", name, "profile")
         sensors.append((key, f"LiDAR '{name}'", rays.rays_per_scan * BYTES_PER_LIDAR_RAY))
@@ -162,7 +163,7 @@ def estimates(
         where = loc if biggest > MAX_FRAME_BYTES else loc[:1]
         label = f"frame memory (largest: {what})" if len(sensors) > 1 else f"frame memory of {what}"
         out.append(Estimate(where, label, total, MAX_FRAME_BYTES, "bytes"))
-    pixels = sum(c.resolution[0] * c.resolution[1] for c in s.cameras.values())
+    pixels = sum(c.resolution[0] * c.resolution[1] * (1 if c.stereo is None else 2) for c in s.cameras.values())
     rays = pixels * s.render.samples_per_pixel * (1 + _light_samples(s))
     if s.cameras:
         # the key to change: samples_per_pixel when the file sets it, else the largest camera

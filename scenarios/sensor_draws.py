@@ -14,7 +14,7 @@ from ..sensors.models.camera_sensor import SensorDraw
 from ..sensors.models.depth_sensor import DepthSensorDraw
 from .distributions import draw_scalar, draw_vector
 from .frame_state import FrameState
-from .prim_paths import camera_path
+from .prim_paths import render_cameras
 
 __all__ = ["SENSOR_MODELS", "depth_sensor_draw", "draw_sensor_models", "sensor_draw"]
 
@@ -25,9 +25,9 @@ _INTEGER = {"bit_depth", "jpeg_quality", "edge_px"}
 """Parameters drawn as numbers and used as integers (rounded)."""
 
 
-def _draw_spec(spec: Any, frame: FrameState, stream: str, camera: str) -> dict[str, Any]:
+def _draw_spec(spec: Any, frame: FrameState, stream: str, prim_path: str) -> dict[str, Any]:
     key = frame.params.frame_index
-    rng = frame.rng(f"sensor:{stream}", key, camera_path(camera))
+    rng = frame.rng(f"sensor:{stream}", key, prim_path)
     values: dict[str, Any] = {}
     for name in type(spec).model_fields:  # declaration order: the draw order, fixed
         dist = getattr(spec, name)
@@ -45,15 +45,15 @@ def _draw_spec(spec: Any, frame: FrameState, stream: str, camera: str) -> dict[s
 
 def draw_sensor_models(frame: FrameState) -> None:
     """Every camera's sensor-model parameters for this frame, into ``frame.params.sensors``."""
-    for camera in sorted(frame.s.cameras):
-        spec = frame.s.cameras[camera]
+    for rc in render_cameras(frame.s):  # a stereo rig's two cameras draw independently
+        spec = frame.s.cameras[rc.camera]
         drawn = {
-            model: _draw_spec(getattr(spec, model), frame, model, camera)
+            model: _draw_spec(getattr(spec, model), frame, model, rc.prim_path)
             for model in SENSOR_MODELS
             if getattr(spec, model) is not None
         }
         if drawn:
-            frame.params.sensors[camera] = drawn
+            frame.params.sensors[rc.name] = drawn
 
 
 def sensor_draw(values: dict[str, Any]) -> SensorDraw:

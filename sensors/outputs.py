@@ -35,6 +35,7 @@ __all__ = [
     "annotator_payload",
     "camera_payload",
     "lineage_payload",
+    "stereo_payload",
     "colorize_id",
     "empty_payload",
     "pack_rgba",
@@ -181,7 +182,13 @@ def camera_payload(payload: dict[str, Any], render_product: str, prim_path: str,
 def lineage_payload(payload: dict[str, Any], frame_params: dict[str, Any] | None, scenario_digest: str) -> None:
     """Our addition: the frame's lineage (``FrameParams.to_dict()``, or None when Replicator drew
     the values) and the scenario digest, under :data:`SCENESMITH_KEY`."""
-    payload[SCENESMITH_KEY] = {"frame_params": frame_params, "scenario_digest": scenario_digest}
+    payload.setdefault(SCENESMITH_KEY, {}).update({"frame_params": frame_params, "scenario_digest": scenario_digest})
+
+
+def stereo_payload(payload: dict[str, Any], render_product: str, rig: dict[str, Any]) -> None:
+    """Our addition: a stereo rig camera's rectification metadata (``sensors.stereo``), under
+    :data:`SCENESMITH_KEY` → ``stereo`` → render product."""
+    payload.setdefault(SCENESMITH_KEY, {}).setdefault("stereo", {})[render_product] = rig
 
 
 def pack_rgba(rgba: np.ndarray) -> np.ndarray:

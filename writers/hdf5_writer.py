@@ -39,6 +39,7 @@ from ..sensors.lens import lens_of_camera_params
 from ..sensors.outputs import PHYSICS_STATE_KEY, SCENESMITH_KEY
 from ..sensors.physics_state import PHYSICS_FIELDS
 from ..sensors.spec_base import Spec
+from ..sensors.stereo import STEREO_KEY
 from .base import ShardContext, Writer, tmp_path_for
 from .content_hash import canonical
 from .hdf5_chunks import DirectChunks, deflate_level
@@ -362,6 +363,8 @@ class Hdf5Writer(Writer):
             lens = lens_of_camera_params(annotators.get("camera_params", {}).get(rp, {}))
             if lens is not None:  # the model and every coefficient (pinhole cameras: no attribute, as before)
                 group.attrs["lens"] = json.dumps(lens.document(), sort_keys=True)
+        for rp, rig in sorted(payload.get(SCENESMITH_KEY, {}).get(STEREO_KEY, {}).items()):
+            self._group(f"cameras/{rp}").attrs["stereo"] = json.dumps(rig, sort_keys=True)
         lineage = payload.get(SCENESMITH_KEY, {}).get("frame_params")
         for rp, models in sorted(((lineage or {}).get("sensors") or {}).items()):
             # the sensor models on this camera; their parameters are drawn per frame: /frame_params

@@ -38,7 +38,9 @@ import numpy as np
 import orjson
 
 from ..sensors.conventions import matrices_to_quat_wxyz
+from ..sensors.outputs import SCENESMITH_KEY
 from ..sensors.spec_base import Spec, Unit
+from ..sensors.stereo import STEREO_KEY
 from .base import Writer, atomic_write_bytes
 from .cuboid import KEYPOINT_ORDER, Pinhole, box_truncation, camera_model, cuboid_corners, project_camera, to_camera
 
@@ -171,6 +173,9 @@ class PoseJsonWriter(Writer):
             document = pose_document(boxes, params, quirks, threshold)
             if not document["objects"]:
                 continue
+            rig = payload.get(SCENESMITH_KEY, {}).get(STEREO_KEY, {}).get(camera)
+            if rig is not None:  # a stereo rig camera: its rectification (Isaac's PoseWriter has none)
+                document["camera_data"]["stereo"] = rig
             path = self.context.out_dir / "pose" / camera / f"{frame:06d}.json"
             # orjson: json.dumps(indent=2) runs the pure-Python encoder (~3 ms per document);
             # the layout is the same, exponents are written 1e-7 instead of 1e-07

@@ -9,7 +9,7 @@ from typing import Any
 
 from ...scenarios.frame_params import FrameParams
 from ...scenarios.model import PhysicsSpec
-from ...scenarios.prim_paths import camera_path, lidar_path, render_product_path, scenario_key_of
+from ...scenarios.prim_paths import lidar_path, render_cameras, render_product_path, scenario_key_of
 from ...scenarios.resolved import ResolvedScenario
 from ...scenarios.seeding import frame_rng
 from ...sensors.lidar import scan_pattern
@@ -20,11 +20,12 @@ from ...sensors.outputs import (
     camera_payload,
     empty_payload,
     lineage_payload,
+    stereo_payload,
 )
 from ..allocator import retain_freed_memory
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
-from ..sensor_stage import apply_sensor_models, capture_annotators
+from ..sensor_stage import apply_sensor_models, capture_annotators, rig_metadata
 from ..usd.stage import author_stage
 from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
@@ -110,11 +111,11 @@ class EmbeddedBackend(StageFrames, Backend):
             frame, self.materials, scenario.render, self.resolved.randomization_digest, params.seed, params.frame_index
         )
         wanted: dict[str, tuple[str, ...]] = {}
-        for name in sorted(scenario.cameras):
-            spec = scenario.cameras[name]
+        for rc in render_cameras(scenario):
+            name, spec = rc.name, scenario.cameras[rc.camera]
             wanted[name] = annotators.get(name, spec.outputs()) if annotators is not None else spec.outputs()
             spec = spec.model_copy(update={"annotators": capture_annotators(spec, wanted[name])})
-            model, cam_to_world = read_camera(self.stage, camera_path(name), render_product_path(name))
+            model, cam_to_world = read_camera(self.stage, rc.prim_path, render_product_path(name))
             hits = cast_camera(frame, model, cam_to_world)
             outputs = camera_annotators(
                 self.index, frame, name, spec, hits, lambda h=hits, n=name: renderer.image(n, h),
@@ -122,7 +123,9 @@ class EmbeddedBackend(StageFrames, Backend):
             )  # fmt: skip
             for anno, value in outputs.items():
                 annotator_payload(payload, anno, name, value)
-            camera_payload(payload, name, camera_path(name), (model.width, model.height))
+            camera_payload(payload, name, rc.prim_path, (model.width, model.height))
+            if rc.role is not None:
+                stereo_payload(payload, name, rig_metadata(rc, spec, model))
         if scenario.lidars:
             gprim_materials = self.materials.for_gprims([g.path for g in self.index.gprims])
             for name in sorted(scenario.lidars):
@@ -149,7 +152,8 @@ class EmbeddedBackend(StageFrames, Backend):
         """Linear radiance (H, W, 3) of one camera before tone mapping (diagnostics, tests, bench)."""
         assert self.resolved is not None and self.index is not None and self.materials is not None
         frame = FrameGeometry(self.index)
-        model, cam_to_world = read_camera(self.stage, camera_path(camera), render_product_path(camera))
+        rc = {c.name: c for c in render_cameras(self.resolved.scenario)}[camera]
+        model, cam_to_world = read_camera(self.stage, rc.prim_path, render_product_path(camera))
         renderer = Renderer(
             frame,
             self.materials,

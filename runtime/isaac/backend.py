@@ -34,7 +34,7 @@ from typing import Any
 
 from ...scenarios.frame_params import FrameParams
 from ...scenarios.loader import ScenarioDocument
-from ...scenarios.prim_paths import camera_path, lidar_path
+from ...scenarios.prim_paths import lidar_path, render_cameras
 from ...scenarios.resolved import ResolvedScenario
 from ...sensors.outputs import (
     ANNOTATORS,
@@ -43,11 +43,12 @@ from ...sensors.outputs import (
     camera_payload,
     empty_payload,
     lineage_payload,
+    stereo_payload,
 )
 from ...writers.replicator_adapter import normalize_output, standard_name
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
-from ..sensor_stage import apply_sensor_models, capture_annotators
+from ..sensor_stage import apply_sensor_models, capture_annotators, rig_metadata
 from ..usd.materials import texture_asset_path
 from ..usd.stage import author_stage
 from .physx_world import physx_world
@@ -173,9 +174,9 @@ class IsaacBackend(StageFrames, Backend):
         self.stage = context.get_stage()
         carb.settings.get_settings().set("/rtx/rendermode", self.renderer)
         s = resolved.scenario
-        for name in sorted(s.cameras):
-            cam = s.cameras[name]
-            self._products[name] = rep.create.render_product(camera_path(name), tuple(cam.resolution), name=name)
+        for rc in render_cameras(s):
+            cam = s.cameras[rc.camera]
+            self._products[rc.name] = rep.create.render_product(rc.prim_path, tuple(cam.resolution), name=rc.name)
         for name in sorted(s.lidars):
             rp = rep.create.render_product(
                 lidar_path(name), (1, 1), name=name, render_vars=["GenericModelOutput", "RtxSensorMetadata"]
@@ -211,8 +212,8 @@ class IsaacBackend(StageFrames, Backend):
         import omni.replicator.core as rep
 
         assert self.resolved is not None
-        cameras = self.resolved.scenario.cameras
-        wanted = annotators or {name: tuple(cam.outputs()) for name, cam in cameras.items()}
+        s = self.resolved.scenario
+        wanted = annotators or {rc.name: tuple(s.cameras[rc.camera].outputs()) for rc in render_cameras(s)}
         for camera, names in sorted(wanted.items()):
             for anno in names:
                 if (camera, anno) not in self._annotators:
@@ -229,12 +230,14 @@ class IsaacBackend(StageFrames, Backend):
         import omni.replicator.core as rep
 
         assert self.resolved is not None
-        cameras = self.resolved.scenario.cameras
+        s = self.resolved.scenario
+        rigs = {rc.name: rc for rc in render_cameras(s)}
+        spec = {name: s.cameras[rc.camera] for name, rc in rigs.items()}
         wanted = {
-            name: annotators.get(name, cam.outputs()) if annotators is not None else cam.outputs()
-            for name, cam in cameras.items()
+            name: annotators.get(name, spec[name].outputs()) if annotators is not None else spec[name].outputs()
+            for name in rigs
         }
-        captured = {name: capture_annotators(cameras[name], names) for name, names in wanted.items()}
+        captured = {name: capture_annotators(spec[name], names) for name, names in wanted.items()}
         self._ensure_annotators(captured)
         await rep.orchestrator.step_async(rt_subframes=self.rt_subframes, delta_time=0.0)
         payload = empty_payload(params.frame_index, frame_reference_time(self.resolved, params))
@@ -242,8 +245,10 @@ class IsaacBackend(StageFrames, Backend):
             if anno != LIDAR_ANNOTATOR and anno not in captured.get(product, ()):
                 continue
             annotator_payload(payload, standard_name(anno), product, normalize_output(anno, annotator.get_data()))
-        for name in sorted(cameras):
-            camera_payload(payload, name, camera_path(name), cameras[name].resolution)
+        for name, rc in sorted(rigs.items()):
+            camera_payload(payload, name, rc.prim_path, spec[name].resolution)
+            if rc.role is not None:
+                stereo_payload(payload, name, rig_metadata(rc, spec[name], spec[name].pinhole()))
         apply_sensor_models(payload, self.resolved.scenario, params, wanted)  # the same models as embedded
         lineage = None if self.replicator_mode else params.to_dict()  # Replicator drew the values
         lineage_payload(payload, lineage, self.resolved.scenario_digest)

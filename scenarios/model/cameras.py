@@ -15,6 +15,7 @@ from .lens import LensSpec
 from .sensor_models import CameraSensorSpec, DepthSensorSpec
 
 __all__ = [
+    "StereoSpec",
     "ANNOTATOR_SYNONYMS",
     "AnnotatorOptions",
     "CameraSpec",
@@ -69,6 +70,14 @@ DEFAULT_ANNOTATORS: tuple[str, ...] = (
 )
 
 
+class StereoSpec(Spec):
+    """A stereo rig: this camera's spec twice, ``<name>_left`` at the pose and ``<name>_right``
+    ``baseline_m`` along the camera's +x (image right), axes parallel (already rectified)."""
+
+    baseline_m: PosFloat
+    """Distance between the two cameras' centres in metres."""
+
+
 class CameraSpec(_Posed):
     """A pinhole ``UsdGeom.Camera`` with its render product.
 
@@ -94,6 +103,8 @@ class CameraSpec(_Posed):
     """Lens f-number for depth of field (USD fStop; 0 turns it off)."""
     lens: LensSpec | None = None
     """Lens distortion model (Isaac Sim's names); none is the ideal pinhole of the keys above."""
+    stereo: StereoSpec | None = None
+    """A stereo rig of two such cameras (rendered as <name>_left and <name>_right); none: one camera."""
     sensor: CameraSensorSpec | None = None
     """Image sensor and ISP model (noise, ADC, white balance, tone curve, JPEG) applied to ``rgb``; none: ideal."""
     depth_sensor: DepthSensorSpec | None = None
