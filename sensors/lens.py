@@ -279,7 +279,9 @@ class Lens:
         not shrink the residual is halved, so strong barrel terms near the image corners converge
         too); points stop iterating once converged. ``start``: a starting point (else the
         distorted point itself)."""
-        x, y = (xd.copy(), yd.copy()) if start is None else (start[0].copy(), start[1].copy())
+        shape = np.shape(xd)
+        xd, yd = np.ravel(xd), np.ravel(yd)  # the active set indexes flat arrays
+        x, y = (xd.copy(), yd.copy()) if start is None else (np.ravel(start[0]).copy(), np.ravel(start[1]).copy())
         fx_, fy_ = self._distort_opencv(x, y)
         size = np.hypot(fx_ - xd, fy_ - yd)
         active = np.flatnonzero(size >= _TOLERANCE)
@@ -307,7 +309,7 @@ class Lens:
             y[active] = np.where(better, ny, ay)
             size[active] = np.where(better, new, old)
             active = active[better & (new >= _TOLERANCE)]  # stalled points stop too
-        return x, y, size < 1e-9
+        return x.reshape(shape), y.reshape(shape), (size < 1e-9).reshape(shape)
 
     def _distort_opencv_jacobian(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
         """``_distort_opencv`` and its partial derivatives (∂xd/∂x, ∂xd/∂y, ∂yd/∂x, ∂yd/∂y)."""

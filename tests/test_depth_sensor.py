@@ -156,3 +156,31 @@ def test_edge_px_pixels_are_lost_on_each_side_of_a_depth_step() -> None:
     right = int(np.flatnonzero(plate[r])[-1])
     assert np.isnan(depth[r, right - 1 : right + 3]).all()  # 2 plate pixels, 2 wall pixels
     assert np.isfinite(depth[r, right - 2]) and np.isfinite(depth[r, right + 3])
+
+
+def test_a_lensed_depth_camera_keeps_the_exact_depth_where_noise_is_off() -> None:
+    """Through a Brown–Conrady lens the depth sensor measures each pixel's own ray: with no
+    noise it returns the exact ``distance_to_image_plane`` wherever it returns anything."""
+    backend = EmbeddedBackend()
+    scenario = {
+        "version": 1,
+        "materials": {"white": {"diffuse_color": [0.8, 0.8, 0.8]}},
+        "assets": {"wall": {**_wall(2.0, size=6.0), "rotation_deg": [20.0, 0.0, 0.0]}},
+        "lights": {"sun": {"type": "distant", "intensity": 2.0}},
+        "cameras": {
+            "cam": {
+                "resolution": RES, "focal_length_mm": FOCAL_MM, "lens": {"model": "pinholeOpenCV", "k1": -0.2},
+                "depth_sensor": {"disparity_noise_px": 0.0, "edge_px": 0},
+                "annotators": ["distance_to_image_plane"],
+            }
+        },
+    }  # fmt: skip
+    resolved = resolve(build(scenario))
+    backend.build(resolved)
+    params = sample(resolved, 0, 0)
+    backend.apply(params)
+    a = backend.capture(params)["annotators"]
+    depth, exact = a["depth_sensor"]["cam"]["data"], a["distance_to_image_plane"]["cam"]["data"]
+    seen = np.isfinite(depth)
+    assert seen.mean() > 0.9
+    assert np.allclose(depth[seen], exact[seen], rtol=1e-5)
