@@ -129,6 +129,8 @@ class LidarProfile:
     intensity_mapping: str
     raw: dict[str, Any] = field(default_factory=dict)
     """The whole profile as read, unused keys included (for the OmniLidar prim's attributes)."""
+    min_echo_separation_m: float | None = None
+    """``minDistBetweenEchos``: the closest two echoes of one beam can be (multi-return)."""
 
     @property
     def firings_per_scan(self) -> int:
@@ -330,6 +332,9 @@ def parse_profile(text: str, file: str, name: str | None = None) -> LidarProfile
         wavelength_nm=_number(loc, p, "wavelengthNm", 905.0, positive=True),
         intensity_mapping=str(p.get("intensityMappingType", "LINEAR")),
         raw=data,
+        min_echo_separation_m=(
+            _number(loc, p, "minDistBetweenEchos", positive=True) if "minDistBetweenEchos" in p else None
+        ),
     )
 
 
