@@ -12,7 +12,10 @@ Profiles are Isaac Sim 5.1's ``data/lidar_configs/**.json`` files (format in
 - solid state: the emitters' (azimuth, elevation) grid, each ray at its fire time;
 - ``rangeAccuracyM`` is the 1σ of Gaussian range noise, ranges are quantised to
   ``rangeResolutionM`` only when noise is on; angle errors (mean + σ, degrees) perturb the ray;
-- intensity = clip(ρ·cosθ·(r₀/r)² / minReflectance, 0, 1) with r₀ = ``minReflectanceRange``.
+- intensity = clip(ρ·cosθ·(r₀/r)² / minReflectance, 0, 1) with r₀ = ``minReflectanceRange``
+  (``legacy``); a LiDAR may report the calibrated reflectivity ρ·cosθ instead and drop returns
+  by their signal (``sensors.models.lidar_signal``), and use ``minDistBetweenEchos`` to split
+  a beam's echoes (``sensors.models.lidar_returns``).
 
 Keys the model does not use (``comment*``, ``startAzimuthDeg``, ``vertOffsetM``, …) are kept;
 an unknown key close to a known one is reported with a did-you-mean warning; none is rejected.
