@@ -235,6 +235,26 @@ def test_dual_returns_are_the_strongest_then_the_last_or_second_strongest(
     assert np.allclose(out["data"], d * out["distance"][:, None].astype(np.float64), atol=1e-4)
 
 
+def test_a_plane_at_grazing_incidence_gives_one_echo_per_beam() -> None:
+    # 1.5 m above a floor, a 20 mrad beam at 60 m lights ~1.2 m of floor spanning ~50 m of range:
+    # one stretched pulse, not an echo per gap between sub-rays
+    floor = {"floor": {"plane": {"width_m": 400.0, "length_m": 400.0}, "position_m": [0.0, 0.0, -1.5], "material": "m"}}
+    returns = {"divergence_mrad": DIVERGENCE_MRAD, "min_separation_m": 0.05}
+    out = scan_of(scene(floor, {"m": {"lidar_reflectance": 0.3}}, returns=returns))
+    d = directions(out)
+    assert len(out["distance"]) > 5000 and out["distance"].max() > 50
+    assert not np.any(out["echoId"])  # no second echo anywhere
+    assert np.all(d[:, 2] < 0)
+    # the echo's range lies within the floor ranges its footprint spans: 1.5 m / sin(depression)
+    # at the depression angles of the beam's lower and upper rim
+    depression = -out["elevation"].astype(np.float64)
+    half = DIVERGENCE_MRAD * 1e-3 / 2
+    clear = depression > half * 1.5
+    near, far = 1.5 / np.sin(depression + half), 1.5 / np.sin(depression - half)
+    r = out["distance"].astype(np.float64)
+    assert clear.sum() > 5000 and np.all(((near <= r * 1.0001) & (r <= far * 1.0001))[clear])
+
+
 def test_models_off_leave_the_single_return_payload() -> None:
     out = scan_of(scene({"wall": wall(8.0, "m")}, {"m": {"lidar_reflectance": 0.5}}))
     assert out["numEchos"] == 1 and "echoId" not in out

@@ -136,8 +136,8 @@ class LidarSpec(_Posed):
 
     def models_on(self) -> dict[str, object]:
         """The realism models this LiDAR turns on (key → value), by ``LIDAR_MODEL_KEYS``."""
-        off = {"intensity": "legacy", "dropout": None, "returns": None}
-        return {key: getattr(self, key) for key in LIDAR_MODEL_KEYS if getattr(self, key) != off[key]}
+        fields = type(self).model_fields
+        return {key: getattr(self, key) for key in LIDAR_MODEL_KEYS if getattr(self, key) != fields[key].default}
 
     @model_validator(mode="after")
     def _source(self) -> LidarSpec:

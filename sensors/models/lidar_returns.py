@@ -11,7 +11,9 @@ and the receiver sees two pulses. The model:
   elevation), so the footprint at range r has half-widths D/2 + r·tan(δ/2);
 - **echoes**: the sub-rays' hit distances, sorted, split wherever two consecutive ones are more
   than ``min_separation_m`` apart (a receiver cannot resolve closer pulses; Isaac Sim calls this
-  ``minDistBetweenEchos``); each group is one echo with power P = Σ share·ρ·cosθ / t²,
+  ``minDistBetweenEchos``) and not on one continuous surface (the same surface, the later hit
+  within that distance of the earlier one's tangent plane: a plane at grazing incidence stretches
+  one pulse, it does not split it); each group is one echo with power P = Σ share·ρ·cosθ / t²,
   reflectivity R = Σ share·ρ·cosθ and range Σ P·t / Σ P (the centroid of the returned pulse);
 - **reported echoes** (dual return): the strongest, then the last; when the strongest is also
   the last, the second strongest instead — Velodyne's dual-return rule (VLP-16/VLP-32C user
