@@ -293,6 +293,27 @@ def test_same_seed_same_scan_and_model_parameters_change_only_the_lidar() -> Non
     assert a[(LIDAR_ANNOTATOR, "roof_lidar", "data")] != c[(LIDAR_ANNOTATOR, "roof_lidar", "data")]
 
 
+def test_model_parameters_are_distributions_drawn_per_frame_into_the_lineage() -> None:
+    from scenesmith.runtime.usd.resolve import resolve
+    from scenesmith.scenarios.sampler import sample
+
+    lidar = {
+        "profile": PROFILE,
+        "dropout": {"width_db": {"uniform": {"lower": 0.5, "upper": 3.0}}},
+        "returns": {"divergence_mrad": {"uniform": {"lower": [1.0, 0.5], "upper": [4.0, 2.0]}}, "sub_rays": 4},
+    }
+    scenario = {"version": 1, "lidars": {"l": lidar, "plain": {"profile": PROFILE, "intensity": "calibrated"}}}
+    resolved = resolve(build(scenario, base_dir=REPO))
+    drawn = [sample(resolved, 7, frame).sensors for frame in range(4)]
+    widths = [d["l"]["dropout"]["width_db"] for d in drawn]
+    divergences = np.array([d["l"]["returns"]["divergence_mrad"] for d in drawn])
+    assert len(set(widths)) == 4 and all(0.5 <= w <= 3.0 for w in widths)
+    assert np.all((divergences >= [1.0, 0.5]) & (divergences <= [4.0, 2.0])) and len(np.unique(divergences)) == 8
+    assert drawn[0]["l"]["returns"]["beam_diameter_m"] == 0.0 and drawn[0]["l"]["returns"]["min_separation_m"] is None
+    assert "plain" not in drawn[0]  # intensity has no parameters to draw
+    assert sample(resolved, 7, 2).sensors == drawn[2]  # the same frame draws the same values
+
+
 # --------------------------------------------------------------------------- writers, budget, Isaac
 
 
@@ -319,6 +340,8 @@ def test_generate_writes_echo_ids_to_hdf5_and_point_clouds(tmp_path: Path) -> No
         group = f["lidars/a/IsaacCreateRTXLidarScanBuffer"]
         echo = group["echoId/values"][:]
         index = group["index/values"][:]
+        assert json.loads(f["lidars/a"].attrs["sensor_models"])["models"] == ["returns"]  # drawn per frame
+        assert json.loads(f["frame_params"][0])["sensors"]["a"]["returns"]["divergence_mrad"] == [20.0, 20.0]
     assert echo.dtype == np.uint8 and np.array_equal(echo, index % 2) and 0 < echo.sum() < len(echo) / 4
     cloud = o3d.t.io.read_point_cloud(str(out / "lidar" / "a" / "000000.ply"))
     assert np.array_equal(cloud.point.echo_id.numpy().ravel(), echo)

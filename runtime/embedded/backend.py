@@ -148,6 +148,7 @@ class EmbeddedBackend(StageFrames, Backend):
                     base,
                     rng,
                     dropout_rng,
+                    params.sensors.get(name),
                 )
                 annotator_payload(payload, LIDAR_ANNOTATOR, name, output)
         apply_sensor_models(payload, scenario, params, wanted)

@@ -33,12 +33,14 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from ...scenarios.model import Keyframe, LidarReturnsSpec, LidarSpec
+from ...scenarios.model import Keyframe, LidarSpec
+from ...scenarios.sensor_draws import beam_draw
 from ...sensors.conventions import normalize_quat, quat_multiply, quat_to_rotation_matrix, transform_matrix
 from ...sensors.lidar import LidarProfile, ScanPattern
 from ...sensors.models.lidar_returns import (
     DEFAULT_MIN_ECHO_SEPARATION_M,
     ECHOES,
+    Beam,
     Surfaces,
     footprint_offsets,
     strongest_and_last,
@@ -178,7 +180,7 @@ def _first_returns(frame: FrameGeometry, origins: np.ndarray, dirs: np.ndarray, 
 
 def _dual_returns(
     frame: FrameGeometry,
-    spec: LidarReturnsSpec,
+    beam: Beam,
     profile: LidarProfile,
     reflectance: np.ndarray,
     az: np.ndarray,
@@ -188,9 +190,9 @@ def _dual_returns(
     rots: np.ndarray,
     times_s: np.ndarray,
 ) -> _Returns:
-    """Each beam cast as ``spec.sub_rays`` sub-rays over its footprint, grouped into echoes
+    """Each beam cast as ``beam.sub_rays`` sub-rays over its footprint, grouped into echoes
     (``sensors.models.lidar_returns``): the strongest and the last or second strongest."""
-    n, k = len(az), spec.sub_rays
+    n, k = len(az), beam.sub_rays
     offsets = footprint_offsets(k)
     # each beam's frame: its axis, horizontal (increasing azimuth) and vertical (increasing
     # elevation) unit vectors, rotated to the world once per beam rather than once per sub-ray
@@ -198,16 +200,16 @@ def _dual_returns(
     across = np.stack([-np.sin(az), np.cos(az), zero], axis=1)
     up = np.stack([-np.sin(el) * np.cos(az), -np.sin(el) * np.sin(az), np.cos(el)], axis=1)
     frames = _to_world(np.stack([dirs_sensor, across, up], axis=1), rots)  # (n, 3, 3)
-    div_h, div_v = spec.divergence_rad
+    div_h, div_v = (mrad * 1e-3 for mrad in beam.divergence_mrad)
     tilt = np.stack([np.ones(k), np.tan(offsets[:, 0] * div_h / 2), np.tan(offsets[:, 1] * div_v / 2)], axis=1)
     tilt /= np.linalg.norm(tilt, axis=1, keepdims=True)  # the frame is orthonormal: unit sub-rays
-    radius = spec.beam_diameter_m / 2
+    radius = beam.diameter_m / 2
     shift = np.stack([np.zeros(k), offsets[:, 0] * radius, offsets[:, 1] * radius], axis=1)
     sub_origins, sub_dirs_world = _bundle(np.ascontiguousarray(frames), np.ascontiguousarray(origins), tilt, shift)
     hits = _cast(frame, sub_origins, sub_dirs_world, np.repeat(times_s, k))
     cos_inc = np.abs(np.einsum("ij,ij->i", hits["face_normal"], sub_dirs_world))
     share = np.where(hits["hit"], reflectance[hits["gprim"]] * cos_inc / k, 0.0)
-    separation = spec.min_separation_m or profile.min_echo_separation_m or DEFAULT_MIN_ECHO_SEPARATION_M
+    separation = beam.min_separation_m or profile.min_echo_separation_m or DEFAULT_MIN_ECHO_SEPARATION_M
     surfaces = Surfaces(
         sub_origins.reshape(n, k, 3),
         sub_dirs_world.reshape(n, k, 3),
@@ -237,12 +239,15 @@ def scan(
     base: np.ndarray,
     rng: np.random.Generator,
     dropout_rng: np.random.Generator | None = None,
+    drawn: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One full scan: the flat ``IsaacCreateRTXLidarScanBuffer`` output with semantic ids.
 
     ``rng`` draws the profile's noise, ``dropout_rng`` (required with ``spec.dropout``) one
     uniform number per return slot: a separate stream, so turning dropout on or changing its
-    curve leaves every kept point's bytes as they were.
+    curve leaves every kept point's bytes as they were. ``drawn`` is the LiDAR's entry in the
+    frame's ``FrameParams.sensors`` (required with ``dropout`` or ``returns``): their parameters
+    for this frame.
     """
     az = pattern.azimuth_rad.copy()
     el = pattern.elevation_rad.copy()
@@ -261,7 +266,9 @@ def scan(
     if spec.returns is None:
         returns = _first_returns(frame, origins, dirs, times_s)
     else:
-        returns = _dual_returns(frame, spec.returns, profile, reflectance, az, el, dirs_sensor, origins, rots, times_s)
+        assert drawn is not None, "returns needs the frame's drawn beam"
+        beam = beam_draw(drawn["returns"], spec.returns.sub_rays)
+        returns = _dual_returns(frame, beam, profile, reflectance, az, el, dirs_sensor, origins, rots, times_s)
     slots = returns.slots
     distance = returns.distance
     if noise and profile.range_accuracy_m > 0:
@@ -279,12 +286,12 @@ def scan(
         else reflectance[returns.gprim[sel]] * np.abs(np.einsum("ij,ij->i", returns.normal[sel], dirs[ray]))
     )
     if spec.dropout is not None:
-        assert dropout_rng is not None, "dropout needs its own generator"
+        assert dropout_rng is not None and drawn is not None, "dropout needs its stream and drawn width"
         draw = dropout_rng.random(n * slots)[sel]
         signal = relative_signal(
             reflectivity, returns.distance[sel], profile.min_reflectance, profile.min_reflectance_range_m
         )
-        detected = draw < detection_probability(signal, spec.dropout.width_db)
+        detected = draw < detection_probability(signal, drawn["dropout"]["width_db"])
         sel, ray, reflectivity = sel[detected], ray[detected], reflectivity[detected]
     d = distance[sel]
     world = origins[ray] + dirs[ray] * d[:, None]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ...sensors.models.lidar_signal import DEFAULT_DROPOUT_WIDTH_DB
 from ...sensors.spec_base import NonNegFloat, PosFloat, Spec, Vec2, Vec3, invalid
+from ..distributions import POSITIVE, Distribution, Domain, dimension, within
 from .common import _Posed
 from .physics import Keyframe
+from .sensor_models import Scalar
 
 __all__ = [
     "LIDAR_MODEL_KEYS",
@@ -75,41 +77,49 @@ class LidarMotion(Spec):
     """Sensor angular velocity in degrees per second during a scan."""
 
 
-_Milliradians = Annotated[PosFloat, Field(le=100)]
+def _one_or_two(value: object) -> object:
+    if dimension(value) not in (1, 2):
+        raise invalid(
+            "divergence is one number or [horizontal, vertical]",
+            expected="1 or 2 components",
+            got=f"{dimension(value)} components",
+        )
+    return value
+
+
+DIVERGENCE_MRAD = Domain(lower=0.0, upper=100.0, lower_open=True)
+"""Full-angle divergences a beam may have, in milliradians (100 mrad: a 6° cone)."""
 
 
 class LidarDropoutSpec(Spec):
     """Per-return detection: a return is kept with probability 1 / (1 + exp(−10·log₁₀S / width_db)),
     S = ρ·cosθ / minReflectance · (minReflectanceRange / r)² its signal relative to the profile's
-    detection threshold (50 % at S = 1), so dark, far and grazing returns drop out first."""
+    detection threshold (50 % at S = 1), so dark, far and grazing returns drop out first. The
+    width is a distribution, drawn once per frame into the frame's lineage."""
 
-    width_db: PosFloat = DEFAULT_DROPOUT_WIDTH_DB
+    width_db: Annotated[Distribution, within(POSITIVE), Scalar] = DEFAULT_DROPOUT_WIDTH_DB
     """Width of the detection curve in dB of signal (default from the OS1 REV6 datasheet: 90 % at
     45 m, 50 % at 55 m for a 10 % target)."""
 
 
 class LidarReturnsSpec(Spec):
     """Dual returns: each beam is cast as a bundle of sub-rays over its footprint, their hits are
-    grouped into echoes, and the strongest and the last (or second strongest) are reported."""
+    grouped into echoes, and the strongest and the last (or second strongest) are reported. The
+    beam's divergence, diameter and echo separation are distributions, drawn once per frame into
+    the frame's lineage."""
 
     mode: Literal["strongest_last"] = "strongest_last"
     """Echoes reported per beam: the strongest, then the last (the second strongest when the
     strongest is the last), as Velodyne's and Hesai's dual-return modes."""
-    divergence_mrad: _Milliradians | tuple[_Milliradians, _Milliradians]
-    """Full-angle beam divergence in milliradians: one number, or [horizontal, vertical]."""
-    beam_diameter_m: Annotated[NonNegFloat, Field(le=1)] = 0.0
+    divergence_mrad: Annotated[Distribution, within(DIVERGENCE_MRAD), AfterValidator(_one_or_two)]
+    """Full-angle beam divergence in milliradians: one value, or [horizontal, vertical]."""
+    beam_diameter_m: Annotated[Distribution, within(Domain(lower=0.0, upper=1.0)), Scalar] = 0.0
     """Beam diameter where it leaves the sensor (metres); the footprint is this plus the divergence."""
     sub_rays: Annotated[int, Field(strict=True, ge=2, le=256)] = 16
     """Sub-rays cast per beam, spread evenly over its footprint (each a 1/sub_rays share of its power)."""
-    min_separation_m: PosFloat | None = None
+    min_separation_m: Annotated[Distribution, within(POSITIVE), Scalar] | None = None
     """Closest two echoes can be and still be told apart (default: the profile's
     ``minDistBetweenEchos``, else 0.4 m, Isaac Sim's documented default)."""
-
-    @property
-    def divergence_rad(self) -> tuple[float, float]:
-        """(horizontal, vertical) full-angle divergence in radians."""
-        h, v = self.divergence_mrad if isinstance(self.divergence_mrad, tuple) else (self.divergence_mrad,) * 2
-        return h * 1e-3, v * 1e-3
 
 
 class LidarSpec(_Posed):

@@ -33,6 +33,7 @@ import numpy as np
 __all__ = [
     "DEFAULT_MIN_ECHO_SEPARATION_M",
     "ECHOES",
+    "Beam",
     "Echoes",
     "Surfaces",
     "footprint_offsets",
@@ -45,6 +46,19 @@ ECHOES = 2
 DEFAULT_MIN_ECHO_SEPARATION_M = 0.4
 """Echo separation when the profile has no ``minDistBetweenEchos``: the default Isaac Sim's RTX
 LiDAR documents for that key ("defaults to 0.4 meters if not set", RTX Lidar Config Parameters)."""
+
+
+@dataclass(frozen=True)
+class Beam:
+    """One frame's beam: what the LiDAR's ``returns`` spec drew (the frame's lineage)."""
+
+    divergence_mrad: tuple[float, float]
+    """Full-angle divergence, horizontal and vertical."""
+    diameter_m: float
+    """Diameter where the beam leaves the sensor."""
+    sub_rays: int
+    min_separation_m: float | None
+    """None: the profile's ``minDistBetweenEchos``, else ``DEFAULT_MIN_ECHO_SEPARATION_M``."""
 
 
 @dataclass(frozen=True, eq=False)
