@@ -28,6 +28,8 @@ class Capabilities:
     annotators: frozenset[str]
     light_types: frozenset[str]
     lidar: bool = False
+    lidar_models: frozenset[str] = frozenset()
+    """LiDAR realism models implemented (``LidarSpec`` keys from ``LIDAR_MODEL_KEYS``)."""
     physics: bool = False
     randomization_modes: frozenset[str] = frozenset({"deterministic"})
     up_axes: frozenset[str] = frozenset({"Z"})
@@ -120,6 +122,11 @@ def check_supported(resolved: ResolvedScenario, caps: Capabilities, backend: str
             refuse(("lights", name, "type"), f"{light.type} lights", light.type)
     if s.lidars and not caps.lidar:
         refuse(("lidars",), "LiDAR sensors", sorted(s.lidars))
+    for name, lidar in sorted(s.lidars.items()):
+        for key, value in lidar.models_on().items():
+            if key not in caps.lidar_models:
+                got = value.model_dump() if hasattr(value, "model_dump") else value
+                refuse(("lidars", name, key), f"the LiDAR {key} model", got)
     if s.physics.enabled and not caps.physics:
         refuse(("physics", "enabled"), "physics", True)
     if problems:

@@ -102,8 +102,9 @@ class FrameParams:
     materials: dict[str, dict[str, Any]] = field(default_factory=dict)
     draws: dict[str, dict[str, Any]] = field(default_factory=dict)
     sensors: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Per camera, the sensor models' drawn parameters (``sensor``, ``depth_sensor``); absent
-    from the lineage JSON when no camera has a model, so older outputs are unchanged."""
+    """Per camera, the sensor models' drawn parameters (``sensor``, ``depth_sensor``), and per
+    LiDAR its models' (``dropout``, ``returns``); absent from the lineage JSON when no sensor
+    has a model, so older outputs are unchanged."""
 
     def prim(self, path: str) -> dict[str, Any]:
         return self.prims.setdefault(path, {})

@@ -18,6 +18,8 @@ from scenesmith.scenarios import (
     CubeSpec,
     CylinderSpec,
     DistractorSpec,
+    LidarDropoutSpec,
+    LidarReturnsSpec,
     LidarSpec,
     LightRandomizer,
     LightSpec,
@@ -151,7 +153,12 @@ def test_python_api_builds_the_tabletop_model() -> None:
         },
         lidars={
             "roof_lidar": LidarSpec(
-                profile="OS1_REV6_32ch10hz1024res", position_m=(-1.6, -1.3, 1.3), rotation_deg=(0.0, 0.0, 39.0)
+                profile="OS1_REV6_32ch10hz1024res",
+                position_m=(-1.6, -1.3, 1.3),
+                rotation_deg=(0.0, 0.0, 39.0),
+                intensity="calibrated",
+                dropout=LidarDropoutSpec(),
+                returns=LidarReturnsSpec(divergence_mrad=2.3, beam_diameter_m=0.01, sub_rays=16),
             )
         },
         distractors={

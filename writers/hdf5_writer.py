@@ -367,8 +367,9 @@ class Hdf5Writer(Writer):
             self._group(f"cameras/{rp}").attrs["stereo"] = json.dumps(rig, sort_keys=True)
         lineage = payload.get(SCENESMITH_KEY, {}).get("frame_params")
         for rp, models in sorted(((lineage or {}).get("sensors") or {}).items()):
-            # the sensor models on this camera; their parameters are drawn per frame: /frame_params
-            self._group(f"cameras/{rp}").attrs["sensor_models"] = json.dumps(
+            # the sensor models on this camera (or LiDAR); their parameters are drawn per frame: /frame_params
+            kind = "lidars" if rp in lidars else "cameras"
+            self._group(f"{kind}/{rp}").attrs["sensor_models"] = json.dumps(
                 {"models": sorted(models), "parameters": f"per frame: /frame_params -> sensors.{rp}"}
             )
         self._scalar("", "frames", int(payload["swhFrameNumber"]))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ...scenarios.frame_params import FrameParams
-from ...scenarios.model import PhysicsSpec
+from ...scenarios.model import LIDAR_MODEL_KEYS, PhysicsSpec
 from ...scenarios.prim_paths import lidar_path, render_cameras, render_product_path, scenario_key_of
 from ...scenarios.resolved import ResolvedScenario
 from ...scenarios.seeding import frame_rng
@@ -42,6 +42,7 @@ CAPABILITIES = Capabilities(
     annotators=frozenset(ANNOTATORS),
     light_types=frozenset({"distant", "sphere", "disk", "rect", "dome"}),
     lidar=True,
+    lidar_models=frozenset(LIDAR_MODEL_KEYS),
     physics=True,
     notes={
         "randomization_mode replicator": "randomization_mode: deterministic (replicator mode needs Isaac Sim)",
@@ -131,6 +132,10 @@ class EmbeddedBackend(StageFrames, Backend):
             for name in sorted(scenario.lidars):
                 path = lidar_path(name)
                 rng = frame_rng(self.resolved.randomization_digest, params.seed, params.frame_index, "lidar", path)
+                # its own stream, so dropout never shifts the noise draws of the points it keeps
+                dropout_rng = frame_rng(
+                    self.resolved.randomization_digest, params.seed, params.frame_index, "lidar_dropout", path
+                )
                 base = sensor_pose(self.stage.GetPrimAtPath(path))
                 output = scan(
                     frame,
@@ -142,6 +147,8 @@ class EmbeddedBackend(StageFrames, Backend):
                     self.patterns[name],
                     base,
                     rng,
+                    dropout_rng,
+                    params.sensors.get(name),
                 )
                 annotator_payload(payload, LIDAR_ANNOTATOR, name, output)
         apply_sensor_models(payload, scenario, params, wanted)

@@ -34,6 +34,7 @@ from typing import Any
 
 from ...scenarios.frame_params import FrameParams
 from ...scenarios.loader import ScenarioDocument
+from ...scenarios.model import LIDAR_MODEL_KEYS
 from ...scenarios.prim_paths import lidar_path, render_cameras
 from ...scenarios.resolved import ResolvedScenario
 from ...sensors.outputs import (
@@ -95,12 +96,18 @@ def scenario_renderer(doc: ScenarioDocument) -> str:
     return s.isaac.renderer if explicit else "PathTracing"
 
 
+RTX_LIDAR_MODELS = (
+    "the key left out: Isaac Sim's RTX LiDAR computes intensity, detection and echoes itself, from "
+    "the profile's intensityProcessing, minReflectance and maxReturns (closed source, nothing to map onto)"
+)
+"""Why the LiDAR realism models (issue 17) are refused here (README "LiDAR realism")."""
 CAPABILITIES = Capabilities(
     annotators=frozenset(ANNOTATORS),
     light_types=frozenset({"distant", "sphere", "disk", "rect", "dome"}),
     lidar=True,
     physics=True,
     randomization_modes=frozenset({"deterministic", "replicator"}),
+    notes={f"the LiDAR {key} model": RTX_LIDAR_MODELS for key in LIDAR_MODEL_KEYS},
 )
 
 

@@ -41,7 +41,15 @@ from .common import (
 )
 from .distractors import Box3, CountRange, DistractorSpec, Placement
 from .lens import LensSpec
-from .lidars import LidarMotion, LidarSpec, SimpleLidarSpec
+from .lidars import (
+    LIDAR_MODEL_KEYS,
+    LidarDropoutSpec,
+    LidarIntensity,
+    LidarMotion,
+    LidarReturnsSpec,
+    LidarSpec,
+    SimpleLidarSpec,
+)
 from .lights import LightSpec
 from .materials import CheckerTexture, MaterialSpec, NoiseTexture, SkyTexture, TextureSpec
 from .output import (
@@ -82,7 +90,11 @@ __all__ = [
     "IsaacSpec",
     "Keyframe",
     "Label",
+    "LIDAR_MODEL_KEYS",
+    "LidarDropoutSpec",
+    "LidarIntensity",
     "LidarMotion",
+    "LidarReturnsSpec",
     "LidarSpec",
     "LightSpec",
     "MAX_FRAMES",
