@@ -48,11 +48,14 @@ from scenesmith.scenarios import (
 )
 from scenesmith.scenarios.model import (
     BodyPhysics,
+    CameraSensorSpec,
     CapsuleSpec,
     CheckerTexture,
     ConeSpec,
     CountRange,
+    DepthSensorSpec,
     FrictionSpec,
+    LensSpec,
     PhysicsSpec,
     SettleSpec,
     Shape,
@@ -148,7 +151,17 @@ def test_python_api_builds_the_tabletop_model() -> None:
         },
         cameras={
             "front": CameraSpec(
-                resolution=(640, 480), focal_length_mm=18.0, position_m=(1.6, -1.2, 1.5), look_at_m=(0.0, 0.0, 0.78)
+                resolution=(640, 480),
+                focal_length_mm=18.0,
+                position_m=(1.6, -1.2, 1.5),
+                look_at_m=(0.0, 0.0, 0.78),
+                lens=LensSpec(model="pinholeOpenCV", k1=-0.08, k2=0.02, p1=0.0005, p2=-0.0003),
+                sensor=CameraSensorSpec(
+                    exposure_ev=Uniform(uniform=UniformParams(lower=-0.5, upper=0.5)),
+                    white_balance=Uniform(uniform=UniformParams(lower=(0.95, 1.0, 0.95), upper=(1.05, 1.0, 1.05))),
+                    jpeg_quality=Uniform(uniform=UniformParams(lower=80.0, upper=95.0)),
+                ),
+                depth_sensor=DepthSensorSpec(baseline_m=0.05),
             )
         },
         lidars={

@@ -26,7 +26,7 @@ from .assets import (
     SphereSpec,
     UsdRefSpec,
 )
-from .cameras import ANNOTATOR_SYNONYMS, DEFAULT_ANNOTATORS, AnnotatorOptions, CameraSpec
+from .cameras import ANNOTATOR_SYNONYMS, DEFAULT_ANNOTATORS, AnnotatorOptions, CameraSpec, StereoSpec
 from .common import (
     MAX_FRAMES,
     MAX_INSTANCES,
@@ -64,6 +64,7 @@ from .output import (
 )
 from .physics import BodyPhysics, EpisodeSpec, FrictionSpec, Keyframe, PhysicsSpec, SettleSpec
 from .scenario import AnySensor, Scenario
+from .sensor_models import CameraSensorSpec, DepthSensorSpec
 
 __all__ = [
     "ANNOTATOR_SYNONYMS",
@@ -76,6 +77,9 @@ __all__ = [
     "Box3",
     "CameraSpec",
     "LensSpec",
+    "CameraSensorSpec",
+    "DepthSensorSpec",
+    "StereoSpec",
     "CapsuleSpec",
     "CheckerTexture",
     "ConeSpec",
