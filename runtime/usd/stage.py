@@ -42,6 +42,7 @@ from ...sensors.errors import BadInputError, Issue
 from .lens_attrs import author_lens
 from .lidar_attributes import omni_lidar_attributes, sdf_type
 from .materials import PROCEDURAL_ATTR, author_material, author_physics_material, procedural_json, texture_asset_path
+from .motion_attrs import author_exposure
 
 __all__ = [
     "ASSET_PRIM_ATTR",
@@ -320,6 +321,8 @@ def _author_camera(stage: Any, name: str, spec: CameraSpec) -> None:
     lens = spec.lens_model()
     if lens is not None:
         author_lens(cam.GetPrim(), lens)
+    if spec.shutter is not None and spec.shutter.exposure_s > 0:
+        author_exposure(cam, spec.shutter.exposure_s)
     _xform_ops(cam.GetPrim(), spec.position_m, authored_orientation(spec))
     product = UsdRender.Product.Define(stage, render_product_path(name))
     product.CreateCameraRel().SetTargets([cam.GetPath()])

@@ -56,6 +56,7 @@ from .output import (
 )
 from .physics import BodyPhysics, EpisodeSpec, FrictionSpec, Keyframe, PhysicsSpec, SettleSpec
 from .scenario import AnySensor, Scenario
+from .shutter import ShutterSpec
 
 __all__ = [
     "ANNOTATOR_SYNONYMS",
@@ -68,6 +69,7 @@ __all__ = [
     "Box3",
     "CameraSpec",
     "LensSpec",
+    "ShutterSpec",
     "CapsuleSpec",
     "CheckerTexture",
     "ConeSpec",

@@ -12,6 +12,7 @@ from ...sensors.outputs import AnnotatorName
 from ...sensors.spec_base import NonNegFloat, PosFloat, PosInt, Spec, Vec2, invalid
 from .common import MAX_PIXELS_PER_FRAME, MAX_RESOLUTION_PX, _Posed
 from .lens import LensSpec
+from .shutter import ShutterSpec
 
 __all__ = [
     "ANNOTATOR_SYNONYMS",
@@ -93,6 +94,8 @@ class CameraSpec(_Posed):
     """Lens f-number for depth of field (USD fStop; 0 turns it off)."""
     lens: LensSpec | None = None
     """Lens distortion model (Isaac Sim's names); none is the ideal pinhole of the keys above."""
+    shutter: ShutterSpec | None = None
+    """Exposure and shutter kind (motion blur, rolling shutter); none is an instantaneous capture."""
     annotators: Annotated[tuple[AnnotatorName, ...], Field(min_length=1)] = DEFAULT_ANNOTATORS  # type: ignore[assignment]
     """Annotators this camera produces, with Replicator's names."""
     annotator_options: AnnotatorOptions = AnnotatorOptions()
