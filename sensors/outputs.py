@@ -54,9 +54,12 @@ AnnotatorName = Literal[
     "occlusion",
     "camera_params",
     "pointcloud",
+    "motion_vectors",
 ]
 """Camera annotators, with ``omni.replicator.core`` 1.12.27's names (the scenario's
-``annotators`` key takes these)."""
+``annotators`` key takes these). ``motion_vectors`` is Replicator's ``MotionVectors`` (float32
+(H, W, 4): x, y image motion in pixels, left and up positive, z and w unused; its docstring in
+``annotators_default.py``), which the registry also names ``motion_vectors``."""
 ANNOTATORS: tuple[str, ...] = get_args(AnnotatorName)
 MAX_INSTANCES = 10_000
 """Labelled instances per frame a payload may carry: the scenario checks it and COCO's

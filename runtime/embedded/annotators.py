@@ -40,6 +40,7 @@ from ...sensors.outputs import (
     pack_rgba,
 )
 from .camera_rays import CameraRays, camera_rays
+from .motion import CameraTiming
 from .occlusion_pass import unoccluded_pixels
 from .scene import FrameGeometry, Instance, SceneIndex
 
@@ -56,18 +57,34 @@ class CameraHits:
     distance: np.ndarray  # (H*W,) eye-to-hit distance, inf where invalid
     depth: np.ndarray  # (H*W,) distance along the optical axis, inf where invalid
     normals: np.ndarray | None = None  # world shading normals, computed once on first use
+    timing: CameraTiming | None = None  # the shutter and what moves while it is open (None: a still frame)
+    times: np.ndarray | None = None  # (H*W,) each label ray's time: its row's (rolling shutter), else None (t = 0)
 
     def shading_normals(self, frame: FrameGeometry) -> np.ndarray:
         if self.normals is None:
-            self.normals = frame.smooth_normals(self.hits)
+            moving = self.timing.moving if self.timing is not None else None
+            if self.times is not None and moving is not None:
+                self.normals = moving.smooth_normals(self.hits, self.times)
+            else:
+                self.normals = frame.smooth_normals(self.hits)
         return self.normals
 
 
-def cast_camera(frame: FrameGeometry, model: PinholeCamera, cam_to_world: np.ndarray) -> CameraHits:
+def cast_camera(
+    frame: FrameGeometry, model: PinholeCamera, cam_to_world: np.ndarray, timing: CameraTiming | None = None
+) -> CameraHits:
+    """The label rays' hits: one ray per pixel centre at the capture instant, or, with a
+    rolling shutter and something moving, at the middle of the pixel's row's exposure."""
     rays = camera_rays(model, cam_to_world)
-    hits = frame.cast(rays.origins, rays.directions)
+    if timing is None or not timing.shutter.rolling:
+        hits = frame.cast(rays.origins, rays.directions)
+        valid, distance, depth = rays.clip(hits, model.far_m)
+        return CameraHits(model, cam_to_world, rays, hits, valid, distance, depth, timing=timing)
+    times = timing.shutter.label_times(model.height, model.width)
+    rays = timing.rays_at(rays, times)
+    hits = timing.cast(frame, rays, times)
     valid, distance, depth = rays.clip(hits, model.far_m)
-    return CameraHits(model, cam_to_world, rays, hits, valid, distance, depth)
+    return CameraHits(model, cam_to_world, rays, hits, valid, distance, depth, timing=timing, times=times)
 
 
 @nb.njit(cache=True)
@@ -117,7 +134,7 @@ def _id_boxes(ids: np.ndarray, width: int, n_ids: int) -> np.ndarray:
 @nb.njit(parallel=True, cache=True)
 def _pointcloud(
     sel: np.ndarray,
-    eye: np.ndarray,
+    eyes: np.ndarray,
     directions: np.ndarray,
     distance: np.ndarray,
     rgb: np.ndarray,
@@ -126,15 +143,17 @@ def _pointcloud(
     inst_ids: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The ``pointcloud`` arrays of pixels ``sel``: world points (float32, N×3), flat RGBA,
-    flat normals (N×4), semantic and instance ids."""
+    flat normals (N×4), semantic and instance ids. ``eyes``: one eye (1×3), or each ray's."""
     n = sel.shape[0]
+    per_ray = eyes.shape[0] > 1
     flat_rgb = rgb.reshape(-1, 4)
     points, colors = np.empty((n, 3), dtype=np.float32), np.empty(n * 4, dtype=np.uint8)
     normals, sem, inst = np.empty(n * 4, dtype=np.float32), np.empty(n, dtype=np.uint32), np.empty(n, dtype=np.uint32)
     for j in nb.prange(n):
         i = sel[j]
+        e = i if per_ray else 0
         for k in range(3):
-            points[j, k] = eye[k] + directions[i, k] * distance[i]
+            points[j, k] = eyes[e, k] + directions[i, k] * distance[i]
         for k in range(4):
             colors[4 * j + k] = flat_rgb[i, k]
             normals[4 * j + k] = normals4[i, k]
@@ -153,8 +172,10 @@ def camera_annotators(
     spec: CameraSpec,
     ch: CameraHits,
     render: Callable[[], Any],
+    flow: Callable[[], np.ndarray] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Every annotator ``spec`` asks for, as Replicator's flat outputs (``annotator`` structure)."""
+    """Every annotator ``spec`` asks for, as Replicator's flat outputs (``annotator`` structure);
+    ``flow`` gives ``motion_vectors`` (``motion.motion_vectors``)."""
     model = ch.model
     h, w = model.height, model.width
     wanted = set(spec.annotators)
@@ -225,6 +246,10 @@ def camera_annotators(
     if box_annotators & wanted:
         out.update(_box_outputs(index, frame, ch, inst_ids, world_to_cam, wanted))
 
+    if "motion_vectors" in wanted:
+        assert flow is not None, "motion_vectors needs the frame's motion"
+        out["motion_vectors"] = {"data": flow()}
+
     if "camera_params" in wanted:
         out["camera_params"] = camera_params(
             model, world_to_cam, index.meters_per_unit, spec.focus_distance_m, spec.f_stop
@@ -243,7 +268,14 @@ def camera_annotators(
         include = ch.valid if spec.annotator_options.pointcloud_include_unlabelled else inst_ids >= 2
         assert normals4 is not None and rgb is not None
         points, point_rgb, point_normals, point_sem, point_inst = _pointcloud(
-            np.flatnonzero(include), ch.rays.eye, ch.rays.directions, ch.distance, rgb, normals4, sem_ids, inst_ids
+            np.flatnonzero(include),
+            ch.rays.eye[None, :] if ch.rays.eyes is None else ch.rays.eyes,
+            ch.rays.directions,
+            ch.distance,
+            rgb,
+            normals4,
+            sem_ids,
+            inst_ids,
         )
         out["pointcloud"] = {
             "data": points,
@@ -274,7 +306,9 @@ def _box_outputs(
             continue
         gi = inst.gprims[0]
         matrix = _instance_matrix(index, frame, inst, gi)
-        unoccluded, loose_box = unoccluded_pixels(inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id])
+        unoccluded, loose_box = unoccluded_pixels(
+            inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id], _rest_rays(ch, gi)
+        )
         if unoccluded == 0:
             continue
         visible = int(counts[inst.instance_id])
@@ -318,6 +352,20 @@ def _box_outputs(
     if "occlusion" in wanted:
         out["occlusion"] = {"data": _boxes(occl, OCCLUSION_DTYPE)}
     return out
+
+
+def _rest_rays(ch: CameraHits, gi: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """With per-row label times, the label rays in the frame where gprim ``gi``'s object is at
+    its t = 0 pose (each row's ray undone by the object's motion at that row's time), so the
+    object cast alone is seen as each row saw it; None when the rows share one time."""
+    if ch.times is None or ch.timing is None:
+        return None
+    moving = ch.timing.moving
+    group = int(moving.motion.gprim_group[gi]) if moving is not None else -1
+    if group < 0:
+        return ch.rays.origins, ch.rays.directions
+    motion = moving.motion.groups[group]
+    return motion.backward(ch.rays.origins, ch.times), motion.unrotate(ch.rays.directions, ch.times)
 
 
 def _instance_matrix(index: SceneIndex, frame: FrameGeometry, inst: Instance, gi: int) -> np.ndarray:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ...scenarios.frame_params import FrameParams
-from ...scenarios.model import PhysicsSpec
+from ...scenarios.model import PhysicsSpec, Scenario
 from ...scenarios.prim_paths import camera_path, lidar_path, render_product_path, scenario_key_of
 from ...scenarios.resolved import ResolvedScenario
 from ...scenarios.seeding import frame_rng
 from ...sensors.lidar import scan_pattern
+from ...sensors.motion import RigidMotion
 from ...sensors.outputs import (
     ANNOTATORS,
     LIDAR_ANNOTATOR,
@@ -29,6 +31,7 @@ from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
 from .lidar import scan, sensor_pose
 from .materials import MaterialTable
+from .motion import CameraTiming, FrameMotion, MovingScene, frame_motion, motion_vectors
 from .physics import PhysicsWorld
 from .physics_model import AUTHORED_STAGE, PhysicsInputError
 from .render import Renderer
@@ -41,6 +44,7 @@ CAPABILITIES = Capabilities(
     light_types=frozenset({"distant", "sphere", "disk", "rect", "dome"}),
     lidar=True,
     physics=True,
+    features=frozenset({"motion"}),
     notes={
         "randomization_mode replicator": "randomization_mode: deterministic (replicator mode needs Isaac Sim)",
         "up_axis Y": "up_axis: Z",
@@ -105,17 +109,29 @@ class EmbeddedBackend(StageFrames, Backend):
         scenario = self.resolved.scenario
         payload = empty_payload(params.frame_index, frame_reference_time(self.resolved, params))
         frame = FrameGeometry(self.index)
+        motion = self._motion(frame) if _needs_motion(scenario, annotators) else None
+        moving = MovingScene(frame, motion) if motion is not None and motion.groups else None
         renderer = Renderer(
-            frame, self.materials, scenario.render, self.resolved.randomization_digest, params.seed, params.frame_index
+            frame,
+            self.materials,
+            scenario.render,
+            self.resolved.randomization_digest,
+            params.seed,
+            params.frame_index,
+            moving,
         )
         for name in sorted(scenario.cameras):
             spec = scenario.cameras[name]
             if annotators is not None:
                 spec = spec.model_copy(update={"annotators": annotators.get(name, spec.annotators)})
             model, cam_to_world = read_camera(self.stage, camera_path(name), render_product_path(name))
-            hits = cast_camera(frame, model, cam_to_world)
+            hits = cast_camera(frame, model, cam_to_world, _timing(spec, motion, moving, camera_path(name)))
+            flow = None
+            if motion is not None:
+                interval = scenario.physics.episode.capture_interval_s
+                flow = functools.partial(motion_vectors, hits, motion, camera_path(name), interval)
             outputs = camera_annotators(
-                self.index, frame, name, spec, hits, lambda h=hits, n=name: renderer.image(n, h)
+                self.index, frame, name, spec, hits, lambda h=hits, n=name: renderer.image(n, h), flow
             )
             for anno, value in outputs.items():
                 annotator_payload(payload, anno, name, value)
@@ -146,6 +162,9 @@ class EmbeddedBackend(StageFrames, Backend):
         assert self.resolved is not None and self.index is not None and self.materials is not None
         frame = FrameGeometry(self.index)
         model, cam_to_world = read_camera(self.stage, camera_path(camera), render_product_path(camera))
+        spec = self.resolved.scenario.cameras[camera]
+        motion = self._motion(frame) if spec.shutter is not None else None
+        moving = MovingScene(frame, motion) if motion is not None and motion.groups else None
         renderer = Renderer(
             frame,
             self.materials,
@@ -153,13 +172,54 @@ class EmbeddedBackend(StageFrames, Backend):
             self.resolved.randomization_digest,
             params.seed,
             params.frame_index,
+            moving,
         )
-        return renderer.render_linear(camera, cast_camera(frame, model, cam_to_world))
+        timing = _timing(spec, motion, moving, camera_path(camera))
+        return renderer.render_linear(camera, cast_camera(frame, model, cam_to_world, timing))
+
+    def _motion(self, frame: FrameGeometry) -> FrameMotion:
+        """What moves about this frame's capture instant: physics bodies at their simulated
+        velocities (this instant's), velocity draws on the stage, cameras."""
+        assert self.resolved is not None
+        bodies: dict[str, RigidMotion] = {}
+        world = self.physics.episode.world if self.physics is not None else None
+        if world is not None:
+            state = world.snapshot()
+            for i, path in enumerate(world.bodies):
+                bodies[path] = RigidMotion.of(
+                    state.position_m[i], state.linear_velocity_m_s[i], state.angular_velocity_rad_s[i]
+                )
+        cameras = [camera_path(name) for name in sorted(self.resolved.scenario.cameras)]
+        return frame_motion(frame, cameras, bodies)
 
     def close(self) -> None:
         self.stage = None
         self.index = None
         self.physics = None
+
+
+def _needs_motion(scenario: Scenario, annotators: dict[str, tuple[str, ...]] | None) -> bool:
+    """Whether any camera has a shutter or asks for motion vectors (only then is the frame's
+    motion looked at, so frames without either are made exactly as before)."""
+    for name, cam in scenario.cameras.items():
+        wanted = cam.annotators if annotators is None else annotators.get(name, cam.annotators)
+        if cam.shutter is not None or "motion_vectors" in wanted:
+            return True
+    return False
+
+
+def _timing(spec: Any, motion: FrameMotion | None, moving: MovingScene | None, path: str) -> CameraTiming | None:
+    """The camera's shutter timing when it has a shutter and something moves while it is open;
+    otherwise None: the frame is captured at one instant, exactly as without a shutter."""
+    if spec.shutter is None or motion is None:
+        return None
+    camera = motion.cameras.get(path)
+    if camera is None and moving is None:
+        return None
+    shutter = spec.shutter.shutter()
+    if shutter.instantaneous and not shutter.rolling:
+        return None
+    return CameraTiming(shutter, camera, moving)
 
 
 @contextmanager

@@ -54,23 +54,30 @@ def unoccluded_pixels(
     world_to_cam: np.ndarray,
     inst_ids: np.ndarray,
     visible_box: np.ndarray,
+    rest_rays: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[int, tuple[int, ...]]:
     """Pixels of the instance rendered alone: count and inclusive box (x0, y0, x1, y1), or (0, ()).
 
     Pixels where the full scene already shows the instance (``inst_ids``, their inclusive box
     ``visible_box``) are hits of the instance alone too, so only the other pixels of the
-    window are cast."""
+    window are cast. ``rest_rays`` (origins, directions) replace the label rays where the rows
+    have their own times (a rolling shutter with motion): the rays as they meet the object at
+    its ``matrix`` pose; the window is then the whole image (the object and the camera move
+    from row to row)."""
     import open3d as o3d
 
-    window = projected_window(inst, matrix, ch.model, world_to_cam)
+    if rest_rays is None:
+        window = projected_window(inst, matrix, ch.model, world_to_cam)
+        origins, directions = ch.rays.origins, ch.rays.directions
+    else:
+        window = (0, 0, ch.model.width, ch.model.height) if inst.local_bounds is not None else None
+        origins, directions = (np.ascontiguousarray(a, dtype=np.float64) for a in rest_rays)
     if window is None or inst.scene is None:
         return 0, ()
     x0, y0, x1, y1 = window
     width = ch.model.width
     inv = np.ascontiguousarray(np.linalg.inv(matrix))
-    rays, pixel, own = _window_rays(
-        x0, y0, x1, y1, width, ch.rays.origins, ch.rays.directions, inv, inst_ids, inst.instance_id
-    )
+    rays, pixel, own = _window_rays(x0, y0, x1, y1, width, origins, directions, inv, inst_ids, inst.instance_id)
     t = inst.scene.cast_rays(o3d.core.Tensor.from_numpy(rays))["t_hit"].numpy() if len(rays) else np.zeros(0)
     box = np.array(visible_box if own else (width, ch.model.height, -1, -1), dtype=np.int64)
     count = own + _window_hits(t, pixel, width, ch.rays.start, ch.rays.cos, ch.model.far_m, box)
