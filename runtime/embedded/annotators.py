@@ -30,6 +30,7 @@ import numpy as np
 from ...scenarios.model import CameraSpec
 from ...sensors.camera import PinholeCamera
 from ...sensors.lens import camera_params_fields
+from ...sensors.motion import RigidMotion
 from ...sensors.outputs import (
     BACKGROUND,
     BBOX2D_DTYPE,
@@ -41,7 +42,7 @@ from ...sensors.outputs import (
 )
 from .camera_rays import CameraRays, camera_rays
 from .motion import CameraTiming
-from .occlusion_pass import unoccluded_pixels
+from .occlusion_pass import swept_window, unoccluded_pixels
 from .scene import FrameGeometry, Instance, SceneIndex
 
 __all__ = ["CameraHits", "camera_annotators", "cast_camera"]
@@ -306,8 +307,14 @@ def _box_outputs(
             continue
         gi = inst.gprims[0]
         matrix = _instance_matrix(index, frame, inst, gi)
+        rest = _rest_rays(ch, gi)
+        window = None
+        if rest is not None:  # a rolling shutter with motion: rows see the object at their times
+            assert ch.times is not None and ch.timing is not None
+            row_times = ch.times[:: model.width]
+            window = swept_window(inst, matrix, model, world_to_cam, rest[2], ch.timing.camera, row_times)
         unoccluded, loose_box = unoccluded_pixels(
-            inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id], _rest_rays(ch, gi)
+            inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id], rest and rest[:2], window
         )
         if unoccluded == 0:
             continue
@@ -354,18 +361,19 @@ def _box_outputs(
     return out
 
 
-def _rest_rays(ch: CameraHits, gi: int) -> tuple[np.ndarray, np.ndarray] | None:
+def _rest_rays(ch: CameraHits, gi: int) -> tuple[np.ndarray, np.ndarray, RigidMotion | None] | None:
     """With per-row label times, the label rays in the frame where gprim ``gi``'s object is at
     its t = 0 pose (each row's ray undone by the object's motion at that row's time), so the
-    object cast alone is seen as each row saw it; None when the rows share one time."""
+    object cast alone is seen as each row saw it, and that motion (None: the object stands
+    still); None when the rows share one time."""
     if ch.times is None or ch.timing is None:
         return None
     moving = ch.timing.moving
     group = int(moving.motion.gprim_group[gi]) if moving is not None else -1
     if group < 0:
-        return ch.rays.origins, ch.rays.directions
+        return ch.rays.origins, ch.rays.directions, None
     motion = moving.motion.groups[group]
-    return motion.backward(ch.rays.origins, ch.times), motion.unrotate(ch.rays.directions, ch.times)
+    return motion.backward(ch.rays.origins, ch.times), motion.unrotate(ch.rays.directions, ch.times), motion
 
 
 def _instance_matrix(index: SceneIndex, frame: FrameGeometry, inst: Instance, gi: int) -> np.ndarray:

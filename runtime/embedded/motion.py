@@ -22,9 +22,11 @@ whose rays have times (a LiDAR's firings relative to the frame's capture instant
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numba as nb
 import numpy as np
 
 from ...sensors.motion import RigidMotion
@@ -112,6 +114,10 @@ def moved_rays(rays: CameraRays, motion: RigidMotion, times: np.ndarray) -> Came
     )
 
 
+_NONE = np.zeros(0, dtype=np.bool_)
+"""No ray skipped (``_candidates``)."""
+
+
 @dataclass
 class _Part:
     """Some of the frame's triangles as their own Embree scene (vertices compacted)."""
@@ -153,17 +159,72 @@ class _Part:
         return self.scene.test_occlusions(o3d.core.Tensor.from_numpy(rays), tnear=0.0, tfar=1.0).numpy().astype(bool)
 
 
-def _near(
-    origins: np.ndarray, directions: np.ndarray, centre: np.ndarray, radius: float, far: float | None
+@nb.njit(parallel=True, cache=True)
+def _candidates(
+    origins: np.ndarray, directions: np.ndarray, skip: np.ndarray, centre: np.ndarray, radius: float, far: float
 ) -> np.ndarray:
-    """Rays (directions not necessarily unit) passing within ``radius`` of ``centre`` between
-    their start and ``far`` (in units of their direction's length; None: unbounded)."""
-    rel = centre - origins
-    dd = np.einsum("ij,ij->i", directions, directions)
-    s = np.einsum("ij,ij->i", rel, directions) / np.where(dd > 0, dd, 1.0)
-    s = np.maximum(s, 0.0) if far is None else np.clip(s, 0.0, far)
-    closest = origins + directions * s[:, None] - centre
-    return np.einsum("ij,ij->i", closest, closest) <= radius * radius
+    """Indices of rays (directions not necessarily unit) passing within ``radius`` of ``centre``
+    between their start and ``far`` (in units of their direction's length; < 0: unbounded),
+    leaving out rays marked in ``skip`` (empty: none)."""
+    n = origins.shape[0]
+    near = np.zeros(n, dtype=np.bool_)
+    skipping = skip.shape[0] > 0
+    r2 = radius * radius
+    for i in nb.prange(n):
+        if skipping and skip[i]:
+            continue
+        dd, rd = 0.0, 0.0
+        for k in range(3):
+            dd += float(directions[i, k]) * float(directions[i, k])
+            rd += (centre[k] - float(origins[i, k])) * float(directions[i, k])
+        s = rd / dd if dd > 0.0 else 0.0
+        s = max(s, 0.0)
+        if far >= 0.0:
+            s = min(s, far)
+        gap = 0.0
+        for k in range(3):
+            c = float(origins[i, k]) + float(directions[i, k]) * s - centre[k]
+            gap += c * c
+        near[i] = gap <= r2
+    return np.flatnonzero(near)
+
+
+@nb.njit(parallel=True, cache=True)
+def _to_rest(
+    origins: np.ndarray,
+    directions: np.ndarray,
+    times: np.ndarray,
+    rows: np.ndarray,
+    pivot: np.ndarray,
+    velocity: np.ndarray,
+    omega: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rays ``rows`` mapped to a rigid group's t = 0 frame at each ray's time (``RigidMotion.
+    backward`` for origins, ``unrotate`` for directions; same maths, compiled)."""
+    m = rows.shape[0]
+    o_out, d_out = np.empty((m, 3)), np.empty((m, 3))
+    speed = math.sqrt(omega[0] ** 2 + omega[1] ** 2 + omega[2] ** 2)
+    kx, ky, kz = (omega[0] / speed, omega[1] / speed, omega[2] / speed) if speed > 0.0 else (0.0, 0.0, 1.0)
+    for j in nb.prange(m):
+        i = rows[j]
+        t = times[i]
+        theta = -speed * t
+        c, s = math.cos(theta), math.sin(theta)
+        px = float(origins[i, 0]) - pivot[0] - velocity[0] * t
+        py = float(origins[i, 1]) - pivot[1] - velocity[1] * t
+        pz = float(origins[i, 2]) - pivot[2] - velocity[2] * t
+        dx, dy, dz = float(directions[i, 0]), float(directions[i, 1]), float(directions[i, 2])
+        for vec in range(2):
+            x, y, z = (px, py, pz) if vec == 0 else (dx, dy, dz)
+            dot = (kx * x + ky * y + kz * z) * (1.0 - c)
+            rx = x * c + (ky * z - kz * y) * s + kx * dot
+            ry = y * c + (kz * x - kx * z) * s + ky * dot
+            rz = z * c + (kx * y - ky * x) * s + kz * dot
+            if vec == 0:
+                o_out[j, 0], o_out[j, 1], o_out[j, 2] = rx + pivot[0], ry + pivot[1], rz + pivot[2]
+            else:
+                d_out[j, 0], d_out[j, 1], d_out[j, 2] = rx, ry, rz
+    return o_out, d_out
 
 
 class MovingScene:
@@ -190,17 +251,16 @@ class MovingScene:
 
     def cast(self, origins: np.ndarray, directions: np.ndarray, times: np.ndarray) -> dict[str, np.ndarray]:
         """First hits of rays (N, 3) + (N, 3) at ``times`` (N,) seconds from the capture instant."""
-        times = np.asarray(times, dtype=np.float64)
+        times = np.ascontiguousarray(times, dtype=np.float64)
         best = self.static.cast(origins, directions)
         group = np.full(len(origins), -1, dtype=np.int64)
         o_rest, d_rest = np.array(origins, dtype=np.float64), np.array(directions, dtype=np.float64)
         for g, m in enumerate(self.motion.groups):
             centre, radius = self._reach(g, times)
-            rows = np.flatnonzero(_near(origins, directions, centre, radius, None))
+            rows = _candidates(origins, directions, _NONE, centre, radius, -1.0)
             if len(rows) == 0:
                 continue
-            o = m.backward(origins[rows], times[rows])
-            d = m.unrotate(directions[rows], times[rows])
+            o, d = _to_rest(origins, directions, times, rows, m.pivot_m, m.linear_m_s, m.angular_rad_s)
             hits = self.parts[g].cast(o, d)
             closer = hits["t"] < best["t"][rows]
             win = rows[closer]
@@ -210,18 +270,13 @@ class MovingScene:
         hit = np.isfinite(best["t"])
         gprim = np.where(hit, self.frame.face_gprim[best["face"]] if len(self.frame.face_gprim) else -1, -1)
         rest_normal = best["face_normal"]
-        world_normal = rest_normal.copy()
-        for g, m in enumerate(self.motion.groups):
-            rows = np.flatnonzero(group == g)
-            if len(rows):
-                world_normal[rows] = m.rotate(rest_normal[rows], times[rows])
         return {
             "t": best["t"],
             "hit": hit,
             "gprim": gprim.astype(np.int64),
             "face": best["face"],
             "uv": best["uv"],
-            "face_normal": world_normal,
+            "face_normal": self.turned(rest_normal, group, times),
             "group": group,
             "origins_rest": o_rest,
             "directions_rest": d_rest,
@@ -230,16 +285,16 @@ class MovingScene:
 
     def occluded(self, rays: np.ndarray, times: np.ndarray) -> np.ndarray:
         """Any-hit test of float32 rays (K, 6), directions scaled so t = 1 is their end, at ``times``."""
+        times = np.ascontiguousarray(times, dtype=np.float64)
         blocked = self.static.occluded(rays)
-        origins, directions = rays[:, :3].astype(np.float64), rays[:, 3:].astype(np.float64)
+        origins, directions = rays[:, :3], rays[:, 3:]
         for g, m in enumerate(self.motion.groups):
             centre, radius = self._reach(g, times)
-            rows = np.flatnonzero(~blocked)
-            rows = rows[_near(origins[rows], directions[rows], centre, radius, 1.0)]
+            rows = _candidates(origins, directions, blocked, centre, radius, 1.0)
             if len(rows) == 0:
                 continue
-            local = np.hstack([m.backward(origins[rows], times[rows]), m.unrotate(directions[rows], times[rows])])
-            blocked[rows] |= self.parts[g].occluded(local.astype(np.float32))
+            o, d = _to_rest(origins, directions, times, rows, m.pivot_m, m.linear_m_s, m.angular_rad_s)
+            blocked[rows] |= self.parts[g].occluded(np.hstack([o, d]).astype(np.float32))
         return blocked
 
     def smooth_normals(self, hits: dict[str, np.ndarray], times: np.ndarray) -> np.ndarray:
