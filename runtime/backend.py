@@ -34,6 +34,9 @@ class Capabilities:
     randomization_modes: frozenset[str] = frozenset({"deterministic"})
     up_axes: frozenset[str] = frozenset({"Z"})
     meters_per_unit: frozenset[float] = frozenset({1.0})
+    features: frozenset[str] = frozenset()
+    """Scenario features beyond the above a backend realizes: ``motion`` (camera shutters, with
+    motion blur and rolling shutter, and the randomizer kinds that need it, e.g. ``velocity``)."""
     notes: dict[str, str] = field(default_factory=dict)
 
 
@@ -117,6 +120,14 @@ def check_supported(resolved: ResolvedScenario, caps: Capabilities, backend: str
         for i, anno in enumerate(cam.annotators):
             if anno not in caps.annotators:
                 refuse(("cameras", name, "annotators", i), f"the {anno} annotator", anno)
+    if "motion" not in caps.features:
+        for name, cam in s.cameras.items():
+            if cam.shutter is not None:
+                refuse(("cameras", name, "shutter"), "camera shutters (motion blur, rolling shutter)", cam.shutter.kind)
+    for name, rnd in s.randomizers.items():
+        for need in type(rnd).needs:
+            if need not in caps.features:
+                refuse(("randomizers", name, "kind"), f"{rnd.kind} randomizers", rnd.kind)
     for name, light in s.lights.items():
         if light.type not in caps.light_types:
             refuse(("lights", name, "type"), f"{light.type} lights", light.type)

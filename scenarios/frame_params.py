@@ -40,6 +40,10 @@ class PrimKey:
     """Name of a dome light's texture."""
     SKY = "sky"
     """Drawn parameters of a dome's procedural sky texture (sun elevation, azimuth, turbidity)."""
+    LINEAR_VELOCITY = "linear_velocity"
+    """Velocity of the prim's origin during an exposure, m/s, world frame (``velocity`` kind)."""
+    ANGULAR_VELOCITY = "angular_velocity"
+    """Angular velocity about the prim's origin during an exposure, deg/s, world frame."""
 
 
 POSE_KEYS = frozenset({PrimKey.TRANSLATE, PrimKey.ORIENT, PrimKey.SCALE, PrimKey.VISIBLE})

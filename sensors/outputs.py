@@ -59,11 +59,15 @@ AnnotatorName = Literal[
     "DiffuseAlbedo",
     "raw",
     "depth_sensor",
+    "motion_vectors",
 ]
 """Camera annotators, with ``omni.replicator.core`` 1.12.27's names (the scenario's
-``annotators`` key takes these). ``DiffuseAlbedo`` is an RTX AOV of that name; ``raw`` (the
-camera sensor model's DN) and ``depth_sensor`` (the depth sensor model) are scenesmith's,
-made by ``sensors/models`` from the others (issue 17)."""
+``annotators`` key takes these). ``DiffuseAlbedo`` is an RTX AOV of that name;
+``motion_vectors`` is Replicator's ``MotionVectors`` (float32 (H, W, 4): x, y image motion in
+pixels, left and up positive, z and w unused; its docstring in ``annotators_default.py``), which
+the registry also names ``motion_vectors``; ``raw`` (the camera sensor model's DN) and
+``depth_sensor`` (the depth sensor model) are scenesmith's, made by ``sensors/models`` from the
+others (issue 17)."""
 MODEL_ANNOTATORS = ("raw", "depth_sensor")
 """Annotators the sensor models make after capture (a backend never captures them)."""
 ANNOTATORS: tuple[str, ...] = get_args(AnnotatorName)

@@ -58,6 +58,7 @@ FIXED_KEYS: dict[str, tuple[str, ...]] = {
     "DiffuseAlbedo": ("data",),
     "raw": ("data",),
     "depth_sensor": ("data",),
+    "motion_vectors": ("data",),
 }
 """Arrays of the same shape every frame (stored as (N, …) datasets); camera_params arrays too."""
 
@@ -72,6 +73,7 @@ UNITS = {
     ("bounding_box_2d_tight", "data"): "px (x_max, y_max inclusive)",
     ("bounding_box_2d_loose", "data"): "px (x_max, y_max inclusive)",
     ("bounding_box_3d", "data"): "stage units (m), local frame before scale",
+    ("motion_vectors", "data"): "px over the frame interval before the frame: x left, y up positive",
 }
 
 UNITS.update({("physics_state", key): field.units for key, field in PHYSICS_FIELDS.items() if field.units})

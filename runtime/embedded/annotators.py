@@ -30,6 +30,7 @@ import numpy as np
 from ...scenarios.model import CameraSpec
 from ...sensors.camera import PinholeCamera
 from ...sensors.lens import camera_params_fields
+from ...sensors.motion import RigidMotion
 from ...sensors.outputs import (
     BACKGROUND,
     BBOX2D_DTYPE,
@@ -40,7 +41,8 @@ from ...sensors.outputs import (
     pack_rgba,
 )
 from .camera_rays import CameraRays, camera_rays
-from .occlusion_pass import unoccluded_pixels
+from .motion import CameraTiming
+from .occlusion_pass import swept_window, unoccluded_pixels
 from .scene import FrameGeometry, Instance, SceneIndex
 
 __all__ = ["CameraHits", "camera_annotators", "cast_camera"]
@@ -56,18 +58,34 @@ class CameraHits:
     distance: np.ndarray  # (H*W,) eye-to-hit distance, inf where invalid
     depth: np.ndarray  # (H*W,) distance along the optical axis, inf where invalid
     normals: np.ndarray | None = None  # world shading normals, computed once on first use
+    timing: CameraTiming | None = None  # the shutter and what moves while it is open (None: a still frame)
+    times: np.ndarray | None = None  # (H*W,) each label ray's time: its row's (rolling shutter), else None (t = 0)
 
     def shading_normals(self, frame: FrameGeometry) -> np.ndarray:
         if self.normals is None:
-            self.normals = frame.smooth_normals(self.hits)
+            moving = self.timing.moving if self.timing is not None else None
+            if self.times is not None and moving is not None:
+                self.normals = moving.smooth_normals(self.hits, self.times)
+            else:
+                self.normals = frame.smooth_normals(self.hits)
         return self.normals
 
 
-def cast_camera(frame: FrameGeometry, model: PinholeCamera, cam_to_world: np.ndarray) -> CameraHits:
+def cast_camera(
+    frame: FrameGeometry, model: PinholeCamera, cam_to_world: np.ndarray, timing: CameraTiming | None = None
+) -> CameraHits:
+    """The label rays' hits: one ray per pixel centre at the capture instant, or, with a
+    rolling shutter and something moving, at the middle of the pixel's row's exposure."""
     rays = camera_rays(model, cam_to_world)
-    hits = frame.cast(rays.origins, rays.directions)
+    if timing is None or not timing.shutter.rolling:
+        hits = frame.cast(rays.origins, rays.directions)
+        valid, distance, depth = rays.clip(hits, model.far_m)
+        return CameraHits(model, cam_to_world, rays, hits, valid, distance, depth, timing=timing)
+    times = timing.shutter.label_times(model.height, model.width)
+    rays = timing.rays_at(rays, times)
+    hits = timing.cast(frame, rays, times)
     valid, distance, depth = rays.clip(hits, model.far_m)
-    return CameraHits(model, cam_to_world, rays, hits, valid, distance, depth)
+    return CameraHits(model, cam_to_world, rays, hits, valid, distance, depth, timing=timing, times=times)
 
 
 @nb.njit(cache=True)
@@ -117,7 +135,7 @@ def _id_boxes(ids: np.ndarray, width: int, n_ids: int) -> np.ndarray:
 @nb.njit(parallel=True, cache=True)
 def _pointcloud(
     sel: np.ndarray,
-    eye: np.ndarray,
+    eyes: np.ndarray,
     directions: np.ndarray,
     distance: np.ndarray,
     rgb: np.ndarray,
@@ -126,15 +144,17 @@ def _pointcloud(
     inst_ids: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The ``pointcloud`` arrays of pixels ``sel``: world points (float32, N×3), flat RGBA,
-    flat normals (N×4), semantic and instance ids."""
+    flat normals (N×4), semantic and instance ids. ``eyes``: one eye (1×3), or each ray's."""
     n = sel.shape[0]
+    per_ray = eyes.shape[0] > 1
     flat_rgb = rgb.reshape(-1, 4)
     points, colors = np.empty((n, 3), dtype=np.float32), np.empty(n * 4, dtype=np.uint8)
     normals, sem, inst = np.empty(n * 4, dtype=np.float32), np.empty(n, dtype=np.uint32), np.empty(n, dtype=np.uint32)
     for j in nb.prange(n):
         i = sel[j]
+        e = i if per_ray else 0
         for k in range(3):
-            points[j, k] = eye[k] + directions[i, k] * distance[i]
+            points[j, k] = eyes[e, k] + directions[i, k] * distance[i]
         for k in range(4):
             colors[4 * j + k] = flat_rgb[i, k]
             normals[4 * j + k] = normals4[i, k]
@@ -154,10 +174,12 @@ def camera_annotators(
     ch: CameraHits,
     render: Callable[[], Any],
     albedo: Callable[[], np.ndarray] | None = None,
+    flow: Callable[[], np.ndarray] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Every annotator ``spec`` asks for, as Replicator's flat outputs (``annotator`` structure);
-    ``render`` makes the camera's image, ``albedo`` its ``DiffuseAlbedo``. The sensor models'
-    outputs (``raw``, ``depth_sensor``) are not the backend's: ``runtime/sensor_stage.py``."""
+    ``render`` makes the camera's image, ``albedo`` its ``DiffuseAlbedo``, ``flow`` its
+    ``motion_vectors`` (``motion.motion_vectors``). The sensor models' outputs (``raw``,
+    ``depth_sensor``) are not the backend's: ``runtime/sensor_stage.py``."""
     model = ch.model
     h, w = model.height, model.width
     wanted = set(spec.annotators)
@@ -230,6 +252,10 @@ def camera_annotators(
 
     if "DiffuseAlbedo" in wanted and albedo is not None:
         out["DiffuseAlbedo"] = {"data": albedo()}
+    if "motion_vectors" in wanted:
+        assert flow is not None, "motion_vectors needs the frame's motion"
+        out["motion_vectors"] = {"data": flow()}
+
     if "camera_params" in wanted:
         out["camera_params"] = camera_params(
             model, world_to_cam, index.meters_per_unit, spec.focus_distance_m, spec.f_stop
@@ -248,7 +274,14 @@ def camera_annotators(
         include = ch.valid if spec.annotator_options.pointcloud_include_unlabelled else inst_ids >= 2
         assert normals4 is not None and rgb is not None
         points, point_rgb, point_normals, point_sem, point_inst = _pointcloud(
-            np.flatnonzero(include), ch.rays.eye, ch.rays.directions, ch.distance, rgb, normals4, sem_ids, inst_ids
+            np.flatnonzero(include),
+            ch.rays.eye[None, :] if ch.rays.eyes is None else ch.rays.eyes,
+            ch.rays.directions,
+            ch.distance,
+            rgb,
+            normals4,
+            sem_ids,
+            inst_ids,
         )
         out["pointcloud"] = {
             "data": points,
@@ -279,7 +312,15 @@ def _box_outputs(
             continue
         gi = inst.gprims[0]
         matrix = _instance_matrix(index, frame, inst, gi)
-        unoccluded, loose_box = unoccluded_pixels(inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id])
+        rest = _rest_rays(ch, gi)
+        window = None
+        if rest is not None:  # a rolling shutter with motion: rows see the object at their times
+            assert ch.times is not None and ch.timing is not None
+            row_times = ch.times[:: model.width]
+            window = swept_window(inst, matrix, model, world_to_cam, rest[2], ch.timing.camera, row_times)
+        unoccluded, loose_box = unoccluded_pixels(
+            inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id], rest and rest[:2], window
+        )
         if unoccluded == 0:
             continue
         visible = int(counts[inst.instance_id])
@@ -323,6 +364,21 @@ def _box_outputs(
     if "occlusion" in wanted:
         out["occlusion"] = {"data": _boxes(occl, OCCLUSION_DTYPE)}
     return out
+
+
+def _rest_rays(ch: CameraHits, gi: int) -> tuple[np.ndarray, np.ndarray, RigidMotion | None] | None:
+    """With per-row label times, the label rays in the frame where gprim ``gi``'s object is at
+    its t = 0 pose (each row's ray undone by the object's motion at that row's time), so the
+    object cast alone is seen as each row saw it, and that motion (None: the object stands
+    still); None when the rows share one time."""
+    if ch.times is None or ch.timing is None:
+        return None
+    moving = ch.timing.moving
+    group = int(moving.motion.gprim_group[gi]) if moving is not None else -1
+    if group < 0:
+        return ch.rays.origins, ch.rays.directions, None
+    motion = moving.motion.groups[group]
+    return motion.backward(ch.rays.origins, ch.times), motion.unrotate(ch.rays.directions, ch.times), motion
 
 
 def _instance_matrix(index: SceneIndex, frame: FrameGeometry, inst: Instance, gi: int) -> np.ndarray:

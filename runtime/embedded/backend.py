@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ...scenarios.frame_params import FrameParams
-from ...scenarios.model import LIDAR_MODEL_KEYS, PhysicsSpec
-from ...scenarios.prim_paths import lidar_path, render_cameras, render_product_path, scenario_key_of
+from ...scenarios.model import LIDAR_MODEL_KEYS, PhysicsSpec, Scenario
+from ...scenarios.prim_paths import camera_path, lidar_path, render_cameras, render_product_path, scenario_key_of
 from ...scenarios.resolved import ResolvedScenario
 from ...scenarios.seeding import frame_rng
 from ...sensors.lidar import scan_pattern
+from ...sensors.motion import RigidMotion
 from ...sensors.outputs import (
     ANNOTATORS,
     LIDAR_ANNOTATOR,
@@ -31,6 +33,7 @@ from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
 from .lidar import scan, sensor_pose
 from .materials import MaterialTable
+from .motion import CameraTiming, FrameMotion, MovingScene, frame_motion, motion_vectors
 from .physics import PhysicsWorld
 from .physics_model import AUTHORED_STAGE, PhysicsInputError
 from .render import Renderer
@@ -44,6 +47,7 @@ CAPABILITIES = Capabilities(
     lidar=True,
     lidar_models=frozenset(LIDAR_MODEL_KEYS),
     physics=True,
+    features=frozenset({"motion"}),
     notes={
         "randomization_mode replicator": "randomization_mode: deterministic (replicator mode needs Isaac Sim)",
         "up_axis Y": "up_axis: Z",
@@ -108,8 +112,16 @@ class EmbeddedBackend(StageFrames, Backend):
         scenario = self.resolved.scenario
         payload = empty_payload(params.frame_index, frame_reference_time(self.resolved, params))
         frame = FrameGeometry(self.index)
+        motion = self._motion(frame) if _needs_motion(scenario, annotators) else None
+        moving = MovingScene(frame, motion) if motion is not None and motion.groups else None
         renderer = Renderer(
-            frame, self.materials, scenario.render, self.resolved.randomization_digest, params.seed, params.frame_index
+            frame,
+            self.materials,
+            scenario.render,
+            self.resolved.randomization_digest,
+            params.seed,
+            params.frame_index,
+            moving,
         )
         wanted: dict[str, tuple[str, ...]] = {}
         for rc in render_cameras(scenario):
@@ -117,10 +129,16 @@ class EmbeddedBackend(StageFrames, Backend):
             wanted[name] = annotators.get(name, spec.outputs()) if annotators is not None else spec.outputs()
             spec = spec.model_copy(update={"annotators": capture_annotators(spec, wanted[name])})
             model, cam_to_world = read_camera(self.stage, rc.prim_path, render_product_path(name))
-            hits = cast_camera(frame, model, cam_to_world)
+            # a camera moves with its prim at /World/<camera> (a stereo rig's Xform moves both views)
+            mover = camera_path(rc.camera)
+            hits = cast_camera(frame, model, cam_to_world, _timing(spec, motion, moving, mover))
+            flow = None
+            if motion is not None:
+                interval = scenario.physics.episode.capture_interval_s
+                flow = functools.partial(motion_vectors, hits, motion, mover, interval)
             outputs = camera_annotators(
                 self.index, frame, name, spec, hits, lambda h=hits, n=name: renderer.image(n, h),
-                lambda h=hits: renderer.diffuse_albedo(h),
+                lambda h=hits: renderer.diffuse_albedo(h), flow,
             )  # fmt: skip
             for anno, value in outputs.items():
                 annotator_payload(payload, anno, name, value)
@@ -161,6 +179,9 @@ class EmbeddedBackend(StageFrames, Backend):
         frame = FrameGeometry(self.index)
         rc = {c.name: c for c in render_cameras(self.resolved.scenario)}[camera]
         model, cam_to_world = read_camera(self.stage, rc.prim_path, render_product_path(camera))
+        spec = self.resolved.scenario.cameras[rc.camera]
+        motion = self._motion(frame) if spec.shutter is not None else None
+        moving = MovingScene(frame, motion) if motion is not None and motion.groups else None
         renderer = Renderer(
             frame,
             self.materials,
@@ -168,13 +189,55 @@ class EmbeddedBackend(StageFrames, Backend):
             self.resolved.randomization_digest,
             params.seed,
             params.frame_index,
+            moving,
         )
-        return renderer.render_linear(camera, cast_camera(frame, model, cam_to_world))
+        timing = _timing(spec, motion, moving, camera_path(rc.camera))
+        return renderer.render_linear(camera, cast_camera(frame, model, cam_to_world, timing))
+
+    def _motion(self, frame: FrameGeometry) -> FrameMotion:
+        """What moves about this frame's capture instant: physics bodies at their simulated
+        velocities (this instant's), velocity draws on the stage, cameras."""
+        assert self.resolved is not None
+        bodies: dict[str, RigidMotion] = {}
+        world = self.physics.episode.world if self.physics is not None else None
+        if world is not None:
+            state = world.snapshot()
+            for i, path in enumerate(world.bodies):
+                bodies[path] = RigidMotion.of(
+                    state.position_m[i], state.linear_velocity_m_s[i], state.angular_velocity_rad_s[i]
+                )
+        cameras = [camera_path(name) for name in sorted(self.resolved.scenario.cameras)]
+        return frame_motion(frame, cameras, bodies)
 
     def close(self) -> None:
         self.stage = None
         self.index = None
         self.physics = None
+
+
+def _needs_motion(scenario: Scenario, annotators: dict[str, tuple[str, ...]] | None) -> bool:
+    """Whether any camera has a shutter or asks for motion vectors (only then is the frame's
+    motion looked at, so frames without either are made exactly as before)."""
+    for rc in render_cameras(scenario):
+        cam = scenario.cameras[rc.camera]
+        wanted = cam.annotators if annotators is None else annotators.get(rc.name, cam.annotators)
+        if cam.shutter is not None or "motion_vectors" in wanted:
+            return True
+    return False
+
+
+def _timing(spec: Any, motion: FrameMotion | None, moving: MovingScene | None, path: str) -> CameraTiming | None:
+    """The camera's shutter timing when it has a shutter and something moves while it is open;
+    otherwise None: the frame is captured at one instant, exactly as without a shutter."""
+    if spec.shutter is None or motion is None:
+        return None
+    camera = motion.cameras.get(path)
+    if camera is None and moving is None:
+        return None
+    shutter = spec.shutter.shutter()
+    if shutter.instantaneous and not shutter.rolling:
+        return None
+    return CameraTiming(shutter, camera, moving)
 
 
 @contextmanager

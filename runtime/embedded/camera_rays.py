@@ -59,6 +59,7 @@ class CameraRays:
     eye: np.ndarray  # (3,)
     axial: np.ndarray | None = None  # (H*W,) a lens's optical-axis cosine (None: ``cos``)
     in_view: np.ndarray | None = None  # (H*W,) a lens's pixels that have a ray (None: all)
+    eyes: np.ndarray | None = None  # (H*W, 3) each ray's eye, for a camera moving during the exposure (None: ``eye``)
 
     def clip(self, hits: dict[str, np.ndarray], far_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Hits inside the clipping range; eye-to-hit distance and depth along the optical axis

@@ -16,22 +16,35 @@ import numpy as np
 
 if TYPE_CHECKING:
     from .annotators import CameraHits
-    from .render import Renderer
+    from .render import Renderer, _Surface
 
-__all__ = ["denoise"]
+__all__ = ["denoise", "guide_albedo"]
 
 
-def denoise(r: Renderer, linear: np.ndarray, ch: CameraHits) -> np.ndarray:
-    """The denoised (H, W, 3) float64 image of ``linear`` (radiance, HDR)."""
+def guide_albedo(s: _Surface) -> np.ndarray:
+    """What a surface reflects: diffuse albedo, or its specular colour where it is metal."""
+    return np.clip(s.albedo * (1.0 - s.metallic[:, None]) + s.f0 * s.metallic[:, None], 0.0, 1.0)
+
+
+def denoise(
+    r: Renderer, linear: np.ndarray, ch: CameraHits, guides: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """The denoised (H, W, 3) float64 image of ``linear`` (radiance, HDR). ``guides`` (albedo,
+    normals per pixel, where surfaces were seen) replace the label rays' ones: a motion-blurred
+    image's guides are averaged over its samples' times (``Renderer._integrate_over_time``)."""
     import pyoidn
 
     h, w = linear.shape[:2]
     albedo = np.clip(linear.reshape(-1, 3), 0.0, 1.0).astype(np.float32)
     normals = np.zeros((h * w, 3), dtype=np.float32)
-    if ch.valid.any():
+    if guides is not None:
+        # where no sample saw a surface the radiance stands in, as for the label rays' misses
+        seen = np.any(guides[0] != 0.0, axis=1) | np.any(guides[1] != 0.0, axis=1)
+        albedo[seen] = guides[0][seen]
+        normals[:] = guides[1]
+    elif ch.valid.any():
         s = r._surface(ch.rays.origins, ch.rays.directions, ch.hits, ch.valid, ch.shading_normals(r.frame))
-        # what a surface reflects: diffuse albedo, or its specular colour where it is metal
-        albedo[s.rows] = np.clip(s.albedo * (1.0 - s.metallic[:, None]) + s.f0 * s.metallic[:, None], 0.0, 1.0)
+        albedo[s.rows] = guide_albedo(s)
         normals[s.rows] = s.normals
     color = np.ascontiguousarray(np.maximum(linear, 0.0), dtype=np.float32)
     out = pyoidn.denoise(color, albedo.reshape(h, w, 3), normals.reshape(h, w, 3), hdr=True)

@@ -14,12 +14,13 @@ import numba as nb
 import numpy as np
 
 from ...sensors.camera import PinholeCamera
+from ...sensors.motion import RigidMotion
 from .scene import Instance
 
 if TYPE_CHECKING:
     from .annotators import CameraHits
 
-__all__ = ["projected_window", "unoccluded_pixels"]
+__all__ = ["projected_window", "swept_window", "unoccluded_pixels"]
 
 
 def projected_window(
@@ -80,6 +81,49 @@ def _lens_window(
     return None if x0 >= x1 or y0 >= y1 else (int(x0), int(y0), int(x1), int(y1))
 
 
+def swept_window(
+    inst: Instance,
+    matrix: np.ndarray,
+    model: PinholeCamera,
+    world_to_cam: np.ndarray,
+    obj: RigidMotion | None,
+    cam: RigidMotion | None,
+    row_times: np.ndarray,
+) -> tuple[int, int, int, int] | None:
+    """``projected_window`` for a rolling shutter: row r sees the object (moving by ``obj``)
+    from the camera (moving by ``cam``) at ``row_times[r]``; the window holds every row whose own
+    projection of the bounds reaches it, across the columns those rows' projections span."""
+    if inst.local_bounds is None:
+        return None
+    if model.lens is not None:
+        return (0, 0, model.width, model.height)
+    lo, hi = inst.local_bounds
+    corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    world = (corners @ matrix)[:, :3]
+    h = len(row_times)
+    t = np.repeat(row_times, 8)
+    points = np.tile(world, (h, 1))
+    if obj is not None:
+        points = obj.forward(points, t)
+    if cam is not None:
+        points = cam.backward(points, t)
+    camera = points @ world_to_cam[:3, :3] + world_to_cam[3, :3]
+    if np.any(camera[:, 2] >= -model.near_m):
+        return (0, 0, model.width, model.height)  # some corner at some row is behind the near plane
+    uv = model.project(camera).reshape(h, 8, 2)
+    rows = np.arange(h)
+    v_lo, v_hi = np.floor(uv[..., 1].min(axis=1)) - 1, np.ceil(uv[..., 1].max(axis=1)) + 1
+    reach = (rows >= v_lo) & (rows < v_hi)
+    if not reach.any():
+        return None
+    x0 = max(int(np.floor(uv[reach, :, 0].min())) - 1, 0)
+    x1 = min(int(np.ceil(uv[reach, :, 0].max())) + 1, model.width)
+    y0, y1 = int(rows[reach].min()), int(rows[reach].max()) + 1
+    if x0 >= x1:
+        return None
+    return (x0, y0, x1, y1)
+
+
 def unoccluded_pixels(
     inst: Instance,
     matrix: np.ndarray,
@@ -87,23 +131,29 @@ def unoccluded_pixels(
     world_to_cam: np.ndarray,
     inst_ids: np.ndarray,
     visible_box: np.ndarray,
+    rest_rays: tuple[np.ndarray, np.ndarray] | None = None,
+    window: tuple[int, int, int, int] | None = None,
 ) -> tuple[int, tuple[int, ...]]:
     """Pixels of the instance rendered alone: count and inclusive box (x0, y0, x1, y1), or (0, ()).
 
     Pixels where the full scene already shows the instance (``inst_ids``, their inclusive box
     ``visible_box``) are hits of the instance alone too, so only the other pixels of the
-    window are cast."""
+    window are cast. ``rest_rays`` (origins, directions) replace the label rays where the rows
+    have their own times (a rolling shutter with motion): the rays as they meet the object at
+    its ``matrix`` pose, cast over ``window`` (``swept_window``)."""
     import open3d as o3d
 
-    window = projected_window(inst, matrix, ch.model, world_to_cam)
+    if rest_rays is None:
+        window = projected_window(inst, matrix, ch.model, world_to_cam)
+        origins, directions = ch.rays.origins, ch.rays.directions
+    else:
+        origins, directions = (np.ascontiguousarray(a, dtype=np.float64) for a in rest_rays)
     if window is None or inst.scene is None:
         return 0, ()
     x0, y0, x1, y1 = window
     width = ch.model.width
     inv = np.ascontiguousarray(np.linalg.inv(matrix))
-    rays, pixel, own = _window_rays(
-        x0, y0, x1, y1, width, ch.rays.origins, ch.rays.directions, inv, inst_ids, inst.instance_id
-    )
+    rays, pixel, own = _window_rays(x0, y0, x1, y1, width, origins, directions, inv, inst_ids, inst.instance_id)
     t = inst.scene.cast_rays(o3d.core.Tensor.from_numpy(rays))["t_hit"].numpy() if len(rays) else np.zeros(0)
     box = np.array(visible_box if own else (width, ch.model.height, -1, -1), dtype=np.int64)
     count = own + _window_hits(t, pixel, width, ch.rays.start, ch.rays.cos, ch.model.far_m, box)

@@ -165,15 +165,17 @@ def trace(
     valid: np.ndarray,
     rng: np.random.Generator,
     normals: np.ndarray | None = None,
+    times: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Linear radiance (M, 3) along each camera ray (``valid``: rays that hit within the far plane)."""
+    """Linear radiance (M, 3) along each camera ray (``valid``: rays that hit within the far plane);
+    with ``times`` every vertex of a path sees the moving scene at its camera ray's time."""
     out = np.zeros((len(directions), 3))
     miss = ~valid
     if miss.any():
         out[miss] = r.dome.radiance(directions[miss]) if r.dome is not None else r.spec.background_color
     if not valid.any():
         return out
-    s = r._surface(origins, directions, hits, valid, normals)
+    s = r.surface(origins, directions, hits, valid, normals, times)
     rows = s.rows
     throughput = np.ones((len(rows), 3))
     _add_rows(out, rows, throughput, s.emissive)
@@ -206,7 +208,8 @@ def trace(
             break
         rows, throughput, pdf = rows[keep], throughput[keep], pdf[keep]
         view_normals, o, d = s.normals[keep], new_origins[keep], new_dirs[keep]
-        next_hits = r.frame.cast(o, d)
+        t = None if s.time is None else s.time[keep]
+        next_hits = r.cast(o, d, t)
         hit = next_hits["hit"]
         gone = np.flatnonzero(~hit)
         if len(gone) and r.dome is not None and r.dome.shadows:
@@ -215,7 +218,7 @@ def trace(
             _add_rows(out, rows[gone], throughput[gone], r.dome.radiance(d[gone]) * w[:, None])
         if not hit.any():
             break
-        s = r._surface(o, d, next_hits, hit)
+        s = r.surface(o, d, next_hits, hit, None, t)
         rows, throughput = rows[s.rows], throughput[s.rows]
         _add_rows(out, rows, throughput, s.emissive)
     return out

@@ -22,10 +22,11 @@ from ...scenarios.model import RenderSpec
 from ...scenarios.seeding import frame_rng
 from .annotators import CameraHits
 from .camera_rays import camera_rays
-from .denoise import denoise
+from .denoise import denoise, guide_albedo
 from .direct_light import accumulate, lit_points, shadow_rays
 from .lights import LightSample, read_lights
 from .materials import MaterialParams, MaterialTable
+from .motion import CameraTiming, MovingScene
 from .normal_maps import perturbed_normals
 from .path_tracer import next_event, trace
 from .scene import FrameGeometry
@@ -50,6 +51,7 @@ class _Surface:
     rows: np.ndarray  # index of each point's ray
     gprim: np.ndarray | None = None  # each point's gprim (the path engine's dielectrics look it up)
     entering: np.ndarray | None = None  # the ray arrives on the face's outer side (winding normal)
+    time: np.ndarray | None = None  # each point's time from the capture instant (None: the scene stands still)
 
 
 @nb.njit(parallel=True, cache=True)
@@ -87,8 +89,11 @@ class Renderer:
         randomization_digest: str,
         seed: int,
         frame_index: int,
+        moving: MovingScene | None = None,
     ) -> None:
         self.frame = frame
+        self.moving = moving
+        """The frame's moving geometry (None: nothing moves); rays with times are cast in it."""
         self.spec = spec
         self.digest = randomization_digest
         self.seed = seed
@@ -114,6 +119,39 @@ class Renderer:
             for gi, p in enumerate(self.params)
             if p.texture or p.roughness_texture or p.metallic_texture or p.normal_texture
         ]
+
+    # ------------------------------------------------------------------ geometry at times
+
+    def cast(self, origins: np.ndarray, directions: np.ndarray, times: np.ndarray | None) -> dict[str, np.ndarray]:
+        """First hits; rays with ``times`` see the moving geometry where it is then."""
+        if times is None or self.moving is None:
+            return self.frame.cast(origins, directions)
+        return self.moving.cast(origins, directions, times)
+
+    def occluded(self, rays: np.ndarray, times: np.ndarray | None) -> np.ndarray:
+        if times is None or self.moving is None:
+            return self.frame.occluded_rays(rays)
+        return self.moving.occluded(rays, times)
+
+    def surface(
+        self,
+        origins: np.ndarray,
+        directions: np.ndarray,
+        hits: dict[str, np.ndarray],
+        valid: np.ndarray,
+        normals_all: np.ndarray | None = None,
+        times: np.ndarray | None = None,
+    ) -> _Surface:
+        """Shading points of ``hits``; hits of a cast at ``times`` are shaded in their group's
+        t = 0 frame (where textures, normal maps and smooth normals live) and moved to their time."""
+        if times is None or "group" not in hits:
+            return self._surface(origins, directions, hits, valid, normals_all)
+        assert self.moving is not None
+        rest = {**hits, "face_normal": hits["face_normal_rest"]}
+        s = self._surface(hits["origins_rest"], hits["directions_rest"], rest, valid)
+        s.time = times[s.rows]
+        self.moving.surface_to_time(s, hits["group"][s.rows])
+        return s
 
     # ------------------------------------------------------------------ surfaces
 
@@ -181,7 +219,7 @@ class Renderer:
             return
         if shadows:
             rays = shadow_rays(idx, s.points, s.geo_normals, s.t, sample.direction, sample.distance)
-            blocked = self.frame.occluded_rays(rays)
+            blocked = self.occluded(rays, None if s.time is None else s.time[idx])
         else:
             blocked = np.zeros(len(idx), dtype=bool)
         accumulate(
@@ -213,15 +251,16 @@ class Renderer:
         valid: np.ndarray,
         rng: np.random.Generator,
         normals: np.ndarray | None = None,
+        times: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Linear radiance (M, 3) along each ray."""
+        """Linear radiance (M, 3) along each ray (at ``times``, when the scene moves)."""
         out = np.zeros((len(directions), 3))
         miss = ~valid
         if miss.any():
             out[miss] = self.dome.radiance(directions[miss]) if self.dome is not None else self.spec.background_color
         if not valid.any():
             return out
-        s = self._surface(origins, directions, hits, valid, normals)
+        s = self.surface(origins, directions, hits, valid, normals, times)
         radiance = next_event(self, s, True, rng, mis=False, into=s.emissive.copy())
         _scatter_rows(out, s.rows, radiance)
         return out
@@ -231,8 +270,47 @@ class Renderer:
     def render_linear(self, camera: str, ch: CameraHits) -> np.ndarray:
         """(H, W, 3) linear radiance; ``ch`` are the pixel-centre hits the labels used. With
         ``render.denoise`` the image is denoised (``denoise.py``), the labels never are."""
+        if ch.timing is not None:
+            image, guides = self._integrate_over_time(camera, ch, ch.timing)
+            return denoise(self, image, ch, guides) if self.spec.denoise else image
         image = self._integrate(camera, ch)
         return denoise(self, image, ch) if self.spec.denoise else image
+
+    def _integrate_over_time(
+        self, camera: str, ch: CameraHits, timing: CameraTiming
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """Like ``_integrate``, each sub-pixel sample at its own time in the exposure
+        (``sensors/shutter.py``): the camera and the moving geometry where they are then.
+        The times come from their own stream, so the shading draws are those of a still
+        frame. With ``render.denoise`` the denoiser's guides are averaged over the samples
+        too (a blurred image needs blurred guides). Returns the image and the guides."""
+        model = ch.model
+        h, w = model.height, model.width
+        rng = frame_rng(self.digest, self.seed, self.frame_index, f"render:{camera}")
+        n = self.spec.samples_per_pixel
+        times = timing.shutter.sample_times(
+            frame_rng(self.digest, self.seed, self.frame_index, f"shutter:{camera}"), n, h, w
+        )
+        offsets = jitter_offsets(rng, n, h, w) if n > 1 else None
+        total = np.zeros((h * w, 3))
+        guides = (np.zeros((h * w, 3)), np.zeros((h * w, 3))) if self.spec.denoise else None
+        for k in range(n):
+            rays = timing.rays_at(
+                camera_rays(model, ch.cam_to_world, None if offsets is None else offsets[k]), times[k]
+            )
+            hits = timing.cast(self.frame, rays, times[k])
+            valid = rays.clip(hits, model.far_m)[0]
+            scene_times = times[k] if timing.moving is not None else None
+            total += _sensor_only(
+                self.shade(rays.origins, rays.directions, hits, valid, rng, times=scene_times), rays.in_view
+            )
+            if guides is not None and valid.any():
+                s = self.surface(rays.origins, rays.directions, hits, valid, None, scene_times)
+                guides[0][s.rows] += guide_albedo(s)
+                guides[1][s.rows] += s.normals
+        if guides is not None:
+            guides = (guides[0] / n, guides[1] / n)
+        return (total / n).reshape(h, w, 3), guides
 
     def _integrate(self, camera: str, ch: CameraHits) -> np.ndarray:
         model = ch.model

@@ -101,14 +101,29 @@ RTX_LIDAR_MODELS = (
     "the profile's intensityProcessing, minReflectance and maxReturns (closed source, nothing to map onto)"
 )
 """Why the LiDAR realism models (issue 17) are refused here (README "LiDAR realism")."""
+_PAUSED = (
+    "Isaac Sim renders each frame at one paused instant (physics is stepped off the timeline), "
+    "so RTX sees nothing move during it; use the embedded backend"
+)
 CAPABILITIES = Capabilities(
-    annotators=frozenset(ANNOTATORS),
+    annotators=frozenset(ANNOTATORS) - {"motion_vectors"},
     light_types=frozenset({"distant", "sphere", "disk", "rect", "dome"}),
     lidar=True,
     physics=True,
     randomization_modes=frozenset({"deterministic", "replicator"}),
-    notes={f"the LiDAR {key} model": RTX_LIDAR_MODELS for key in LIDAR_MODEL_KEYS},
+    notes={
+        **{f"the LiDAR {key} model": RTX_LIDAR_MODELS for key in LIDAR_MODEL_KEYS},
+        "the motion_vectors annotator": _PAUSED,
+        "camera shutters (motion blur, rolling shutter)": _PAUSED,
+        "velocity randomizers": _PAUSED,
+    },
 )
+"""What Isaac mode realizes. Motion (camera shutters, ``velocity`` draws, ``motion_vectors``) is
+refused by name: Isaac Sim's motion blur (``/omni/replicator/captureMotionBlur`` with
+``rep.orchestrator.step(delta_time=…)``, its ``motion_blur.py`` example) integrates what the
+timeline moves during a capture step, and this backend captures with ``delta_time=0`` and steps
+PhysX itself; the exposure is still authored as the camera's ``shutter:open`` / ``shutter:close``
+(``usd/motion_attrs.py``)."""
 
 
 class IsaacBackend(StageFrames, Backend):

@@ -15,6 +15,7 @@ from ...scenarios.frame_params import LIGHT_INPUT_ATTRS, MATERIAL_INPUT_ATTRS, P
 from ...scenarios.prim_paths import material_path, shader_path
 from ...scenarios.resolved import ResolvedScenario
 from .materials import PROCEDURAL_ATTR, procedural_json, texture_asset_path
+from .motion_attrs import set_velocity
 
 __all__ = ["apply"]
 
@@ -63,6 +64,8 @@ def apply(
                 procedural = procedural_json(resolved.scenario.textures[values[PrimKey.TEXTURE]])
                 if procedural or prim.HasAttribute(PROCEDURAL_ATTR):
                     prim.CreateAttribute(PROCEDURAL_ATTR, Sdf.ValueTypeNames.String).Set(procedural)
+            if PrimKey.LINEAR_VELOCITY in values or PrimKey.ANGULAR_VELOCITY in values:
+                set_velocity(prim, values.get(PrimKey.LINEAR_VELOCITY), values.get(PrimKey.ANGULAR_VELOCITY))
             if PrimKey.SKY in values and resolved is not None:
                 _apply_sky(prim, values[PrimKey.SKY], resolved, texture_dir)
         for name, values in params.materials.items():

@@ -43,6 +43,7 @@ from ...sensors.errors import BadInputError, Issue
 from .lens_attrs import author_lens
 from .lidar_attributes import omni_lidar_attributes, sdf_type
 from .materials import PROCEDURAL_ATTR, author_material, author_physics_material, procedural_json, texture_asset_path
+from .motion_attrs import author_exposure
 
 __all__ = [
     "ASSET_PRIM_ATTR",
@@ -340,6 +341,8 @@ def _camera_prim(stage: Any, path: str, spec: CameraSpec) -> Any:
     lens = spec.lens_model()
     if lens is not None:
         author_lens(cam.GetPrim(), lens)
+    if spec.shutter is not None and spec.shutter.exposure_s > 0:
+        author_exposure(cam, spec.shutter.exposure_s)
     return cam
 
 

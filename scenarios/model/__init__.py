@@ -65,6 +65,7 @@ from .output import (
 from .physics import BodyPhysics, EpisodeSpec, FrictionSpec, Keyframe, PhysicsSpec, SettleSpec
 from .scenario import AnySensor, Scenario
 from .sensor_models import CameraSensorSpec, DepthSensorSpec
+from .shutter import ShutterSpec
 
 __all__ = [
     "ANNOTATOR_SYNONYMS",
@@ -80,6 +81,7 @@ __all__ = [
     "CameraSensorSpec",
     "DepthSensorSpec",
     "StereoSpec",
+    "ShutterSpec",
     "CapsuleSpec",
     "CheckerTexture",
     "ConeSpec",

@@ -13,6 +13,7 @@ from ...sensors.spec_base import NonNegFloat, PosFloat, PosInt, Spec, Vec2, inva
 from .common import MAX_PIXELS_PER_FRAME, MAX_RESOLUTION_PX, _Posed
 from .lens import LensSpec
 from .sensor_models import CameraSensorSpec, DepthSensorSpec
+from .shutter import ShutterSpec
 
 __all__ = [
     "StereoSpec",
@@ -109,6 +110,8 @@ class CameraSpec(_Posed):
     """Image sensor and ISP model (noise, ADC, white balance, tone curve, JPEG) applied to ``rgb``; none: ideal."""
     depth_sensor: DepthSensorSpec | None = None
     """Active stereo depth camera model: adds the ``depth_sensor`` annotator; none: off."""
+    shutter: ShutterSpec | None = None
+    """Exposure and shutter kind (motion blur, rolling shutter); none is an instantaneous capture."""
     annotators: Annotated[tuple[AnnotatorName, ...], Field(min_length=1)] = DEFAULT_ANNOTATORS  # type: ignore[assignment]
     """Annotators this camera produces, with Replicator's names."""
     annotator_options: AnnotatorOptions = AnnotatorOptions()

@@ -19,6 +19,7 @@ material_inputs    materials                   UsdPreviewSurface inputs
 visibility         assets, lights              shown with a probability
 count              assets with ``count`` > 1   how many copies are shown
 sky                sky domes, distant lights   the sun of a procedural sky (and the sun light)
+velocity           assets, cameras             linear and angular velocity during an exposure
 =================  ==========================  =============================================
 
 Each kind is one module here (its class carries its keys, phase, targets and draw, see
@@ -45,6 +46,7 @@ from .material_inputs import MaterialInputsRandomizer
 from .pose import PoseRandomizer
 from .scatter import ScatterRandomizer
 from .sky import SkyRandomizer
+from .velocity import VelocityRandomizer
 from .visibility import VisibilityRandomizer
 
 __all__ = [
@@ -68,6 +70,7 @@ __all__ = [
     "ScatterRandomizer",
     "SkyRandomizer",
     "Trigger",
+    "VelocityRandomizer",
     "VisibilityRandomizer",
     "kind_of",
 ]
@@ -78,7 +81,18 @@ def kind_of(cls: type[RandomizerKind]) -> str:
     return get_args(cls.model_fields["kind"].annotation)[0]
 
 
-KIND_MODULES = ("pose", "scatter", "look_at", "light", "material", "material_inputs", "visibility", "count", "sky")
+KIND_MODULES = (
+    "pose",
+    "scatter",
+    "look_at",
+    "light",
+    "material",
+    "material_inputs",
+    "visibility",
+    "count",
+    "sky",
+    "velocity",
+)
 """Our kinds' modules, in the order of the scenario union (a new kind: its module, and its name here)."""
 
 _SECTIONS = frozenset({"assets", "cameras", "lidars", "lights", "materials"})

@@ -79,6 +79,9 @@ class RandomizerKind(Spec):
     then appearance. Kinds of one phase draw in randomizer-name order."""
     target_sections: ClassVar[tuple[str, ...]]
     """Which scenario sections the kind may target."""
+    needs: ClassVar[tuple[str, ...]] = ()
+    """Backend features the kind's values need (``Capabilities.features``, e.g. ``motion``): a
+    backend without one refuses the randomizer by name instead of ignoring its draws."""
 
     targets: Annotated[tuple[Pattern, ...], Field(min_length=1)]
     """Names (or glob patterns) of the scenario entries this randomizer changes."""
