@@ -18,6 +18,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 __all__ = [
+    "AMODAL_ANNOTATOR",
     "ANNOTATORS",
     "LIDAR_ANNOTATOR",
     "MAX_INSTANCES",
@@ -32,6 +33,8 @@ __all__ = [
     "PHYSICS_STATE_KEY",
     "SCENESMITH_KEY",
     "UNLABELLED",
+    "amodal_masks",
+    "amodal_payload",
     "annotator_payload",
     "camera_payload",
     "lineage_payload",
@@ -58,12 +61,29 @@ AnnotatorName = Literal[
     "DiffuseAlbedo",
     "raw",
     "depth_sensor",
+    "instance_segmentation_amodal",
 ]
 """Camera annotators, with ``omni.replicator.core`` 1.12.27's names (the scenario's
 ``annotators`` key takes these). ``DiffuseAlbedo`` is an RTX AOV of that name; ``raw`` (the
 camera sensor model's DN) and ``depth_sensor`` (the depth sensor model) are scenesmith's,
-made by ``sensors/models`` from the others (issue 17)."""
+made by ``sensors/models`` from the others (issue 17); ``instance_segmentation_amodal`` is
+scenesmith's too (issue 18; Replicator and Isaac Sim 6.0 have no amodal annotator): see
+:data:`AMODAL_ANNOTATOR`."""
 MODEL_ANNOTATORS = ("raw", "depth_sensor")
+AMODAL_ANNOTATOR = "instance_segmentation_amodal"
+"""Our extension: per labelled instance, its full silhouette as if it were alone in the scene
+(occluders removed, the image border still cuts it), sampled at pixel centres like
+``instance_segmentation``. Flat output (:func:`amodal_payload`):
+
+- ``bboxIds`` (K,) uint32: the instances' ``instance_segmentation`` ids, ascending;
+- ``boxes`` (K, 4) int32: each silhouette's inclusive pixel box ``x_min, y_min, x_max, y_max``;
+- ``data`` (N,) uint8: each mask cropped to its box, row-major, 1 inside the silhouette,
+  concatenated in ``bboxIds`` order (N = sum of the boxes' areas);
+- ``primPaths``: the instances' prim paths.
+
+The instances are the labelled ones whose silhouette reaches a pixel centre of the image (the
+set ``bounding_box_2d_loose`` reports); each mask contains that instance's pixels of
+``instance_segmentation``. :func:`amodal_masks` decodes it."""
 """Annotators the sensor models make after capture (a backend never captures them)."""
 ANNOTATORS: tuple[str, ...] = get_args(AnnotatorName)
 MAX_INSTANCES = 10_000
@@ -182,6 +202,36 @@ def lineage_payload(payload: dict[str, Any], frame_params: dict[str, Any] | None
     """Our addition: the frame's lineage (``FrameParams.to_dict()``, or None when Replicator drew
     the values) and the scenario digest, under :data:`SCENESMITH_KEY`."""
     payload[SCENESMITH_KEY] = {"frame_params": frame_params, "scenario_digest": scenario_digest}
+
+
+def amodal_payload(entries: list[tuple[int, tuple[int, int, int, int], np.ndarray, str]]) -> dict[str, Any]:
+    """The :data:`AMODAL_ANNOTATOR` output of (instance id, inclusive box, cropped bool mask,
+    prim path) entries, sorted by id."""
+    entries = sorted(entries, key=lambda e: e[0])
+    crops = [np.ascontiguousarray(crop, dtype=np.uint8).reshape(-1) for _, _, crop, _ in entries]
+    return {
+        "data": np.concatenate(crops) if crops else np.zeros(0, dtype=np.uint8),
+        "bboxIds": np.array([e[0] for e in entries], dtype=np.uint32),
+        "boxes": np.array([e[1] for e in entries], dtype=np.int32).reshape(-1, 4),
+        "primPaths": [e[3] for e in entries],
+    }
+
+
+def amodal_masks(output: dict[str, Any], height: int, width: int) -> dict[int, np.ndarray]:
+    """Instance id → full-image (height, width) bool amodal mask, from an :data:`AMODAL_ANNOTATOR` output."""
+    data = np.asarray(output["data"], dtype=np.uint8)
+    boxes = np.asarray(output["boxes"], dtype=np.int64).reshape(-1, 4)
+    masks: dict[int, np.ndarray] = {}
+    start = 0
+    for iid, (x0, y0, x1, y1) in zip(np.asarray(output["bboxIds"]).tolist(), boxes.tolist()):
+        h, w = y1 - y0 + 1, x1 - x0 + 1
+        mask = np.zeros((height, width), dtype=bool)
+        mask[y0 : y1 + 1, x0 : x1 + 1] = data[start : start + h * w].reshape(h, w) != 0
+        masks[int(iid)] = mask
+        start += h * w
+    if start != data.size:
+        raise ValueError(f"{AMODAL_ANNOTATOR}: data holds {data.size} values, the boxes cover {start}")
+    return masks
 
 
 def pack_rgba(rgba: np.ndarray) -> np.ndarray:

@@ -28,6 +28,9 @@ share of the 2D extent of the object's projected 3D box outside the image, the p
 near plane counted as outside (``cuboid.box_truncation``)) and per image (``frame_index``,
 ``camera``): consumers turn top-level keys into attributes of their own label objects, and
 FiftyOne's ``Detection`` reserves ``instance_id``; one namespaced key cannot clash with theirs.
+With ``amodal: true`` each annotation's ``scenesmith`` object also holds ``segmentation_amodal``
+(the instance's full silhouette as if alone, from the ``instance_segmentation_amodal``
+annotator, as a pycocotools RLE like ``segmentation``) and ``area_amodal`` (its pixel count).
 
 Each shard writes a fragment ``fragments/coco/shard_<id:06d>.json`` (outside ``coco/``, whose
 folder tree importers scan for annotation files); the fragments stay after the run, listed with
@@ -46,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from ..sensors.outputs import MAX_INSTANCES
+from ..sensors.outputs import AMODAL_ANNOTATOR, MAX_INSTANCES, amodal_masks
 from ..sensors.spec_base import PosInt, Spec
 from .base import RunInfo, ShardContext, Writer, atomic_write_bytes, tmp_path_for
 from .cuboid import KEYPOINT_ORDER, Pinhole, box_truncation, camera_model, cuboid_corners, project_points, to_camera
@@ -178,6 +181,9 @@ class CocoWriterSpec(Spec):
     """Add the 9 projected cuboid corners as a keypoints field (PoseWriter's order)."""
     min_visible_pixels: PosInt = 1
     """Instances with fewer visible pixels get no annotation."""
+    amodal: bool = False
+    """Add each instance's amodal mask (full silhouette, also where occluded) as an RLE in
+    ``scenesmith.segmentation_amodal`` (reads the instance_segmentation_amodal annotator)."""
 
 
 class CocoWriter(Writer):
@@ -204,6 +210,8 @@ class CocoWriter(Writer):
 
     def requires(self) -> tuple[str, ...]:
         extra = ("bounding_box_3d", "camera_params") if self.options.get("keypoints") else ()
+        if self.options.get("amodal"):
+            extra += (AMODAL_ANNOTATOR,)
         return self.required_annotators + extra
 
     def open(self, context: ShardContext) -> None:
@@ -249,6 +257,9 @@ class CocoWriter(Writer):
             occlusion, loose = self._occlusion(annotators, camera)
             paths = self._paths(annotators, camera)
             keypoints = self._keypoints(annotators, camera) if self.options.get("keypoints") else {}
+            amodal = (
+                amodal_masks(annotators[AMODAL_ANNOTATOR][camera], *ids.shape) if self.options.get("amodal") else {}
+            )
             labelled = {iid for iid, sem in semantics.items() if sem.get("class") in self.category}
             j = 0
             for iid, (rle, count, (x0, y0, x1, y1)) in sorted(instance_rles(ids, labelled).items()):
@@ -276,6 +287,10 @@ class CocoWriter(Writer):
                         "truncation": round(float(loose.get(int(iid), 0.0)), 6),
                     },
                 }
+                if int(iid) in amodal:
+                    full = amodal[int(iid)]
+                    entry[EXTRA_KEY]["segmentation_amodal"] = rle_encode(full)
+                    entry[EXTRA_KEY]["area_amodal"] = int(full.sum())
                 if int(iid) in keypoints:
                     entry["keypoints"] = keypoints[int(iid)]
                     entry["num_keypoints"] = sum(1 for k in range(9) if keypoints[int(iid)][3 * k + 2] > 0)

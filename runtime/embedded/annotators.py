@@ -15,7 +15,9 @@ only RGB is anti-aliased. Id spaces (DESIGN §9 "Ids"):
 
 Occlusion comes from a second pass per object: the object alone, ray cast over its projected
 window; its unoccluded pixels give the loose box and the denominator of ``occlusionRatio``
-(1 − visible / unoccluded; 0 fully visible, 1 fully hidden).
+(1 − visible / unoccluded; 0 fully visible, 1 fully hidden). With
+``instance_segmentation_amodal`` wanted, the same pass keeps those pixels as each object's
+amodal mask (``occlusion_pass.alone_mask``), and the boxes and ratios come from the masks.
 """
 
 from __future__ import annotations
@@ -31,16 +33,18 @@ from ...scenarios.model import CameraSpec
 from ...sensors.camera import PinholeCamera
 from ...sensors.lens import camera_params_fields
 from ...sensors.outputs import (
+    AMODAL_ANNOTATOR,
     BACKGROUND,
     BBOX2D_DTYPE,
     BBOX3D_DTYPE,
     OCCLUSION_DTYPE,
     UNLABELLED,
+    amodal_payload,
     colorize_id,
     pack_rgba,
 )
 from .camera_rays import CameraRays, camera_rays
-from .occlusion_pass import unoccluded_pixels
+from .occlusion_pass import alone_mask, unoccluded_pixels
 from .scene import FrameGeometry, Instance, SceneIndex
 
 __all__ = ["CameraHits", "camera_annotators", "cast_camera"]
@@ -225,6 +229,7 @@ def camera_annotators(
         out["semantic_segmentation"] = {"data": data, "idToLabels": id_to_labels}
 
     box_annotators = {"bounding_box_2d_tight", "bounding_box_2d_loose", "bounding_box_3d", "occlusion"}
+    box_annotators.add(AMODAL_ANNOTATOR)  # the per-object pass makes the amodal masks too
     if box_annotators & wanted:
         out.update(_box_outputs(index, frame, ch, inst_ids, world_to_cam, wanted))
 
@@ -274,12 +279,21 @@ def _box_outputs(
     extents = _id_boxes(inst_ids, w, len(counts))
     tight, loose, box3d, occl = [], [], [], []
     tight_ids, loose_ids, paths_t, paths_l = [], [], [], []
+    amodal = AMODAL_ANNOTATOR in wanted
+    masks: list[tuple[int, tuple[int, int, int, int], np.ndarray, str]] = []
     for inst in index.visible_instances(frame):
         if inst.class_label is None:
             continue
         gi = inst.gprims[0]
         matrix = _instance_matrix(index, frame, inst, gi)
-        unoccluded, loose_box = unoccluded_pixels(inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id])
+        if amodal:  # the same pixels, kept: count and box from the mask
+            unoccluded, loose_box, crop = alone_mask(inst, matrix, ch, world_to_cam, inst_ids)
+            if crop is not None:
+                masks.append((inst.instance_id, loose_box, crop, inst.path))  # type: ignore[arg-type]
+        else:
+            unoccluded, loose_box = unoccluded_pixels(
+                inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id]
+            )
         if unoccluded == 0:
             continue
         visible = int(counts[inst.instance_id])
@@ -322,6 +336,8 @@ def _box_outputs(
         }
     if "occlusion" in wanted:
         out["occlusion"] = {"data": _boxes(occl, OCCLUSION_DTYPE)}
+    if amodal:
+        out[AMODAL_ANNOTATOR] = amodal_payload(masks)
     return out
 
 

@@ -37,6 +37,7 @@ from ...scenarios.loader import ScenarioDocument
 from ...scenarios.prim_paths import camera_path, lidar_path
 from ...scenarios.resolved import ResolvedScenario
 from ...sensors.outputs import (
+    AMODAL_ANNOTATOR,
     ANNOTATORS,
     LIDAR_ANNOTATOR,
     annotator_payload,
@@ -95,11 +96,16 @@ def scenario_renderer(doc: ScenarioDocument) -> str:
 
 
 CAPABILITIES = Capabilities(
-    annotators=frozenset(ANNOTATORS),
+    # Replicator (and Isaac Sim 6.0.1) has no amodal annotator: ours is the embedded backend's
+    # per-object cast, so it, and the writers that read it (bop), are refused by name here
+    annotators=frozenset(ANNOTATORS) - {AMODAL_ANNOTATOR},
     light_types=frozenset({"distant", "sphere", "disk", "rect", "dome"}),
     lidar=True,
     physics=True,
     randomization_modes=frozenset({"deterministic", "replicator"}),
+    notes={
+        f"the {AMODAL_ANNOTATOR} annotator": "the embedded backend (Replicator has no amodal annotator)",
+    },
 )
 
 
