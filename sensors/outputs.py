@@ -33,6 +33,8 @@ __all__ = [
     "PHYSICS_STATE_KEY",
     "SCENESMITH_KEY",
     "UNLABELLED",
+    "amodal_crops",
+    "amodal_full",
     "amodal_masks",
     "amodal_payload",
     "annotator_payload",
@@ -217,21 +219,33 @@ def amodal_payload(entries: list[tuple[int, tuple[int, int, int, int], np.ndarra
     }
 
 
-def amodal_masks(output: dict[str, Any], height: int, width: int) -> dict[int, np.ndarray]:
-    """Instance id → full-image (height, width) bool amodal mask, from an :data:`AMODAL_ANNOTATOR` output."""
+def amodal_crops(output: dict[str, Any]) -> dict[int, tuple[tuple[int, int, int, int], np.ndarray]]:
+    """Instance id → (inclusive box, bool mask cropped to it), from an :data:`AMODAL_ANNOTATOR` output."""
     data = np.asarray(output["data"], dtype=np.uint8)
     boxes = np.asarray(output["boxes"], dtype=np.int64).reshape(-1, 4)
-    masks: dict[int, np.ndarray] = {}
+    crops: dict[int, tuple[tuple[int, int, int, int], np.ndarray]] = {}
     start = 0
     for iid, (x0, y0, x1, y1) in zip(np.asarray(output["bboxIds"]).tolist(), boxes.tolist()):
         h, w = y1 - y0 + 1, x1 - x0 + 1
-        mask = np.zeros((height, width), dtype=bool)
-        mask[y0 : y1 + 1, x0 : x1 + 1] = data[start : start + h * w].reshape(h, w) != 0
-        masks[int(iid)] = mask
+        crops[int(iid)] = ((x0, y0, x1, y1), data[start : start + h * w].reshape(h, w) != 0)
         start += h * w
     if start != data.size:
         raise ValueError(f"{AMODAL_ANNOTATOR}: data holds {data.size} values, the boxes cover {start}")
-    return masks
+    return crops
+
+
+def amodal_full(box: tuple[int, int, int, int], crop: np.ndarray, height: int, width: int) -> np.ndarray:
+    """One crop of :func:`amodal_crops` placed in a (height, width) bool image."""
+    x0, y0, x1, y1 = box
+    mask = np.zeros((height, width), dtype=bool)
+    mask[y0 : y1 + 1, x0 : x1 + 1] = crop
+    return mask
+
+
+def amodal_masks(output: dict[str, Any], height: int, width: int) -> dict[int, np.ndarray]:
+    """Instance id → full-image (height, width) bool amodal mask (every instance at once: for
+    few instances; writers expand one crop at a time with :func:`amodal_full`)."""
+    return {iid: amodal_full(box, crop, height, width) for iid, (box, crop) in amodal_crops(output).items()}
 
 
 def pack_rgba(rgba: np.ndarray) -> np.ndarray:

@@ -55,7 +55,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field
 
-from ..sensors.outputs import AMODAL_ANNOTATOR, amodal_masks
+from ..sensors.outputs import AMODAL_ANNOTATOR, amodal_crops, amodal_full
 from ..sensors.spec_base import PosFloat, Spec
 from .base import RunInfo, ShardContext, Writer, atomic_write_bytes
 from .cuboid import camera_model
@@ -334,11 +334,11 @@ class BopWriter(Writer):
         self._put(folder / "depth" / f"{image:06d}.png", _png(depth))
         # objects
         ids = annotators["instance_segmentation"][camera]["data"]
-        amodal = amodal_masks(annotators[AMODAL_ANNOTATOR][camera], *ids.shape)
+        amodal = amodal_crops(annotators[AMODAL_ANNOTATOR][camera])
         gts, infos = [], []
         for obj_id, iid, transform in self._objects(annotators["bounding_box_3d"][camera], frame):
             visible = ids == iid
-            full = amodal.get(iid, visible)
+            full = amodal_full(*amodal[iid], *ids.shape) if iid in amodal else visible
             r_m2w = transform[:3, :3].T
             r_m2c = r_w2c @ r_m2w
             t_m2c = r_w2c @ (transform[3, :3] * 1000.0) + t_w2c

@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from ..sensors.outputs import AMODAL_ANNOTATOR, MAX_INSTANCES, amodal_masks
+from ..sensors.outputs import AMODAL_ANNOTATOR, MAX_INSTANCES, amodal_crops, amodal_full
 from ..sensors.spec_base import PosInt, Spec
 from .base import RunInfo, ShardContext, Writer, atomic_write_bytes, tmp_path_for
 from .cuboid import KEYPOINT_ORDER, Pinhole, box_truncation, camera_model, cuboid_corners, project_points, to_camera
@@ -257,9 +257,7 @@ class CocoWriter(Writer):
             occlusion, loose = self._occlusion(annotators, camera)
             paths = self._paths(annotators, camera)
             keypoints = self._keypoints(annotators, camera) if self.options.get("keypoints") else {}
-            amodal = (
-                amodal_masks(annotators[AMODAL_ANNOTATOR][camera], *ids.shape) if self.options.get("amodal") else {}
-            )
+            amodal = amodal_crops(annotators[AMODAL_ANNOTATOR][camera]) if self.options.get("amodal") else {}
             labelled = {iid for iid, sem in semantics.items() if sem.get("class") in self.category}
             j = 0
             for iid, (rle, count, (x0, y0, x1, y1)) in sorted(instance_rles(ids, labelled).items()):
@@ -288,7 +286,7 @@ class CocoWriter(Writer):
                     },
                 }
                 if int(iid) in amodal:
-                    full = amodal[int(iid)]
+                    full = amodal_full(*amodal[int(iid)], *ids.shape)
                     entry[EXTRA_KEY]["segmentation_amodal"] = rle_encode(full)
                     entry[EXTRA_KEY]["area_amodal"] = int(full.sum())
                 if int(iid) in keypoints:
