@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..sensors.spec_base import Spec
+from .object_models import ObjectModel
 from .splits import DEFAULT_SPLITS, split_of
 
 __all__ = [
@@ -100,6 +101,10 @@ class RunInfo:
     extra: dict[str, Any] = field(default_factory=dict)
     splits: tuple[tuple[str, float], ...] = DEFAULT_SPLITS
     """``output.splits`` in declared order: (name, fraction)."""
+    episode_frames: int = 1
+    """Frames per physics episode (1: every frame is its own scene)."""
+    objects: tuple[ObjectModel, ...] = ()
+    """The labelled assets' models, filled only when a writer ``needs_object_models``."""
 
     def split_of(self, frame: int) -> str:
         """The split of ``frame`` (``writers.splits.split_of`` with this run's seed)."""
@@ -164,6 +169,8 @@ class Writer(ABC):
     replicator_class_name: ClassVar[str] = ""
     """The ``rep.Writer`` class this writer is registered as inside Isaac Sim
     (``runtime.isaac.rep_writers``; Replicator's WriterRegistry keys writers by class name)."""
+    needs_object_models: ClassVar[bool] = False
+    """Whether the run must hand this writer the labelled assets' models (``RunInfo.objects``)."""
     output_patterns: ClassVar[tuple[str, ...]] = ()
     """Every file the writer may create, as paths relative to the output folder; per part literal
     text, ``*`` (any name) and ``<n>`` (digits), ``**`` any depth (``runtime.run.run_folder``). A

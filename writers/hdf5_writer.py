@@ -6,7 +6,9 @@ Layout of ``hdf5/shard_<id:06d>.h5`` (also in the README):
   ``randomization_digest``, ``seed``, ``frame_start``, ``frame_stop``, ``conventions`` (JSON:
   units, matrix and quaternion conventions, camera axes), ``layout`` (a short description);
 - ``frames`` (N,) int64 frame indices; ``frame_params`` (N,) JSON lineage of each frame;
-  ``reference_time`` (N, 2) int64 (numerator, denominator) seconds;
+  ``reference_time`` (N, 2) int64 (numerator, denominator) seconds; with ``output.splits``,
+  ``split`` (N,) each frame's split name and the root attribute ``splits`` (JSON
+  ``[[name, fraction], ...]``); without them (one split, ``train``) neither is written;
 - ``cameras/<camera>/<annotator>/<key>`` and ``lidars/<lidar>/<annotator>/<key>``, one entry
   per key of Replicator's flat annotator output:
   - image-like arrays (``rgb``, depths, normals, segmentations, ``camera_params`` arrays):
@@ -43,6 +45,7 @@ from ..sensors.stereo import STEREO_KEY
 from .base import ShardContext, Writer, tmp_path_for
 from .content_hash import canonical
 from .hdf5_chunks import DirectChunks, deflate_level
+from .splits import DEFAULT_SPLITS
 
 __all__ = ["CONVENTIONS", "FIXED_KEYS", "Hdf5Writer", "Hdf5WriterSpec"]
 
@@ -172,6 +175,9 @@ class Hdf5Writer(Writer):
         attrs["frame_stop"] = np.int64(context.frames[1])
         attrs["conventions"] = json.dumps(CONVENTIONS, sort_keys=True)
         attrs["layout"] = "see scenesmith README, 'HDF5 layout'"
+        self.with_splits = tuple(run.splits) != DEFAULT_SPLITS
+        if self.with_splits:  # a default run's file stays as it was: every frame is train
+            attrs["splits"] = json.dumps([[name, fraction] for name, fraction in run.splits])
         compression = self.options.get("compression", "auto")
         gzip = {
             "compression": "gzip",
@@ -375,6 +381,8 @@ class Hdf5Writer(Writer):
                 {"models": sorted(models), "parameters": f"per frame: /frame_params -> sensors.{rp}"}
             )
         self._scalar("", "frames", int(payload["swhFrameNumber"]))
+        if self.with_splits:
+            self._scalar("", "split", self.context.run.split_of(int(payload["swhFrameNumber"])))
         self._scalar("", "frame_params", json.dumps(lineage, sort_keys=True) if lineage is not None else "")
         self._fixed("", "reference_time", np.asarray(payload["reference_time"], dtype=np.int64), "s (num, den)")
         state = payload.get(PHYSICS_STATE_KEY)

@@ -38,6 +38,7 @@ from ...scenarios.model import LIDAR_MODEL_KEYS
 from ...scenarios.prim_paths import lidar_path, render_cameras
 from ...scenarios.resolved import ResolvedScenario
 from ...sensors.outputs import (
+    AMODAL_ANNOTATOR,
     ANNOTATORS,
     LIDAR_ANNOTATOR,
     annotator_payload,
@@ -106,7 +107,9 @@ _PAUSED = (
     "so RTX sees nothing move during it; use the embedded backend"
 )
 CAPABILITIES = Capabilities(
-    annotators=frozenset(ANNOTATORS) - {"motion_vectors"},
+    # Replicator (and Isaac Sim 6.0.1) has no amodal annotator: ours is the embedded backend's
+    # per-object cast, so it, and the writers that read it (bop), are refused by name here
+    annotators=frozenset(ANNOTATORS) - {"motion_vectors", AMODAL_ANNOTATOR},
     light_types=frozenset({"distant", "sphere", "disk", "rect", "dome"}),
     lidar=True,
     physics=True,
@@ -116,6 +119,7 @@ CAPABILITIES = Capabilities(
         "the motion_vectors annotator": _PAUSED,
         "camera shutters (motion blur, rolling shutter)": _PAUSED,
         "velocity randomizers": _PAUSED,
+        f"the {AMODAL_ANNOTATOR} annotator": "the embedded backend (Replicator has no amodal annotator)",
     },
 )
 """What Isaac mode realizes. Motion (camera shutters, ``velocity`` draws, ``motion_vectors``) is

@@ -261,6 +261,11 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
             log.info("removed %d files of unfinished shards", len(removed))
         written, stage = _write_run_files(out, resolved)
         run_files = [Path("run.json"), *written]
+        objects: tuple = ()
+        if any(registry.get(name).needs_object_models for name in writer_configs):
+            from ..usd.object_models import object_models
+
+            objects = object_models(resolved, stage)
     except BaseException:
         lock.release()
         raise
@@ -274,6 +279,8 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
         tuple(rc.name for rc in render_cameras(s)),
         tuple(sorted(s.lidars)),
         splits=tuple(s.output.splits.items()),
+        episode_frames=episode,
+        objects=objects,
     )
     jobs = [
         ShardJob(doc, opts.seed, plan, out, opts.backend, writer_configs, info)
