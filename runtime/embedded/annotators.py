@@ -326,7 +326,7 @@ def _box_outputs(
                 masks.append((inst.instance_id, loose_box, crop, inst.path))  # type: ignore[arg-type]
         else:
             if amodal:  # a writer asked for them (the scenario refuses the annotator with a rolling shutter)
-                raise ValueError(f"{camera}: amodal masks are not made under a rolling shutter with motion")
+                raise ValueError("amodal masks are not made under a rolling shutter with motion")
             window = None
             if rest is not None:  # a rolling shutter with motion: rows see the object at their times
                 assert ch.times is not None and ch.timing is not None
