@@ -58,6 +58,7 @@ SHIPPED = (
     "coco_writer:CocoWriter",
     "pose_writer:PoseJsonWriter",
     "pointcloud_writer:PointCloudWriter",
+    "yolo_writer:YoloWriter",
 )
 """Our writers (module:class), in registration order: a new writer is its module plus its entry here."""
 
