@@ -59,6 +59,7 @@ SHIPPED = (
     "pose_writer:PoseJsonWriter",
     "pointcloud_writer:PointCloudWriter",
     "yolo_writer:YoloWriter",
+    "kitti_writer:KittiWriter",
 )
 """Our writers (module:class), in registration order: a new writer is its module plus its entry here."""
 
