@@ -60,6 +60,7 @@ SHIPPED = (
     "pointcloud_writer:PointCloudWriter",
     "yolo_writer:YoloWriter",
     "kitti_writer:KittiWriter",
+    "voc_writer:VocWriter",
 )
 """Our writers (module:class), in registration order: a new writer is its module plus its entry here."""
 
