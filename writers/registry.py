@@ -61,6 +61,7 @@ SHIPPED = (
     "yolo_writer:YoloWriter",
     "kitti_writer:KittiWriter",
     "voc_writer:VocWriter",
+    "webdataset_writer:WebdatasetWriter",
 )
 """Our writers (module:class), in registration order: a new writer is its module plus its entry here."""
 
