@@ -480,6 +480,35 @@ def test_datumaro_detects_the_yolo_folder_and_imports_it(run: Path, caplog: pyte
             assert box.get_bbox() == pytest.approx(ann["bbox"], abs=1e-3)
 
 
+def test_replicators_unknown_occlusion_is_kitti_level_3_and_not_difficult_in_voc() -> None:
+    """Replicator gives occlusionRatio -1 for a labelled prim of several meshes (reference §2):
+    no ratio, so KITTI's "unknown" level, and VOC does not mark the object occluded or difficult."""
+    from scenesmith.sensors.outputs import BBOX2D_DTYPE
+    from scenesmith.writers.instances import camera_instances
+    from scenesmith.writers.kitti_writer import label_line
+    from scenesmith.writers.voc_writer import annotation_xml
+
+    ids = np.zeros((4, 6), dtype=np.uint32)
+    ids[1:3, 2:5] = 7
+    annotators = {
+        "instance_segmentation": {
+            "cam": {
+                "data": ids,
+                "idToSemantics": {0: {"class": "BACKGROUND"}, 7: {"class": "mug"}},
+                "idToLabels": {7: "/World/mug"},
+            }  # fmt: skip
+        },
+        "bounding_box_2d_loose": {
+            "cam": {"data": np.array([(0, 2, 1, 4, 2, -1.0)], dtype=BBOX2D_DTYPE), "bboxIds": np.array([7])}
+        },
+    }
+    (mug,) = camera_instances(annotators, "cam", ("mug",))
+    assert (mug.occlusion, mug.box, mug.pixels, mug.prim_path) == (None, (2, 1, 4, 2), 6, "/World/mug")
+    assert label_line(mug, None).split()[2] == "3"
+    xml = ET.fromstring(annotation_xml("cam_000000", 6, 4, [mug], 0.5))
+    assert (xml.findtext("object/occluded"), xml.findtext("object/difficult")) == ("0", "0")
+
+
 # --------------------------------------------------------------------------- webdataset
 
 

@@ -37,7 +37,8 @@ class Instance:
     box: tuple[int, int, int, int]
     """Visible extent ``(x_min, y_min, x_max, y_max)``, inclusive pixel indices."""
     occlusion: float | None
-    """Share of the object hidden by others (0 visible … 1 hidden); None when no annotator gave it."""
+    """Share of the object hidden by others (0 visible … 1 hidden); None when unknown (no
+    ``bounding_box_2d_loose``, or Replicator's −1 for a prim of several meshes)."""
     truncation: float
     """Share of the 2D extent of its projected 3D box outside the image (0 without a 3D box)."""
 
@@ -85,11 +86,13 @@ def _extents(ids: np.ndarray, wanted: set[int]) -> dict[int, tuple[int, tuple[in
 
 
 def _occlusion(annotators: dict[str, Any], camera: str) -> dict[int, float]:
+    """Instance id → occlusion ratio; Replicator's −1 (a labelled prim of several meshes,
+    reference §2) is no ratio and is left out, so the instance's occlusion is unknown."""
     loose = annotators.get("bounding_box_2d_loose", {}).get(camera)
     if loose is None:
         return {}
     ratios = loose["data"]["occlusionRatio"].astype(np.float64)
-    return dict(zip(np.asarray(loose["bboxIds"]).tolist(), ratios.tolist()))
+    return {i: r for i, r in zip(np.asarray(loose["bboxIds"]).tolist(), ratios.tolist()) if r >= 0}
 
 
 def _truncation(annotators: dict[str, Any], camera: str) -> dict[int, float]:

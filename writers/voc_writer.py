@@ -14,7 +14,8 @@ Each ``object`` has ``name`` (the class label), ``pose`` ``Unspecified``, ``trun
 more than 15 % of its projected 3D box lies outside the image (the VOC annotation guidelines
 mark an object truncated when 15–20 % of it is outside), ``occluded`` 1 when more than 5 % of
 it is hidden (the threshold of the KITTI writer's level 0), ``difficult`` 1 when more than
-``difficult_occlusion_above`` of it is hidden (VOC's evaluation ignores difficult objects), and
+``difficult_occlusion_above`` of it is hidden (VOC's evaluation ignores difficult objects; an
+unknown occlusion, Replicator's −1 for a prim of several meshes, counts as visible), and
 ``bndbox`` in VOC's 1-based inclusive pixel coordinates: ``xmin = x_min + 1`` … ``xmax = x_max +
 1`` of the COCO writer's box (Datumaro reads them with ``coordinate_mode="voc-one-based"``).
 Objects are those of the COCO writer (``instances``), in instance-id order.
