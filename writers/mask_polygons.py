@@ -27,13 +27,17 @@ MIN_VERTICES = 3
 
 def _nearest(loop: np.ndarray, border: np.ndarray) -> tuple[int, int]:
     """Indices (into ``loop``, into ``border``) of their closest pair of vertices (first on ties)."""
-    best = (np.inf, 0, 0)
+    # per coordinate rather than a (n, m, 2) difference array: a third of the time
+    lx, ly = loop[:, 0][:, None], loop[:, 1][:, None]
+    best = (np.iinfo(np.int64).max, 0, 0)
     for start in range(0, len(border), _CHUNK):
         part = border[start : start + _CHUNK]
-        d = ((loop[:, None, :] - part[None, :, :]) ** 2).sum(axis=-1)
-        i, j = np.unravel_index(int(np.argmin(d)), d.shape)
+        dx, dy = lx - part[:, 0], ly - part[:, 1]
+        d = dx * dx + dy * dy
+        flat = int(np.argmin(d))
+        i, j = divmod(flat, d.shape[1])
         if d[i, j] < best[0]:
-            best = (float(d[i, j]), int(i), int(start + j))
+            best = (int(d[i, j]), i, start + j)
     return best[1], best[2]
 
 
