@@ -32,7 +32,8 @@ Numbers: truncated and bbox with 2 decimals as KITTI's files; metres and radians
 (KITTI's 2 are centimetres, coarse for tabletop objects). ``calib`` and the LiDAR frame are
 ``kitti_geometry``'s; ``velodyne`` holds the first LiDAR's (in sorted name order) scan as
 float32 x, y, z, intensity in its sensor frame, as KITTI's. Cameras with a lens model are
-refused: KITTI's ``P2`` describes a rectified pinhole image. Objects are those of the COCO
+refused (the scenario, exit 2; a Replicator payload's, when written): KITTI's ``P2`` describes a
+rectified pinhole image. Objects are those of the COCO
 writer (``instances``).
 """
 
@@ -114,6 +115,19 @@ class KittiWriter(Writer):
         for folder, ext in (("image_2", "png"), ("label_2", "txt"), ("calib", "txt"), ("velodyne", "bin"))
     ) + ("kitti/*/ImageSets/<split>.txt",)
     required_annotators = ("rgb", "instance_segmentation", "bounding_box_2d_loose", "bounding_box_3d", "camera_params")
+
+    @classmethod
+    def scenario_problems(cls, scenario: Any) -> list[tuple[tuple[str | int, ...], str, str, Any]]:
+        return [
+            (
+                ("cameras", name, "lens", "model"),
+                "KITTI's calib describes rectified pinhole images, not a lens",
+                "a camera without lens (or kitti: false)",
+                camera.lens.model,
+            )
+            for name, camera in scenario.cameras.items()
+            if camera.lens is not None
+        ]
 
     def write(self, payload: dict[str, Any]) -> None:
         assert self.context is not None
