@@ -33,18 +33,28 @@ SEED = 2
 FORMAT_DIRS = ("yolo", "kitti", "voc", "webdataset")
 
 
+IDEAL_LIDAR = """lidars:
+  roof_lidar:
+    profile: OS1_REV6_32ch10hz1024res
+    position_m: [-1.6, -1.3, 1.3]
+    rotation_deg: [0.0, 0.0, 39.0]
+    noise: false
+"""
+"""The tabletop's LiDAR without noise or realism models: its points lie exactly on the surfaces
+the camera's depth shows, which the calibration test relies on."""
+
+
 def _tabletop_with_formats(folder: Path) -> Path:
-    text = SMALL.read_text()
+    lines = SMALL.read_text().splitlines(keepends=True)
+    start = lines.index("lidars:\n")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i][:1].isalpha())  # the next section
+    text = "".join(lines[:start]) + IDEAL_LIDAR + "\n" + "".join(lines[end:])
     extra = (
         "  splits: {train: 0.6, val: 0.2, test: 0.2}\n"
         "  writers: {yolo: true, kitti: true, voc: true, webdataset: true}\n"
     )
     assert "\noutput:\n" in text
-    lidar = "    profile: OS1_REV6_32ch10hz1024res\n"
-    assert lidar in text
     scenario = folder / "formats.yaml"
-    # LiDAR noise off: its points then lie exactly on the surfaces the camera's depth shows
-    text = text.replace(lidar, lidar + "    noise: false\n")
     scenario.write_text(text.replace("\noutput:\n", "\noutput:\n" + extra))
     return scenario
 
@@ -334,6 +344,33 @@ def test_kitti_velodyne_points_land_on_the_depth_image_through_the_calibration(r
     assert total > 5000
     assert bracketed / total > 0.8, bracketed / total
     assert in_front / total < 0.006, in_front / total
+
+
+def test_kitti_velodyne_keeps_the_strongest_of_dual_returns(scenario: Path, tmp_path: Path) -> None:
+    """KITTI's scans hold one return per beam: of a dual-return scan (``echoId`` 0 the
+    strongest, 1 the other), the velodyne file keeps echo 0."""
+    from scenesmith import SCHEMA_VERSION, __version__
+    from scenesmith.runtime.single_frame import capture_frame
+    from scenesmith.scenarios.loader import parse
+    from scenesmith.writers.base import RunInfo, ShardContext
+    from scenesmith.writers.kitti_writer import KittiWriter
+
+    payload = capture_frame(parse(scenario, asset_roots=(EXAMPLES,)), SEED, 3)
+    (lidar,) = payload["annotators"]["IsaacCreateRTXLidarScanBuffer"].values()
+    single = np.column_stack([lidar["data"], lidar["intensity"]]).astype("<f4")
+    n = len(single)
+    for key in ("data", "intensity"):  # a second, weaker echo 1 m behind each point, interleaved
+        other = lidar[key] + (1.0 if key == "data" else 0.0)
+        lidar[key] = np.stack([lidar[key], other], axis=1).reshape(2 * n, *lidar[key].shape[1:])
+    lidar["echoId"] = np.tile(np.array([0, 1], dtype=np.uint8), n)
+    classes = ("ball", "box", "can", "cone", "mug", "table")
+    info = RunInfo(__version__, SCHEMA_VERSION, "", "", SEED, classes, ("front",))
+    writer = KittiWriter()
+    writer.open(ShardContext(tmp_path, 0, (0, 8), info))
+    writer.write(payload)
+    writer.close()
+    (written,) = tmp_path.glob("kitti/front/*/velodyne/000003.bin")
+    assert np.array_equal(np.fromfile(written, dtype="<f4").reshape(-1, 4), single)
 
 
 def test_kitti_boxes_are_exact_for_upright_objects_and_a_level_camera(level: Path) -> None:

@@ -31,7 +31,8 @@ occluded, alpha, bbox (left top right bottom), dimensions (h w l), location (x y
 Numbers: truncated and bbox with 2 decimals as KITTI's files; metres and radians with 4
 (KITTI's 2 are centimetres, coarse for tabletop objects). ``calib`` and the LiDAR frame are
 ``kitti_geometry``'s; ``velodyne`` holds the first LiDAR's (in sorted name order) scan as
-float32 x, y, z, intensity in its sensor frame, as KITTI's. Cameras with a lens model are
+float32 x, y, z, intensity in its sensor frame, as KITTI's, one return per beam (of dual
+returns, echo 0, the strongest, as KITTI's HDL-64E reports). Cameras with a lens model are
 refused (the scenario, exit 2; a Replicator payload's, when written): KITTI's ``P2`` describes a
 rectified pinhole image. Objects are those of the COCO
 writer (``instances``).
@@ -162,6 +163,8 @@ class KittiWriter(Writer):
             }
             if lidar is not None:
                 points = np.column_stack([lidar["data"], lidar["intensity"]]).astype("<f4")
+                if "echoId" in lidar:  # dual returns: KITTI's scans hold one, the strongest (echo 0)
+                    points = points[np.asarray(lidar["echoId"]) == 0]
                 files[root / "velodyne" / f"{name}.bin"] = points.tobytes()
             for path, data in files.items():
                 atomic_write_bytes(path, data)
