@@ -159,6 +159,18 @@ class _Checker:
         for name, rnd in self.s.randomizers.items():
             self.randomizer(name, rnd)
         self.physics()
+        self.writers()
+
+    def writers(self) -> None:
+        """What an enabled writer cannot write (``Writer.scenario_problems``)."""
+        from ..writers.registry import default_registry
+
+        registry = default_registry()
+        spec = self.s.output.writers
+        for name in type(spec).model_fields:
+            if getattr(spec, name) is not None:
+                for loc, message, expected, got in registry.get(name).scenario_problems(self.s):
+                    self.add(loc, f"the {name} writer: {message}", expected, got)
 
     def physics(self) -> None:
         p = self.s.physics

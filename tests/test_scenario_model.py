@@ -288,6 +288,9 @@ SCHEMA_ERRORS = {
     "bad_name",
     "oversized_frames",
     "position_too_far",
+    # issue 18: writer options
+    "writer_yolo_unknown_task",
+    "writer_voc_jpeg_quality",
 }
 LOADER_ONLY = {
     "physics_dynamic_without_collider",
@@ -344,6 +347,8 @@ LOADER_ONLY = {
     # issue 17: sensor models (a model's output without the model; a distribution past its domain)
     "camera_raw_without_sensor",
     "camera_sensor_bad_bit_depth",
+    # issue 18: a writer refusing what it cannot write (KITTI and a lens)
+    "writer_kitti_lensed_camera",
 }
 
 

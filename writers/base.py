@@ -192,6 +192,13 @@ class Writer(ABC):
         cameras — (message, expected, got) — or None. Checked before the output folder exists."""
         return None
 
+    @classmethod
+    def scenario_problems(cls, scenario: Any) -> list[tuple[tuple[str | int, ...], str, str, Any]]:
+        """What of a validated scenario (``scenarios.model.Scenario``) this writer, when
+        enabled, cannot write: (key path, message, expected, got) each, refused with the
+        key's file:line and exit 2 by ``scenesmith validate`` and before ``generate`` writes."""
+        return []
+
     def open(self, context: ShardContext) -> None:
         self.context = context
         self.files = []
