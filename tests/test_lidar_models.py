@@ -376,3 +376,35 @@ def test_the_isaac_backend_refuses_each_model_by_key() -> None:
     check_supported(
         resolve(build({"version": 1, "lidars": {"l": {"profile": PROFILE}}}, base_dir=REPO)), CAPABILITIES, "isaac"
     )
+
+
+# --------------------------------------------------------------------------- objects moving during the sweep
+
+
+def _moving_wall_scan(objects_move: bool) -> dict[str, Any]:
+    """A wall 5 m ahead (+x) closing at 10 m/s, scanned by a one-channel horizontal LiDAR at 10 Hz."""
+    scenario = {
+        "version": 1,
+        "assets": {
+            "wall": {"plane": {"width_m": 1.0, "length_m": 40.0}, "position_m": [5.0, 0.0, 1.0],
+                     "rotation_deg": [0.0, 90.0, 0.0], "semantics": {"class": "wall"}},
+        },
+        "lidars": {
+            "lidar": {"simple": {"channels": 1, "elevation_deg": [0.0, 0.0], "azimuth_steps": 720,
+                                 "scan_rate_hz": 10.0, "range_m": [0.1, 50.0]},
+                      "position_m": [0.0, 0.0, 1.0], "noise": False, "objects_move": objects_move},
+        },
+        "randomizers": {"closing": {"kind": "velocity", "targets": ["wall"], "linear_velocity_m_s": [-10.0, 0.0, 0.0]}},
+    }  # fmt: skip
+    return capture_frame(build(scenario), 0, 0)["annotators"][LIDAR_ANNOTATOR]["lidar"]
+
+
+def test_a_wall_closing_during_the_sweep_is_met_where_it_is_at_each_rays_time() -> None:
+    """Each return's x is the wall's at the ray's firing time, 5 − 10·t (t its timestamp), so the
+    points show the rolling distortion of the sweep; with objects_move off the wall stands at 5."""
+    moving, still = _moving_wall_scan(True), _moving_wall_scan(False)
+    t = moving["timestamp"].astype(np.float64) * 1e-9
+    assert len(t) > 20 and t.max() - t.min() > 0.02  # the wall spans part of the sweep
+    assert np.allclose(moving["data_world"][:, 0], 5.0 - 10.0 * t, atol=1e-4)
+    assert np.allclose(still["data_world"][:, 0], 5.0, atol=1e-4)
+    assert not np.array_equal(moving["distance"], still["distance"])

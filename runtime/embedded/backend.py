@@ -167,6 +167,7 @@ class EmbeddedBackend(StageFrames, Backend):
                     rng,
                     dropout_rng,
                     params.sensors.get(name),
+                    moving if scenario.lidars[name].objects_move else None,
                 )
                 annotator_payload(payload, LIDAR_ANNOTATOR, name, output)
         apply_sensor_models(payload, scenario, params, wanted)
@@ -216,14 +217,15 @@ class EmbeddedBackend(StageFrames, Backend):
 
 
 def _needs_motion(scenario: Scenario, annotators: dict[str, tuple[str, ...]] | None) -> bool:
-    """Whether any camera has a shutter or asks for motion vectors (only then is the frame's
-    motion looked at, so frames without either are made exactly as before)."""
+    """Whether any camera has a shutter or asks for motion vectors, or a LiDAR sees objects move
+    during its sweep (only then is the frame's motion looked at, so frames without any are made
+    exactly as before)."""
     for rc in render_cameras(scenario):
         cam = scenario.cameras[rc.camera]
         wanted = cam.annotators if annotators is None else annotators.get(rc.name, cam.annotators)
         if cam.shutter is not None or "motion_vectors" in wanted:
             return True
-    return False
+    return any(lidar.objects_move for lidar in scenario.lidars.values())
 
 
 def _timing(spec: Any, motion: FrameMotion | None, moving: MovingScene | None, path: str) -> CameraTiming | None:

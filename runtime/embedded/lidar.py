@@ -52,6 +52,7 @@ from ...sensors.models.lidar_signal import (
     relative_signal,
 )
 from .materials import MaterialParams
+from .motion import MovingScene
 from .scene import FrameGeometry, SceneIndex
 
 __all__ = ["scan", "sensor_pose"]
@@ -129,11 +130,14 @@ def _to_world(vectors: np.ndarray, rots: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ijk->ik", vectors, rots)
 
 
-def _cast(frame: FrameGeometry, origins: np.ndarray, dirs: np.ndarray, times_s: np.ndarray) -> dict[str, np.ndarray]:
-    """First hits of the scan's rays. Hook for objects that move during the sweep (issue 17 item
-    5, not built here): each ray should meet the scene as it is at its ``times_s`` (a beam's
-    sub-rays share the beam's time); today the scene is the frame's and ``times_s`` is unused."""
-    del times_s
+def _cast(
+    frame: FrameGeometry, origins: np.ndarray, dirs: np.ndarray, times_s: np.ndarray, moving: MovingScene | None
+) -> dict[str, np.ndarray]:
+    """First hits of the scan's rays: each meets the scene as it is at its ``times_s`` (seconds
+    from the frame's instant; a beam's sub-rays share the beam's time) when objects move during
+    the sweep (``moving``, the camera's per-ray-time casting), else the frame's scene."""
+    if moving is not None:
+        return moving.cast(np.ascontiguousarray(origins), np.ascontiguousarray(dirs), times_s)
     return frame.cast(np.ascontiguousarray(origins), dirs)
 
 
@@ -172,9 +176,11 @@ class _Returns:
     """ρ·cosθ of the return; None: computed for the kept returns only (first returns)."""
 
 
-def _first_returns(frame: FrameGeometry, origins: np.ndarray, dirs: np.ndarray, times_s: np.ndarray) -> _Returns:
+def _first_returns(
+    frame: FrameGeometry, origins: np.ndarray, dirs: np.ndarray, times_s: np.ndarray, moving: MovingScene | None
+) -> _Returns:
     """One ray per beam, its first hit (the model without ``returns``)."""
-    hits = _cast(frame, origins, dirs, times_s)
+    hits = _cast(frame, origins, dirs, times_s, moving)
     return _Returns(1, hits["hit"], hits["t"], hits["gprim"], hits["face_normal"], None)
 
 
@@ -189,6 +195,7 @@ def _dual_returns(
     origins: np.ndarray,
     rots: np.ndarray,
     times_s: np.ndarray,
+    moving: MovingScene | None,
 ) -> _Returns:
     """Each beam cast as ``beam.sub_rays`` sub-rays over its footprint, grouped into echoes
     (``sensors.models.lidar_returns``): the strongest and the last or second strongest."""
@@ -206,7 +213,7 @@ def _dual_returns(
     radius = beam.diameter_m / 2
     shift = np.stack([np.zeros(k), offsets[:, 0] * radius, offsets[:, 1] * radius], axis=1)
     sub_origins, sub_dirs_world = _bundle(np.ascontiguousarray(frames), np.ascontiguousarray(origins), tilt, shift)
-    hits = _cast(frame, sub_origins, sub_dirs_world, np.repeat(times_s, k))
+    hits = _cast(frame, sub_origins, sub_dirs_world, np.repeat(times_s, k), moving)
     cos_inc = np.abs(np.einsum("ij,ij->i", hits["face_normal"], sub_dirs_world))
     share = np.where(hits["hit"], reflectance[hits["gprim"]] * cos_inc / k, 0.0)
     separation = beam.min_separation_m or profile.min_echo_separation_m or DEFAULT_MIN_ECHO_SEPARATION_M
@@ -240,6 +247,7 @@ def scan(
     rng: np.random.Generator,
     dropout_rng: np.random.Generator | None = None,
     drawn: dict[str, Any] | None = None,
+    moving: MovingScene | None = None,
 ) -> dict[str, Any]:
     """One full scan: the flat ``IsaacCreateRTXLidarScanBuffer`` output with semantic ids.
 
@@ -247,7 +255,8 @@ def scan(
     uniform number per return slot: a separate stream, so turning dropout on or changing its
     curve leaves every kept point's bytes as they were. ``drawn`` is the LiDAR's entry in the
     frame's ``FrameParams.sensors`` (required with ``dropout`` or ``returns``): their parameters
-    for this frame.
+    for this frame. ``moving``: the frame's moving objects, each ray meeting them at its firing
+    time (``spec.objects_move``).
     """
     az = pattern.azimuth_rad.copy()
     el = pattern.elevation_rad.copy()
@@ -264,11 +273,11 @@ def scan(
     dirs = _to_world(dirs_sensor, rots)
     reflectance = np.array([m.reflectance for m in materials] + [0.0])
     if spec.returns is None:
-        returns = _first_returns(frame, origins, dirs, times_s)
+        returns = _first_returns(frame, origins, dirs, times_s, moving)
     else:
         assert drawn is not None, "returns needs the frame's drawn beam"
         beam = beam_draw(drawn["returns"], spec.returns.sub_rays)
-        returns = _dual_returns(frame, beam, profile, reflectance, az, el, dirs_sensor, origins, rots, times_s)
+        returns = _dual_returns(frame, beam, profile, reflectance, az, el, dirs_sensor, origins, rots, times_s, moving)
     slots = returns.slots
     distance = returns.distance
     if noise and profile.range_accuracy_m > 0:

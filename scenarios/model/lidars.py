@@ -27,7 +27,7 @@ __all__ = [
 LidarIntensity = Literal["legacy", "calibrated"]
 """What a LiDAR reports as intensity (README "LiDAR realism")."""
 
-LIDAR_MODEL_KEYS = ("intensity", "dropout", "returns")
+LIDAR_MODEL_KEYS = ("intensity", "dropout", "returns", "objects_move")
 """The LidarSpec keys of the realism models (issue 17); a backend lists those it implements."""
 
 
@@ -143,6 +143,9 @@ class LidarSpec(_Posed):
     """Drop returns at random by their signal (reflectivity and range); off when absent."""
     returns: LidarReturnsSpec | None = None
     """Dual returns at depth edges from the beam's footprint; off (one return per beam) when absent."""
+    objects_move: bool = False
+    """Objects move during the scan (physics bodies at their velocities, velocity randomizer
+    draws): each ray meets the scene as it is at its firing time; off: the scene stands still."""
 
     def models_on(self) -> dict[str, object]:
         """The realism models this LiDAR turns on (key → value), by ``LIDAR_MODEL_KEYS``."""
