@@ -113,6 +113,27 @@ def coverage(width: int, u0: float, u1: float, smear_px: float) -> np.ndarray:
     return overlap.mean(axis=1)
 
 
+# --------------------------------------------------------------------------- time model
+
+
+def test_sample_times_are_stratified_over_each_rows_exposure() -> None:
+    """A pixel's n sample times fall one in each n-th of its row's exposure window (the n-ths
+    rotated by one random amount per pixel: sample k lies in [s + k/n, s + (k+1)/n) mod 1), which
+    is centred on (r + ½ − H/2)·line_time (so the middle of the readout is the capture instant)."""
+    from scenesmith.sensors.shutter import Shutter
+
+    exposure, line, n, h, w = 0.01, 1e-4, 4, 6, 5
+    times = Shutter(exposure, line).sample_times(np.random.default_rng(1), n, h, w)
+    centre = np.repeat((np.arange(h) + 0.5 - h / 2) * line, w)
+    frac = (times - centre) / exposure + 0.5  # position in the row's window, [0, 1)
+    assert frac.min() >= 0.0 and frac.max() < 1.0
+    offset = np.mod(frac * n - np.arange(n)[:, None], n)  # every sample's place in its own stratum
+    spread = np.mod(offset - offset[:1] + n / 2, n) - n / 2
+    assert np.abs(spread).max() < 1.0  # one shift s per pixel puts all of them in [s, s + 1/n)
+    assert np.array_equal(Shutter(0.0, line).sample_times(np.random.default_rng(1), n, h, w), np.tile(centre, (n, 1)))
+    assert centre.mean() == pytest.approx(0.0, abs=1e-15)
+
+
 # --------------------------------------------------------------------------- motion blur
 
 
