@@ -21,6 +21,7 @@ from scenesmith.runtime.embedded.backend import EmbeddedBackend
 from scenesmith.runtime.embedded.tonemap import tone_map
 from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import ScenarioDocument, parse
+from scenesmith.scenarios.prim_paths import render_cameras
 from scenesmith.scenarios.sampler import sample
 
 OUT = Path(__file__).resolve().parent.parent / "docs"
@@ -35,7 +36,7 @@ def _render(doc: ScenarioDocument, **render: object) -> tuple[np.ndarray, float]
     params = sample(resolved, 0, 0)
     backend.apply(params)
     backend.simulate(params)
-    camera = sorted(resolved.scenario.cameras)[0]
+    camera = render_cameras(resolved.scenario)[0].name
     backend.render_linear(params, camera)  # compile and warm caches outside the timing
     start = time.perf_counter()
     linear = backend.render_linear(params, camera)

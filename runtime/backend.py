@@ -28,6 +28,8 @@ class Capabilities:
     annotators: frozenset[str]
     light_types: frozenset[str]
     lidar: bool = False
+    lidar_models: frozenset[str] = frozenset()
+    """LiDAR realism models implemented (``LidarSpec`` keys from ``LIDAR_MODEL_KEYS``)."""
     physics: bool = False
     randomization_modes: frozenset[str] = frozenset({"deterministic"})
     up_axes: frozenset[str] = frozenset({"Z"})
@@ -131,10 +133,38 @@ def check_supported(resolved: ResolvedScenario, caps: Capabilities, backend: str
             refuse(("lights", name, "type"), f"{light.type} lights", light.type)
     if s.lidars and not caps.lidar:
         refuse(("lidars",), "LiDAR sensors", sorted(s.lidars))
+    for name, lidar in sorted(s.lidars.items()):
+        for key, value in lidar.models_on().items():
+            if key not in caps.lidar_models:
+                got = value.model_dump() if hasattr(value, "model_dump") else value
+                refuse(("lidars", name, key), f"the LiDAR {key} model", got)
     if s.physics.enabled and not caps.physics:
         refuse(("physics", "enabled"), "physics", True)
+    for name, needs in _writer_annotators(resolved).items():
+        for anno in needs:
+            if anno not in caps.annotators:
+                problems.append(
+                    doc.error(
+                        ("output", "writers", name),
+                        f"the {backend} backend does not support the {name} writer (it reads the {anno} annotator)",
+                        expected=caps.notes.get(
+                            f"the {anno} annotator", f"writers whose annotators the {backend} backend has"
+                        ),
+                        got=name,
+                    )
+                )
     if problems:
         raise BadInputError([issue for p in problems for issue in p.issues])
+
+
+def _writer_annotators(resolved: ResolvedScenario) -> dict[str, tuple[str, ...]]:
+    """The camera annotators each writer the scenario turns on reads, as configured."""
+    from ..writers.registry import default_registry
+
+    writers = resolved.scenario.output.writers
+    registry = default_registry()
+    on = {name: getattr(writers, name) for name in type(writers).model_fields if getattr(writers, name) is not None}
+    return {name: registry.get(name)(**options.model_dump(mode="json")).requires() for name, options in on.items()}
 
 
 def frame_reference_time(resolved: ResolvedScenario, params: FrameParams) -> tuple[int, int]:

@@ -105,6 +105,10 @@ class FrameParams:
     prims: dict[str, dict[str, Any]] = field(default_factory=dict)
     materials: dict[str, dict[str, Any]] = field(default_factory=dict)
     draws: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sensors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per camera, the sensor models' drawn parameters (``sensor``, ``depth_sensor``), and per
+    LiDAR its models' (``dropout``, ``returns``); absent from the lineage JSON when no sensor
+    has a model, so older outputs are unchanged."""
 
     def prim(self, path: str) -> dict[str, Any]:
         return self.prims.setdefault(path, {})
@@ -120,6 +124,7 @@ class FrameParams:
                 "prims": self.prims,
                 "materials": self.materials,
                 "draws": self.draws,
+                **({"sensors": self.sensors} if self.sensors else {}),
             }
         )
 
@@ -137,6 +142,7 @@ class FrameParams:
             prims={k: dict(v) for k, v in data["prims"].items()},
             materials={k: dict(v) for k, v in data["materials"].items()},
             draws={k: dict(v) for k, v in data["draws"].items()},
+            sensors={k: dict(v) for k, v in data.get("sensors", {}).items()},
         )
 
     @classmethod

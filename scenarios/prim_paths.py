@@ -6,10 +6,11 @@ never depends on list order.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .model import Scenario
+    from .model import CameraSpec, Scenario
 
 __all__ = [
     "BASE_PATH",
@@ -26,6 +27,10 @@ __all__ = [
     "lidar_path",
     "material_path",
     "render_product_path",
+    "RenderCamera",
+    "STEREO_ROLES",
+    "render_cameras",
+    "render_cameras_of",
     "SHADER_NAME",
     "shader_path",
     "scenario_key_of",
@@ -79,6 +84,46 @@ def shader_path(material: str) -> str:
 def render_product_path(camera: str) -> str:
     """Render-product name = camera name = folder name under ``pose/``."""
     return f"{RENDER_ROOT}/{camera}"
+
+
+STEREO_ROLES = ("left", "right")
+"""A stereo rig's cameras, in order; the right one sits ``baseline_m`` along the rig's +x."""
+
+
+@dataclass(frozen=True)
+class RenderCamera:
+    """A camera that renders: a scenario camera, or one of a stereo rig's two. The rig is an
+    Xform at ``/World/<rig>`` carrying the pose (randomizers move it), its cameras are children
+    ``/World/<rig>/left`` and ``/World/<rig>/right``, rendered as ``<rig>_left`` and ``<rig>_right``."""
+
+    name: str
+    """Render-product name = the name outputs use (``pose/<name>/``, COCO file names, HDF5 groups)."""
+    camera: str
+    """The scenario's camera key (its spec: ``scenario.cameras[camera]``)."""
+    prim_path: str
+    """The ``UsdGeom.Camera`` prim."""
+    role: str | None = None
+    """``left`` or ``right`` in a rig, else ``None``."""
+    offset_m: float = 0.0
+    """The camera's position along the rig's +x (left 0, right the baseline)."""
+
+
+def render_cameras_of(name: str, spec: CameraSpec) -> tuple[RenderCamera, ...]:
+    """The cameras one scenario camera renders with: itself, or a rig's left and right."""
+    if spec.stereo is None:
+        return (RenderCamera(name, name, camera_path(name)),)
+    return tuple(
+        RenderCamera(f"{name}_{role}", name, f"{camera_path(name)}/{role}", role,
+                     spec.stereo.baseline_m if role == "right" else 0.0)
+        for role in STEREO_ROLES
+    )  # fmt: skip
+
+
+def render_cameras(scenario: Scenario) -> tuple[RenderCamera, ...]:
+    """Every camera that renders, sorted by render-product name (the one list backends, stage
+    authoring, writers' run info and sensor models iterate)."""
+    cams = [rc for name, spec in scenario.cameras.items() for rc in render_cameras_of(name, spec)]
+    return tuple(sorted(cams, key=lambda c: c.name))
 
 
 def target_paths(scenario: Scenario, name: str) -> list[str]:

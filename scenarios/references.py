@@ -14,6 +14,7 @@ from pathlib import Path
 from ..sensors.errors import Issue, format_got
 from .asset_paths import AssetPathError, confine
 from .model import MAX_INSTANCES, Scenario
+from .prim_paths import STEREO_ROLES
 from .randomizers import TARGET_KINDS, RandomizerKind
 from .targets import match_targets
 from .yaml_source import Loc, SourceMap
@@ -92,6 +93,18 @@ class _Checker:
                         )
                         break
                     owners[prim] = loc
+        products: dict[str, str] = {}
+        for name, cam in self.s.cameras.items():  # render products: /Render/<name>, a rig's two
+            for product in [name] if cam.stereo is None else [f"{name}_{role}" for role in STEREO_ROLES]:
+                if product in products:
+                    self.add(
+                        ("cameras", name),
+                        f"render product {product} is already made by camera {products[product]}",
+                        "camera names unique with stereo rigs' <name>_left and <name>_right",
+                        name,
+                        at_key=True,
+                    )
+                products[product] = name
 
     # ---- references ----------------------------------------------------------------
     def material(self, loc: Loc, name: str | None) -> None:
@@ -146,6 +159,18 @@ class _Checker:
         for name, rnd in self.s.randomizers.items():
             self.randomizer(name, rnd)
         self.physics()
+        self.writers()
+
+    def writers(self) -> None:
+        """What an enabled writer cannot write (``Writer.scenario_problems``)."""
+        from ..writers.registry import default_registry
+
+        registry = default_registry()
+        spec = self.s.output.writers
+        for name in type(spec).model_fields:
+            if getattr(spec, name) is not None:
+                for loc, message, expected, got in registry.get(name).scenario_problems(self.s):
+                    self.add(loc, f"the {name} writer: {message}", expected, got)
 
     def physics(self) -> None:
         p = self.s.physics

@@ -7,7 +7,7 @@ phase:
 
 1. ``count`` then ``visibility`` (which copies are shown),
 2. ``pose``, 3. ``scatter`` (needs the surface's pose), 4. ``look_at``,
-5. ``light``, ``material``, ``material_inputs``, 6. distractors.
+5. ``light``, ``material``, ``material_inputs``, 6. distractors, 7. the cameras' sensor models.
 
 When two randomizers set the same attribute, the later one wins. How each kind draws is its
 class's ``draw`` (``scenarios.randomizers``); distractors are ``distractor_sampling``.
@@ -19,6 +19,7 @@ from .distractor_sampling import draw_distractors
 from .frame_params import FrameParams
 from .frame_state import FrameState, authored_orientation, episode_of, trigger_key
 from .resolved import ResolvedScenario
+from .sensor_draws import draw_sensor_models
 
 __all__ = ["authored_orientation", "episode_of", "sample", "trigger_key"]
 
@@ -31,4 +32,5 @@ def sample(resolved: ResolvedScenario, seed: int, frame_index: int) -> FramePara
         randomizers[name].draw(frame, name)
     for name in sorted(resolved.scenario.distractors):
         draw_distractors(frame, name, resolved.scenario.distractors[name])
+    draw_sensor_models(frame)
     return frame.params

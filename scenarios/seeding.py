@@ -39,14 +39,22 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
 
+LABEL_ONLY_ASSET_KEYS = ("symmetries",)
+"""Asset keys left out of the randomization digest: they describe labels, not the random space."""
+
+
 def randomization_digest(scenario: Scenario) -> str:
     """Digest of what defines the random space (DESIGN §9): the assets and distractors (their
     geometry bounds placements), the randomizers with their targets and distributions, the
     material pools, and the names randomizers can target. Renderer, annotator, writer, light
     and camera settings are left out, so changing them reshuffles no draw."""
     data = scenario.model_dump(mode="json")
+    # declared symmetries label an object for pose datasets and define no draw
+    assets = {
+        name: {k: v for k, v in a.items() if k not in LABEL_ONLY_ASSET_KEYS} for name, a in data["assets"].items()
+    }
     space = {
-        "assets": data["assets"],
+        "assets": assets,
         "distractors": data["distractors"],
         "randomizers": data["randomizers"],
         "material_pools": data["material_pools"],

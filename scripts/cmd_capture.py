@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..scenarios.prim_paths import render_cameras
 from .cmd_scenario import load
 
 __all__ = ["capture", "preview"]
@@ -36,7 +37,7 @@ def preview(args: argparse.Namespace) -> int:
 
     out = check_new_file(Path(args.output), tuple(PREVIEW_FORMATS))
     doc = load(args)
-    wanted = {name: PREVIEW_ANNOTATORS for name in doc.scenario.cameras}
+    wanted = {rc.name: PREVIEW_ANNOTATORS for rc in render_cameras(doc.scenario)}
     payload = capture_frame(doc, args.seed, args.frame, args.backend, annotators=wanted)
     image = compose_preview(payload)
     tmp = out.with_name(f".{out.name}.tmp")

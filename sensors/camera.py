@@ -22,10 +22,11 @@ aperture-based intrinsics above only describe the USD camera's nominal pinhole.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .lens import PIXEL_CENTRE, Lens
+from .lens import PIXEL_CENTRE, Lens, lens_of_camera_params
 
 __all__ = ["PinholeCamera"]
 
@@ -42,6 +43,23 @@ class PinholeCamera:
     far_m: float
     lens: Lens | None = None
     """Lens distortion; ``None`` is the ideal pinhole."""
+
+    @classmethod
+    def from_camera_params(cls, params: dict[str, Any]) -> PinholeCamera:
+        """The camera a ``camera_params`` payload describes (its lens too, ``lens_of_camera_params``)."""
+        w, h = (int(v) for v in params["renderProductResolution"])
+        near, far = (float(v) for v in params["cameraNearFar"])
+        return cls(
+            w,
+            h,
+            float(params["cameraFocalLength"]),
+            float(params["cameraAperture"][0]),
+            float(params["cameraAperture"][1]),
+            (float(params["cameraApertureOffset"][0]), float(params["cameraApertureOffset"][1])),
+            near,
+            far,
+            lens_of_camera_params(params),
+        )
 
     @property
     def fx(self) -> float:
@@ -80,6 +98,16 @@ class PinholeCamera:
         x = (uu - self.cx) / self.fx
         y = -(vv - self.cy) / self.fy
         return np.stack([x, y, -np.ones_like(x)], axis=-1)
+
+    def unit_rays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(H, W, 3) unit camera-space directions through the pixel centres (through the lens if
+        there is one) and (H, W) whether the pixel has a ray (a fisheye's image circle)."""
+        if self.lens is None:
+            d = self.pixel_directions()
+            return d / np.linalg.norm(d, axis=-1, keepdims=True), np.ones((self.height, self.width), dtype=bool)
+        v, u = np.mgrid[0 : self.height, 0 : self.width].astype(np.float64)
+        d, ok = self.lens.unproject(u, v)  # the lens's pixel convention: centres at integers
+        return d, ok
 
     def projection_matrix(self) -> np.ndarray:
         """Replicator's ``cameraProjection``: row-vector, reverse-Z with an infinite far plane.

@@ -209,13 +209,17 @@ class Lens:
                     u, v = self._from_nominal(radius * ux, radius * uy)
         return np.where(ok[..., None], np.stack([u, v], axis=-1), np.nan)
 
-    def unproject(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def unproject(
+        self, u: np.ndarray, v: np.ndarray, near: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Unit camera-space (USD) directions (…, 3) of pixel coordinates (OpenCV's convention),
-        and whether a ray exists there (inside the image circle, before the fold)."""
+        and whether a ray exists there (inside the image circle, before the fold). ``near``
+        (``pinholeOpenCV``): undistorted normalised (x, y) of nearby pixels (``undistorted``), a
+        starting point that saves most Newton steps for sub-pixel samples; the answer is the same."""
         u, v = np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64)
         if self.model == "pinholeOpenCV":
             xd, yd = (u - self.cx) / self.fx, (v - self.cy) / self.fy
-            x, y, converged = self._undistort_opencv(xd, yd)
+            x, y, converged = self._undistort_opencv(xd, yd, near)
             ok = converged & (np.hypot(x, y) <= self._limit)
             d = np.stack([x, y, np.ones_like(x)], axis=-1)
             d /= np.linalg.norm(d, axis=-1, keepdims=True)
@@ -261,46 +265,71 @@ class Lens:
         un, vn = self.optical_center_px[0] + dx, self.optical_center_px[1] + dy
         return (un + PIXEL_CENTRE) * sx - PIXEL_CENTRE, (vn + PIXEL_CENTRE) * sy - PIXEL_CENTRE
 
-    def _undistort_opencv(self, xd: np.ndarray, yd: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Damped Newton's method on the 2D distortion (a step that does not shrink the residual
-        is halved, so strong barrel terms near the image corners converge too); the Jacobian is
-        by central differences: it steers the steps only, convergence is judged on the exact
-        residual."""
-        x, y = xd.copy(), yd.copy()
-        h = 1e-7
+    def undistorted(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``pinholeOpenCV``: undistorted normalised (x, y) of pixel coordinates (OpenCV's convention)."""
+        xd = (np.asarray(u, dtype=np.float64) - self.cx) / self.fx
+        yd = (np.asarray(v, dtype=np.float64) - self.cy) / self.fy
+        x, y, _ = self._undistort_opencv(xd, yd)
+        return x, y
 
-        def residual(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            fx_, fy_ = self._distort_opencv(x, y)
-            return fx_ - xd, fy_ - yd
-
-        rx, ry = residual(x, y)
-        size = np.hypot(rx, ry)
+    def _undistort_opencv(
+        self, xd: np.ndarray, yd: np.ndarray, start: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Damped Newton's method on the 2D distortion with its exact Jacobian (a step that does
+        not shrink the residual is halved, so strong barrel terms near the image corners converge
+        too); points stop iterating once converged. ``start``: a starting point (else the
+        distorted point itself)."""
+        shape = np.shape(xd)
+        xd, yd = np.ravel(xd), np.ravel(yd)  # the active set indexes flat arrays
+        x, y = (xd.copy(), yd.copy()) if start is None else (np.ravel(start[0]).copy(), np.ravel(start[1]).copy())
+        fx_, fy_ = self._distort_opencv(x, y)
+        size = np.hypot(fx_ - xd, fy_ - yd)
+        active = np.flatnonzero(size >= _TOLERANCE)
         for _ in range(_NEWTON_STEPS):
-            if np.all(size < _TOLERANCE):
+            if not len(active):
                 break
-            ax, ay = self._distort_opencv(x + h, y)
-            bx, by = self._distort_opencv(x - h, y)
-            cx_, cy_ = self._distort_opencv(x, y + h)
-            dx_, dy_ = self._distort_opencv(x, y - h)
-            j11, j21 = (ax - bx) / (2 * h), (ay - by) / (2 * h)
-            j12, j22 = (cx_ - dx_) / (2 * h), (cy_ - dy_) / (2 * h)
+            ax, ay, bx, by = x[active], y[active], xd[active], yd[active]
+            fx_, fy_, j11, j12, j21, j22 = self._distort_opencv_jacobian(ax, ay)
+            rx, ry = fx_ - bx, fy_ - by
             det = j11 * j22 - j12 * j21
             safe = np.where(np.abs(det) > 1e-300, det, 1.0)
             step_x, step_y = (j22 * rx - j12 * ry) / safe, (-j21 * rx + j11 * ry) / safe
-            scale = np.ones_like(x)
-            for _ in range(12):  # backtracking, per element
-                nx, ny = x - scale * step_x, y - scale * step_y
-                nrx, nry = residual(nx, ny)
-                new = np.hypot(nrx, nry)
-                worse = ~(new < size) & (size >= _TOLERANCE)
+            old = size[active]
+            scale = np.ones_like(ax)
+            for _ in range(12):  # backtracking, per point
+                nx, ny = ax - scale * step_x, ay - scale * step_y
+                gx, gy = self._distort_opencv(nx, ny)
+                new = np.hypot(gx - bx, gy - by)
+                worse = ~(new < old)
                 if not worse.any():
                     break
                 scale = np.where(worse, scale / 2, scale)
-            better = new < size
-            x, y = np.where(better, nx, x), np.where(better, ny, y)
-            rx, ry = np.where(better, nrx, rx), np.where(better, nry, ry)
-            size = np.where(better, new, size)
-        return x, y, size < 1e-9
+            better = new < old
+            x[active] = np.where(better, nx, ax)
+            y[active] = np.where(better, ny, ay)
+            size[active] = np.where(better, new, old)
+            active = active[better & (new >= _TOLERANCE)]  # stalled points stop too
+        return x.reshape(shape), y.reshape(shape), (size < 1e-9).reshape(shape)
+
+    def _distort_opencv_jacobian(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``_distort_opencv`` and its partial derivatives (∂xd/∂x, ∂xd/∂y, ∂yd/∂x, ∂yd/∂y)."""
+        k = (*self.k, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)[:6]
+        p1, p2 = self.p
+        s1, s2, s3, s4 = self.s
+        r2 = x * x + y * y
+        num = 1.0 + r2 * (k[0] + r2 * (k[1] + r2 * k[2]))
+        den = 1.0 + r2 * (k[3] + r2 * (k[4] + r2 * k[5]))
+        radial = num / den
+        d_num = k[0] + r2 * (2.0 * k[1] + 3.0 * k[2] * r2)
+        d_den = k[3] + r2 * (2.0 * k[4] + 3.0 * k[5] * r2)
+        d_radial = (d_num * den - num * d_den) / (den * den)  # d radial / d r2
+        xd = x * radial + 2.0 * p1 * x * y + p2 * (r2 + 2.0 * x * x) + s1 * r2 + s2 * r2 * r2
+        yd = y * radial + p1 * (r2 + 2.0 * y * y) + 2.0 * p2 * x * y + s3 * r2 + s4 * r2 * r2
+        j11 = radial + 2.0 * x * x * d_radial + 2.0 * p1 * y + 6.0 * p2 * x + 2.0 * s1 * x + 4.0 * s2 * r2 * x
+        j12 = 2.0 * x * y * d_radial + 2.0 * p1 * x + 2.0 * p2 * y + 2.0 * s1 * y + 4.0 * s2 * r2 * y
+        j21 = 2.0 * x * y * d_radial + 2.0 * p1 * x + 2.0 * p2 * y + 2.0 * s3 * x + 4.0 * s4 * r2 * x
+        j22 = radial + 2.0 * y * y * d_radial + 6.0 * p1 * y + 2.0 * p2 * x + 2.0 * s3 * y + 4.0 * s4 * r2 * y
+        return xd, yd, j11, j12, j21, j22
 
 
 def _first_non_increase(values: np.ndarray) -> int:

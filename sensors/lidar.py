@@ -12,7 +12,10 @@ Profiles are Isaac Sim 5.1's ``data/lidar_configs/**.json`` files (format in
 - solid state: the emitters' (azimuth, elevation) grid, each ray at its fire time;
 - ``rangeAccuracyM`` is the 1σ of Gaussian range noise, ranges are quantised to
   ``rangeResolutionM`` only when noise is on; angle errors (mean + σ, degrees) perturb the ray;
-- intensity = clip(ρ·cosθ·(r₀/r)² / minReflectance, 0, 1) with r₀ = ``minReflectanceRange``.
+- intensity = clip(ρ·cosθ·(r₀/r)² / minReflectance, 0, 1) with r₀ = ``minReflectanceRange``
+  (``legacy``); a LiDAR may report the calibrated reflectivity ρ·cosθ instead and drop returns
+  by their signal (``sensors.models.lidar_signal``), and use ``minDistBetweenEchos`` to split
+  a beam's echoes (``sensors.models.lidar_returns``).
 
 Keys the model does not use (``comment*``, ``startAzimuthDeg``, ``vertOffsetM``, …) are kept;
 an unknown key close to a known one is reported with a did-you-mean warning; none is rejected.
@@ -129,6 +132,8 @@ class LidarProfile:
     intensity_mapping: str
     raw: dict[str, Any] = field(default_factory=dict)
     """The whole profile as read, unused keys included (for the OmniLidar prim's attributes)."""
+    min_echo_separation_m: float | None = None
+    """``minDistBetweenEchos``: the closest two echoes of one beam can be (multi-return)."""
 
     @property
     def firings_per_scan(self) -> int:
@@ -330,6 +335,9 @@ def parse_profile(text: str, file: str, name: str | None = None) -> LidarProfile
         wavelength_nm=_number(loc, p, "wavelengthNm", 905.0, positive=True),
         intensity_mapping=str(p.get("intensityMappingType", "LINEAR")),
         raw=data,
+        min_echo_separation_m=(
+            _number(loc, p, "minDistBetweenEchos", positive=True) if "minDistBetweenEchos" in p else None
+        ),
     )
 
 

@@ -131,8 +131,21 @@ def test_isaac_backend_is_known_outside_kit_and_refuses_to_block() -> None:
     assert isinstance(backend, IsaacBackend)
     caps = backend.capabilities()
     assert caps.lidar and caps.physics and "replicator" in caps.randomization_modes
-    resolved = resolve(parse(EXAMPLES / "tabletop.yaml"))
-    check_supported(resolved, caps, "isaac")  # the main scenario is fully supported
+    doc = parse(EXAMPLES / "tabletop.yaml")
+    # the main scenario is fully supported but for its LiDAR realism models, which RTX LiDAR
+    # replaces with its own (closed) intensity, detection and echoes: refused by name
+    with pytest.raises(BadInputError) as refused:
+        check_supported(resolve(doc), caps, "isaac")
+    assert sorted(i.key for i in refused.value.issues) == [
+        "lidars.roof_lidar.dropout",
+        "lidars.roof_lidar.intensity",
+        "lidars.roof_lidar.returns",
+    ]
+    data = to_data(doc.scenario)
+    for key in ("intensity", "dropout", "returns"):
+        del data["lidars"]["roof_lidar"][key]
+    resolved = resolve(build(data, base_dir=EXAMPLES))
+    check_supported(resolved, caps, "isaac")
     with pytest.raises(RuntimeError, match="_async"):
         backend.build(resolved)  # no runner: Kit's loop must not be blocked
     with pytest.raises(ValueError, match="renderer"):

@@ -166,6 +166,27 @@ def test_replicator_payloads_write_the_same_files_as_embedded_payloads(
             assert (adapted / ANNOTATIONS_PATH).read_bytes() == (direct / ANNOTATIONS_PATH).read_bytes()
 
 
+@pytest.mark.parametrize("writer", ["yolo", "kitti", "voc", "webdataset"])
+def test_replicator_payloads_write_the_same_format_files_as_embedded_payloads(
+    writer: str, embedded: tuple[list[dict[str, Any]], tuple[str, ...]], schemas: dict[str, Any], tmp_path: Path
+) -> None:
+    """The issue 18 formats, fed Replicator's legacy layout (bare arrays, ``{data, info}``,
+    ``_fast`` names): every file the same bytes as from the embedded payloads."""
+    payloads, categories = embedded
+    direct, adapted = tmp_path / "direct", tmp_path / "adapted"
+    _direct(writer, payloads, categories, direct)
+    adapter = ReplicatorWriterAdapter(writer, adapted, categories=categories)
+    for payload in payloads:
+        adapter.write(delivered(payload, "legacy", schemas))
+    files = adapter.finish()
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    assert sorted(p.as_posix() for p in files) == sorted(tree(adapted))
+    assert files and tree(adapted) == tree(direct)
+
+
 def test_normalisation_details(embedded: tuple[list[dict[str, Any]], tuple[str, ...]], schemas: dict[str, Any]) -> None:
     payload = embedded[0][0]
     legacy = delivered(payload, "legacy", schemas)

@@ -18,6 +18,8 @@ from scenesmith.scenarios import (
     CubeSpec,
     CylinderSpec,
     DistractorSpec,
+    LidarDropoutSpec,
+    LidarReturnsSpec,
     LidarSpec,
     LightRandomizer,
     LightSpec,
@@ -46,11 +48,14 @@ from scenesmith.scenarios import (
 )
 from scenesmith.scenarios.model import (
     BodyPhysics,
+    CameraSensorSpec,
     CapsuleSpec,
     CheckerTexture,
     ConeSpec,
     CountRange,
+    DepthSensorSpec,
     FrictionSpec,
+    LensSpec,
     PhysicsSpec,
     SettleSpec,
     Shape,
@@ -146,12 +151,27 @@ def test_python_api_builds_the_tabletop_model() -> None:
         },
         cameras={
             "front": CameraSpec(
-                resolution=(640, 480), focal_length_mm=18.0, position_m=(1.6, -1.2, 1.5), look_at_m=(0.0, 0.0, 0.78)
+                resolution=(640, 480),
+                focal_length_mm=18.0,
+                position_m=(1.6, -1.2, 1.5),
+                look_at_m=(0.0, 0.0, 0.78),
+                lens=LensSpec(model="pinholeOpenCV", k1=-0.08, k2=0.02, p1=0.0005, p2=-0.0003),
+                sensor=CameraSensorSpec(
+                    exposure_ev=Uniform(uniform=UniformParams(lower=-0.5, upper=0.5)),
+                    white_balance=Uniform(uniform=UniformParams(lower=(0.95, 1.0, 0.95), upper=(1.05, 1.0, 1.05))),
+                    jpeg_quality=Uniform(uniform=UniformParams(lower=80.0, upper=95.0)),
+                ),
+                depth_sensor=DepthSensorSpec(baseline_m=0.05),
             )
         },
         lidars={
             "roof_lidar": LidarSpec(
-                profile="OS1_REV6_32ch10hz1024res", position_m=(-1.6, -1.3, 1.3), rotation_deg=(0.0, 0.0, 39.0)
+                profile="OS1_REV6_32ch10hz1024res",
+                position_m=(-1.6, -1.3, 1.3),
+                rotation_deg=(0.0, 0.0, 39.0),
+                intensity="calibrated",
+                dropout=LidarDropoutSpec(),
+                returns=LidarReturnsSpec(divergence_mrad=2.3, beam_diameter_m=0.01, sub_rays=16),
             )
         },
         distractors={
@@ -249,6 +269,7 @@ def test_schema_accepts_every_example(path: Path, validator: jsonschema.Draft202
 # (YAML-level, cross-reference, file and numeric-relation errors) need the loader.
 SCHEMA_ERRORS = {
     "unknown_key",
+    "depth_sensor_unknown_key",
     "wrong_unit_suffix",
     "wrong_type_string_number",
     "wrong_type_bool_number",
@@ -267,6 +288,9 @@ SCHEMA_ERRORS = {
     "bad_name",
     "oversized_frames",
     "position_too_far",
+    # issue 18: writer options
+    "writer_yolo_unknown_task",
+    "writer_voc_jpeg_quality",
 }
 LOADER_ONLY = {
     "physics_dynamic_without_collider",
@@ -320,6 +344,11 @@ LOADER_ONLY = {
     "budget_forty_4k_cameras",
     "control_char_nul",
     "control_char_esc",
+    # issue 17: sensor models (a model's output without the model; a distribution past its domain)
+    "camera_raw_without_sensor",
+    "camera_sensor_bad_bit_depth",
+    # issue 18: a writer refusing what it cannot write (KITTI and a lens)
+    "writer_kitti_lensed_camera",
 }
 
 

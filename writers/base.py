@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..sensors.spec_base import Spec
+from .object_models import ObjectModel
+from .splits import DEFAULT_SPLITS, split_of
 
 __all__ = [
     "NoOptions",
@@ -97,6 +99,16 @@ class RunInfo:
     """Camera (= render product) names in sorted order: image_id = frame × cameras + index."""
     lidars: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    splits: tuple[tuple[str, float], ...] = DEFAULT_SPLITS
+    """``output.splits`` in declared order: (name, fraction)."""
+    episode_frames: int = 1
+    """Frames per physics episode (1: every frame is its own scene)."""
+    objects: tuple[ObjectModel, ...] = ()
+    """The labelled assets' models, filled only when a writer ``needs_object_models``."""
+
+    def split_of(self, frame: int) -> str:
+        """The split of ``frame`` (``writers.splits.split_of`` with this run's seed)."""
+        return split_of(self.seed, frame, self.splits)
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,8 @@ class Writer(ABC):
     replicator_class_name: ClassVar[str] = ""
     """The ``rep.Writer`` class this writer is registered as inside Isaac Sim
     (``runtime.isaac.rep_writers``; Replicator's WriterRegistry keys writers by class name)."""
+    needs_object_models: ClassVar[bool] = False
+    """Whether the run must hand this writer the labelled assets' models (``RunInfo.objects``)."""
     output_patterns: ClassVar[tuple[str, ...]] = ()
     """Every file the writer may create, as paths relative to the output folder; per part literal
     text, ``*`` (any name) and ``<n>`` (digits), ``**`` any depth (``runtime.run.run_folder``). A
@@ -177,6 +191,13 @@ class Writer(ABC):
         """Why this writer cannot write a run of frames below ``stop_frame`` with ``cameras``
         cameras — (message, expected, got) — or None. Checked before the output folder exists."""
         return None
+
+    @classmethod
+    def scenario_problems(cls, scenario: Any) -> list[tuple[tuple[str | int, ...], str, str, Any]]:
+        """What of a validated scenario (``scenarios.model.Scenario``) this writer, when
+        enabled, cannot write: (key path, message, expected, got) each, refused with the
+        key's file:line and exit 2 by ``scenesmith validate`` and before ``generate`` writes."""
+        return []
 
     def open(self, context: ShardContext) -> None:
         self.context = context

@@ -1,9 +1,12 @@
 """COCO writer: PNG images and instance annotations with RLE masks, merged at the end.
 
-Layout (the standard one Datumaro, FiftyOne, supervision and pycocotools users expect; the split
-is ``train`` until splits exist): per frame and camera ``coco/images/train/<camera>/<frame:06d>.png``
-with ``file_name = <camera>/<frame:06d>.png`` (relative to ``coco/images/train/``), and the merged
-``coco/annotations/instances_train.json``.
+Layout (the standard one Datumaro, FiftyOne, supervision and pycocotools users expect): per frame
+and camera ``coco/images/<split>/<camera>/<frame:06d>.png`` with ``file_name =
+<camera>/<frame:06d>.png`` (relative to ``coco/images/<split>/``), and one merged
+``coco/annotations/instances_<split>.json`` per split that has images. A frame's split is
+``RunInfo.split_of`` (``output.splits``, a hash of seed and frame; ``train`` by default); every
+camera of a frame is in its split. Ids are the run's, whatever the split, so they never collide
+when splits are merged.
 
 Ids (DESIGN §9): ``image_id = frame × cameras + camera index``, annotation id ``= image_id ×
 10,000 + j + 1`` (from 1: pycocotools' COCOeval reads id 0 as "unmatched"), category id ``= 1 +
@@ -25,12 +28,16 @@ share of the 2D extent of the object's projected 3D box outside the image, the p
 near plane counted as outside (``cuboid.box_truncation``)) and per image (``frame_index``,
 ``camera``): consumers turn top-level keys into attributes of their own label objects, and
 FiftyOne's ``Detection`` reserves ``instance_id``; one namespaced key cannot clash with theirs.
+With ``amodal: true`` each annotation's ``scenesmith`` object also holds ``segmentation_amodal``
+(the instance's full silhouette as if alone, from the ``instance_segmentation_amodal``
+annotator, as a pycocotools RLE like ``segmentation``) and ``area_amodal`` (its pixel count).
 
 Each shard writes a fragment ``fragments/coco/shard_<id:06d>.json`` (outside ``coco/``, whose
 folder tree importers scan for annotation files); the fragments stay after the run, listed with
 sha256 in the shard records, so ``--resume`` of a finished run re-merges from them.
-``on_final_frame`` streams them, in shard order, into the annotations file — identical for any
-shard size or worker count. No timestamps anywhere.
+``on_final_frame`` streams them, in shard order, into the annotations files (an image's split is
+recomputed from its frame, so fragments do not depend on the splits) — identical for any shard
+size or worker count. No timestamps anywhere.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from ..sensors.outputs import MAX_INSTANCES
+from ..sensors.outputs import AMODAL_ANNOTATOR, MAX_INSTANCES, amodal_crops, amodal_full
 from ..sensors.spec_base import PosInt, Spec
 from .base import RunInfo, ShardContext, Writer, atomic_write_bytes, tmp_path_for
 from .cuboid import KEYPOINT_ORDER, Pinhole, box_truncation, camera_model, cuboid_corners, project_points, to_camera
@@ -57,18 +64,33 @@ __all__ = [
     "SPLIT",
     "CocoWriter",
     "CocoWriterSpec",
+    "annotations_path",
     "fragment_path",
     "id_range_problem",
+    "images_dir",
     "rle_encode",
 ]
 
 ANNOTATIONS_PER_IMAGE = MAX_INSTANCES
 """Per-image instance cap (the payload contract's): annotation ids are ``image_id × 10,000 + 1 … + 10,000``."""
 SPLIT = "train"
-ANNOTATIONS_PATH = Path("coco") / "annotations" / f"instances_{SPLIT}.json"
-"""The merged annotations, relative to the output folder."""
-IMAGES_DIR = Path("coco") / "images" / SPLIT
-"""Images' root, relative to the output folder; images' ``file_name`` is relative to it."""
+"""The split of every frame when ``output.splits`` is not given."""
+
+
+def annotations_path(split: str) -> Path:
+    """A split's merged annotations, relative to the output folder."""
+    return Path("coco") / "annotations" / f"instances_{split}.json"
+
+
+def images_dir(split: str) -> Path:
+    """A split's images root, relative to the output folder; images' ``file_name`` is relative to it."""
+    return Path("coco") / "images" / split
+
+
+ANNOTATIONS_PATH = annotations_path(SPLIT)
+"""The merged annotations of the default split."""
+IMAGES_DIR = images_dir(SPLIT)
+"""The default split's images root."""
 FRAGMENTS_DIR = Path("fragments") / "coco"
 EXTRA_KEY = "scenesmith"
 """The one key under which our extra fields sit, in annotations and in images."""
@@ -159,6 +181,9 @@ class CocoWriterSpec(Spec):
     """Add the 9 projected cuboid corners as a keypoints field (PoseWriter's order)."""
     min_visible_pixels: PosInt = 1
     """Instances with fewer visible pixels get no annotation."""
+    amodal: bool = False
+    """Add each instance's amodal mask (full silhouette, also where occluded) as an RLE in
+    ``scenesmith.segmentation_amodal`` (reads the instance_segmentation_amodal annotator)."""
 
 
 class CocoWriter(Writer):
@@ -168,8 +193,8 @@ class CocoWriter(Writer):
     summary = "COCO instances with RLE masks"
     replicator_class_name = "ScenesmithCocoWriter"
     output_patterns = (
-        f"coco/annotations/instances_{SPLIT}.json",
-        f"coco/images/{SPLIT}/*/<n>.png",
+        "coco/annotations/instances_<split>.json",
+        "coco/images/<split>/*/<n>.png",
         "fragments/coco/shard_<n>.json",
     )
     required_annotators = ("rgb", "instance_segmentation", "bounding_box_2d_loose")
@@ -185,6 +210,8 @@ class CocoWriter(Writer):
 
     def requires(self) -> tuple[str, ...]:
         extra = ("bounding_box_3d", "camera_params") if self.options.get("keypoints") else ()
+        if self.options.get("amodal"):
+            extra += (AMODAL_ANNOTATOR,)
         return self.required_annotators + extra
 
     def open(self, context: ShardContext) -> None:
@@ -205,7 +232,7 @@ class CocoWriter(Writer):
         rel = Path(camera) / f"{frame:06d}.png"
         buffer = io.BytesIO()
         Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(buffer, format="PNG", compress_level=1)
-        path = self.context.out_dir / IMAGES_DIR / rel
+        path = self.context.out_dir / images_dir(self.context.run.split_of(frame)) / rel
         atomic_write_bytes(path, buffer.getvalue())
         self.files.append(self._rel(path))
         h, w = rgba.shape[:2]
@@ -230,6 +257,7 @@ class CocoWriter(Writer):
             occlusion, loose = self._occlusion(annotators, camera)
             paths = self._paths(annotators, camera)
             keypoints = self._keypoints(annotators, camera) if self.options.get("keypoints") else {}
+            amodal = amodal_crops(annotators[AMODAL_ANNOTATOR][camera]) if self.options.get("amodal") else {}
             labelled = {iid for iid, sem in semantics.items() if sem.get("class") in self.category}
             j = 0
             for iid, (rle, count, (x0, y0, x1, y1)) in sorted(instance_rles(ids, labelled).items()):
@@ -257,6 +285,10 @@ class CocoWriter(Writer):
                         "truncation": round(float(loose.get(int(iid), 0.0)), 6),
                     },
                 }
+                if int(iid) in amodal:
+                    full = amodal_full(*amodal[int(iid)], *ids.shape)
+                    entry[EXTRA_KEY]["segmentation_amodal"] = rle_encode(full)
+                    entry[EXTRA_KEY]["area_amodal"] = int(full.sum())
                 if int(iid) in keypoints:
                     entry["keypoints"] = keypoints[int(iid)]
                     entry["num_keypoints"] = sum(1 for k in range(9) if keypoints[int(iid)][3 * k + 2] > 0)
@@ -340,20 +372,43 @@ class CocoWriter(Writer):
             "scenario_digest": run.scenario_digest,
             "seed": run.seed,
         }
-        final = out_dir / ANNOTATIONS_PATH
-        final.parent.mkdir(parents=True, exist_ok=True)  # a run whose frames show no camera image
-        tmp = tmp_path_for(final)
-        with open(tmp, "w", encoding="utf-8") as out:
-            out.write('{"info":' + _dumps(info) + ',"licenses":[],"categories":' + _dumps(categories))
+        head = '{"info":' + _dumps(info) + ',"licenses":[],"categories":' + _dumps(categories) + ',"images":['
+        outs: dict[str, tuple[Path, Any]] = {}  # split -> (final path, open temporary file)
+        first: dict[str, bool] = {}
+
+        def out_of(split: str) -> Any:
+            if split not in outs:
+                final = out_dir / annotations_path(split)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                handle = open(tmp_path_for(final), "w", encoding="utf-8")
+                handle.write(head)
+                outs[split], first[split] = (final, handle), True
+            return outs[split][1]
+
+        cameras = max(1, len(run.cameras))
+        try:
             for section in ("images", "annotations"):
-                out.write(f',"{section}":[')
-                first = True
+                if section == "annotations":
+                    if not outs:  # no image at all: the first split's file, empty (as before splits)
+                        out_of(run.splits[0][0])
+                    for split, (_, handle) in outs.items():
+                        handle.write('],"annotations":[')
+                        first[split] = True
                 for shard in sorted(shard_ids):
                     path = out_dir / fragment_path(shard)
                     for item in json.loads(path.read_text(encoding="utf-8"))[section]:
-                        out.write(("" if first else ",") + _dumps(item))
-                        first = False
-                out.write("]")
-            out.write("}\n")
-        tmp.replace(final)
-        return [final.relative_to(out_dir)]
+                        frame = item["id"] // cameras if section == "images" else item["image_id"] // cameras
+                        split = run.split_of(frame)
+                        handle = out_of(split)
+                        handle.write(("" if first[split] else ",") + _dumps(item))
+                        first[split] = False
+            for _, handle in outs.values():
+                handle.write("]}\n")
+        finally:
+            for _, handle in outs.values():
+                handle.close()
+        written = []
+        for final, handle in sorted(outs.values(), key=lambda o: str(o[0])):
+            Path(handle.name).replace(final)
+            written.append(final.relative_to(out_dir))
+        return written

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..sensors.camera import PinholeCamera
-from ..sensors.lens import PIXEL_CENTRE, Lens, lens_of_camera_params
+from ..sensors.lens import PIXEL_CENTRE, Lens
 
 __all__ = [
     "KEYPOINT_ORDER",
@@ -76,20 +76,8 @@ def cuboid_corners(rows: np.ndarray) -> np.ndarray:
 
 
 def camera_model(params: dict[str, Any]) -> PinholeCamera:
-    """The pinhole model a ``camera_params`` payload describes."""
-    w, h = (int(v) for v in params["renderProductResolution"])
-    near, far = (float(v) for v in params["cameraNearFar"])
-    return PinholeCamera(
-        w,
-        h,
-        float(params["cameraFocalLength"]),
-        float(params["cameraAperture"][0]),
-        float(params["cameraAperture"][1]),
-        (float(params["cameraApertureOffset"][0]), float(params["cameraApertureOffset"][1])),
-        near,
-        far,
-        lens_of_camera_params(params),
-    )
+    """The camera (and lens) a ``camera_params`` payload describes."""
+    return PinholeCamera.from_camera_params(params)
 
 
 def to_camera(world: np.ndarray, params: dict[str, Any]) -> np.ndarray:

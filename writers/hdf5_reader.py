@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .splits import DEFAULT_SPLITS
+
 __all__ = ["decode_label_map", "read_frames"]
 
 _RGBA = re.compile(r"^\((\d+), (\d+), (\d+), (\d+)\)$")
@@ -55,7 +57,8 @@ def _output(group: Any, i: int) -> dict[str, Any]:
 
 
 def read_frames(path: Path) -> Iterator[dict[str, Any]]:
-    """Every frame of a shard file as ``{"frame": i, "annotators": {...}, "physics_state": ...}``."""
+    """Every frame of a shard file as ``{"frame": i, "split": name, "annotators": {...},
+    "physics_state": ...}`` (``split``: the file's ``split`` dataset, else the default split)."""
     import h5py
 
     with h5py.File(path, "r") as f:
@@ -69,8 +72,10 @@ def read_frames(path: Path) -> Iterator[dict[str, Any]]:
                         annotators["resolution"][rp] = [int(v) for v in sensor.attrs["resolution"]]
                     for annotator in sensor:
                         annotators.setdefault(annotator, {})[rp] = _output(sensor[annotator], i)
+            split = f["split"][i] if "split" in f else DEFAULT_SPLITS[0][0]
             frame = {
                 "frame": int(f["frames"][i]),
+                "split": split.decode("utf-8") if isinstance(split, bytes) else str(split),
                 "annotators": annotators,
                 "reference_time": tuple(int(v) for v in f["reference_time"][i]),
             }

@@ -6,7 +6,9 @@ Layout of ``hdf5/shard_<id:06d>.h5`` (also in the README):
   ``randomization_digest``, ``seed``, ``frame_start``, ``frame_stop``, ``conventions`` (JSON:
   units, matrix and quaternion conventions, camera axes), ``layout`` (a short description);
 - ``frames`` (N,) int64 frame indices; ``frame_params`` (N,) JSON lineage of each frame;
-  ``reference_time`` (N, 2) int64 (numerator, denominator) seconds;
+  ``reference_time`` (N, 2) int64 (numerator, denominator) seconds; with ``output.splits``,
+  ``split`` (N,) each frame's split name and the root attribute ``splits`` (JSON
+  ``[[name, fraction], ...]``); without them (one split, ``train``) neither is written;
 - ``cameras/<camera>/<annotator>/<key>`` and ``lidars/<lidar>/<annotator>/<key>``, one entry
   per key of Replicator's flat annotator output:
   - image-like arrays (``rgb``, depths, normals, segmentations, ``camera_params`` arrays):
@@ -39,9 +41,11 @@ from ..sensors.lens import lens_of_camera_params
 from ..sensors.outputs import PHYSICS_STATE_KEY, SCENESMITH_KEY
 from ..sensors.physics_state import PHYSICS_FIELDS
 from ..sensors.spec_base import Spec
+from ..sensors.stereo import STEREO_KEY
 from .base import ShardContext, Writer, tmp_path_for
 from .content_hash import canonical
 from .hdf5_chunks import DirectChunks, deflate_level
+from .splits import DEFAULT_SPLITS
 
 __all__ = ["CONVENTIONS", "FIXED_KEYS", "Hdf5Writer", "Hdf5WriterSpec"]
 
@@ -54,6 +58,9 @@ FIXED_KEYS: dict[str, tuple[str, ...]] = {
     "instance_segmentation": ("data",),
     "instance_id_segmentation": ("data",),
     "semantic_segmentation": ("data",),
+    "DiffuseAlbedo": ("data",),
+    "raw": ("data",),
+    "depth_sensor": ("data",),
     "motion_vectors": ("data",),
 }
 """Arrays of the same shape every frame (stored as (N, …) datasets); camera_params arrays too."""
@@ -62,6 +69,9 @@ UNITS = {
     ("HdrColor", "data"): "linear radiance, the scene's light units (README: Lighting)",
     ("distance_to_camera", "data"): "m",
     ("distance_to_image_plane", "data"): "m",
+    ("raw", "data"): "DN (sensor counts, black level included, before white balance and gamma)",
+    ("depth_sensor", "data"): "m along the optical axis; NaN no depth, -inf too near, +inf too far (REP 118)",
+    ("DiffuseAlbedo", "data"): "diffuse reflectance x 255 (linear)",
     ("pointcloud", "data"): "m",
     ("bounding_box_2d_tight", "data"): "px (x_max, y_max inclusive)",
     ("bounding_box_2d_loose", "data"): "px (x_max, y_max inclusive)",
@@ -165,6 +175,9 @@ class Hdf5Writer(Writer):
         attrs["frame_stop"] = np.int64(context.frames[1])
         attrs["conventions"] = json.dumps(CONVENTIONS, sort_keys=True)
         attrs["layout"] = "see scenesmith README, 'HDF5 layout'"
+        self.with_splits = tuple(run.splits) != DEFAULT_SPLITS
+        if self.with_splits:  # a default run's file stays as it was: every frame is train
+            attrs["splits"] = json.dumps([[name, fraction] for name, fraction in run.splits])
         compression = self.options.get("compression", "auto")
         gzip = {
             "compression": "gzip",
@@ -358,8 +371,18 @@ class Hdf5Writer(Writer):
             lens = lens_of_camera_params(annotators.get("camera_params", {}).get(rp, {}))
             if lens is not None:  # the model and every coefficient (pinhole cameras: no attribute, as before)
                 group.attrs["lens"] = json.dumps(lens.document(), sort_keys=True)
-        self._scalar("", "frames", int(payload["swhFrameNumber"]))
+        for rp, rig in sorted(payload.get(SCENESMITH_KEY, {}).get(STEREO_KEY, {}).items()):
+            self._group(f"cameras/{rp}").attrs["stereo"] = json.dumps(rig, sort_keys=True)
         lineage = payload.get(SCENESMITH_KEY, {}).get("frame_params")
+        for rp, models in sorted(((lineage or {}).get("sensors") or {}).items()):
+            # the sensor models on this camera (or LiDAR); their parameters are drawn per frame: /frame_params
+            kind = "lidars" if rp in lidars else "cameras"
+            self._group(f"{kind}/{rp}").attrs["sensor_models"] = json.dumps(
+                {"models": sorted(models), "parameters": f"per frame: /frame_params -> sensors.{rp}"}
+            )
+        self._scalar("", "frames", int(payload["swhFrameNumber"]))
+        if self.with_splits:
+            self._scalar("", "split", self.context.run.split_of(int(payload["swhFrameNumber"])))
         self._scalar("", "frame_params", json.dumps(lineage, sort_keys=True) if lineage is not None else "")
         self._fixed("", "reference_time", np.asarray(payload["reference_time"], dtype=np.int64), "s (num, den)")
         state = payload.get(PHYSICS_STATE_KEY)

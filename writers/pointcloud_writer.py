@@ -1,8 +1,9 @@
 """LiDAR scans as point-cloud files: ``lidar/<lidar>/<frame:06d>.pcd`` (or ``.ply``), via Open3D.
 
 Each file holds the scan's points in the sensor frame at the frame's time with per-point
-``intensity``, ``semantic_id`` and ``object_id`` attributes (Open3D tensor point clouds keep
-custom attributes in PCD and PLY). Positions are float32, exactly the HDF5 values.
+``intensity``, ``semantic_id`` and ``object_id`` attributes, and ``echo_id`` for a LiDAR with
+dual returns (Open3D tensor point clouds keep custom attributes in PCD and PLY). Positions are
+float32, exactly the HDF5 values.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class PointCloudWriter(Writer):
             cloud.point.intensity = o3d.core.Tensor(output["intensity"].astype(np.float32).reshape(-1, 1))
             cloud.point.semantic_id = o3d.core.Tensor(output["semanticId"].astype(np.int32).reshape(-1, 1))
             cloud.point.object_id = o3d.core.Tensor(output["objectId"].astype(np.int32).reshape(-1, 1))
+            if "echoId" in output:  # dual returns: 0 the strongest echo, 1 the other
+                cloud.point.echo_id = o3d.core.Tensor(output["echoId"].astype(np.uint8).reshape(-1, 1))
             path = self.context.out_dir / "lidar" / lidar / f"{frame:06d}.{fmt}"
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = tmp_path_for(path)

@@ -27,6 +27,11 @@ and a loop over ``[x, y]`` pairs still unpacks; a consumer that needs numbers mu
 corner. ``truncation_ratio`` counts the part of the box behind the near plane as outside the
 view (``cuboid.box_truncation``); for boxes wholly in front it is Isaac's bounding-rectangle
 ratio.
+
+Splits: every file stays where and as Isaac Sim's PoseWriter writes it; a run with
+``output.splits`` also gets ``pose/<split>.txt`` per split with files, listing that split's
+files (``<camera>/<frame:06d>.json``, one a line, sorted), as Pascal VOC's ``ImageSets`` do. A
+run with the default single split writes no list (all its files are ``train``).
 """
 
 from __future__ import annotations
@@ -38,9 +43,12 @@ import numpy as np
 import orjson
 
 from ..sensors.conventions import matrices_to_quat_wxyz
+from ..sensors.outputs import SCENESMITH_KEY
 from ..sensors.spec_base import Spec, Unit
-from .base import Writer, atomic_write_bytes
+from ..sensors.stereo import STEREO_KEY
+from .base import RunInfo, Writer, atomic_write_bytes
 from .cuboid import KEYPOINT_ORDER, Pinhole, box_truncation, camera_model, cuboid_corners, project_camera, to_camera
+from .splits import DEFAULT_SPLITS
 
 __all__ = ["PoseJsonWriter", "PoseWriterSpec", "pose_document", "projected_keypoints"]
 
@@ -154,7 +162,7 @@ class PoseJsonWriter(Writer):
     enabled_by_default = True
     summary = "Isaac Sim PoseWriter-compatible JSON"
     replicator_class_name = "ScenesmithPoseWriter"
-    output_patterns = ("pose/*/<n>.json",)
+    output_patterns = ("pose/*/<n>.json", "pose/<split>.txt")
     required_annotators = ("bounding_box_3d", "camera_params")
 
     def write(self, payload: dict[str, Any]) -> None:
@@ -171,6 +179,9 @@ class PoseJsonWriter(Writer):
             document = pose_document(boxes, params, quirks, threshold)
             if not document["objects"]:
                 continue
+            rig = payload.get(SCENESMITH_KEY, {}).get(STEREO_KEY, {}).get(camera)
+            if rig is not None:  # a stereo rig camera: its rectification (Isaac's PoseWriter has none)
+                document["camera_data"]["stereo"] = rig
             path = self.context.out_dir / "pose" / camera / f"{frame:06d}.json"
             # orjson: json.dumps(indent=2) runs the pure-Python encoder (~3 ms per document);
             # the layout is the same, exponents are written 1e-7 instead of 1e-07
@@ -179,3 +190,19 @@ class PoseJsonWriter(Writer):
 
     def close(self) -> list[Path]:
         return list(self.files)
+
+    def on_final_frame(self, out_dir: Path, run: RunInfo, shard_ids: list[int]) -> list[Path]:
+        """``pose/<split>.txt``: the files of each split (from the published files' frames)."""
+        if tuple(run.splits) == DEFAULT_SPLITS:
+            return []
+        by_split: dict[str, list[str]] = {}
+        root = out_dir / "pose"
+        for path in sorted(root.glob("*/*.json")) if root.is_dir() else []:
+            if path.stem.isdigit():
+                by_split.setdefault(run.split_of(int(path.stem)), []).append(path.relative_to(root).as_posix())
+        written = []
+        for split, names in sorted(by_split.items()):
+            final = root / f"{split}.txt"
+            atomic_write_bytes(final, ("\n".join(names) + "\n").encode())
+            written.append(final.relative_to(out_dir))
+        return written

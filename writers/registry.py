@@ -58,6 +58,11 @@ SHIPPED = (
     "coco_writer:CocoWriter",
     "pose_writer:PoseJsonWriter",
     "pointcloud_writer:PointCloudWriter",
+    "bop_writer:BopWriter",
+    "yolo_writer:YoloWriter",
+    "kitti_writer:KittiWriter",
+    "voc_writer:VocWriter",
+    "webdataset_writer:WebdatasetWriter",
 )
 """Our writers (module:class), in registration order: a new writer is its module plus its entry here."""
 

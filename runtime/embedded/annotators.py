@@ -15,7 +15,9 @@ only RGB is anti-aliased. Id spaces (DESIGN §9 "Ids"):
 
 Occlusion comes from a second pass per object: the object alone, ray cast over its projected
 window; its unoccluded pixels give the loose box and the denominator of ``occlusionRatio``
-(1 − visible / unoccluded; 0 fully visible, 1 fully hidden).
+(1 − visible / unoccluded; 0 fully visible, 1 fully hidden). With
+``instance_segmentation_amodal`` wanted, the same pass keeps those pixels as each object's
+amodal mask (``occlusion_pass.alone_mask``), and the boxes and ratios come from the masks.
 """
 
 from __future__ import annotations
@@ -31,17 +33,19 @@ from ...scenarios.model import CameraSpec
 from ...sensors.camera import PinholeCamera
 from ...sensors.lens import camera_params_fields
 from ...sensors.outputs import (
+    AMODAL_ANNOTATOR,
     BACKGROUND,
     BBOX2D_DTYPE,
     BBOX3D_DTYPE,
     OCCLUSION_DTYPE,
     UNLABELLED,
+    amodal_payload,
     colorize_id,
     pack_rgba,
 )
 from .camera_rays import CameraRays, camera_rays
 from .motion import CameraTiming
-from .occlusion_pass import swept_window, unoccluded_pixels
+from .occlusion_pass import alone_mask, swept_window, unoccluded_pixels
 from .scene import FrameGeometry, Instance, SceneIndex
 
 __all__ = ["CameraHits", "camera_annotators", "cast_camera"]
@@ -172,10 +176,13 @@ def camera_annotators(
     spec: CameraSpec,
     ch: CameraHits,
     render: Callable[[], Any],
+    albedo: Callable[[], np.ndarray] | None = None,
     flow: Callable[[], np.ndarray] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Every annotator ``spec`` asks for, as Replicator's flat outputs (``annotator`` structure);
-    ``flow`` gives ``motion_vectors`` (``motion.motion_vectors``)."""
+    ``render`` makes the camera's image, ``albedo`` its ``DiffuseAlbedo``, ``flow`` its
+    ``motion_vectors`` (``motion.motion_vectors``). The sensor models' outputs (``raw``,
+    ``depth_sensor``) are not the backend's: ``runtime/sensor_stage.py``."""
     model = ch.model
     h, w = model.height, model.width
     wanted = set(spec.annotators)
@@ -243,9 +250,12 @@ def camera_annotators(
         out["semantic_segmentation"] = {"data": data, "idToLabels": id_to_labels}
 
     box_annotators = {"bounding_box_2d_tight", "bounding_box_2d_loose", "bounding_box_3d", "occlusion"}
+    box_annotators.add(AMODAL_ANNOTATOR)  # the per-object pass makes the amodal masks too
     if box_annotators & wanted:
         out.update(_box_outputs(index, frame, ch, inst_ids, world_to_cam, wanted))
 
+    if "DiffuseAlbedo" in wanted and albedo is not None:
+        out["DiffuseAlbedo"] = {"data": albedo()}
     if "motion_vectors" in wanted:
         assert flow is not None, "motion_vectors needs the frame's motion"
         out["motion_vectors"] = {"data": flow()}
@@ -301,15 +311,24 @@ def _box_outputs(
     extents = _id_boxes(inst_ids, w, len(counts))
     tight, loose, box3d, occl = [], [], [], []
     tight_ids, loose_ids, paths_t, paths_l = [], [], [], []
+    amodal = AMODAL_ANNOTATOR in wanted
+    masks: list[tuple[int, tuple[int, int, int, int], np.ndarray, str]] = []
     for inst in index.visible_instances(frame):
         if inst.class_label is None:
             continue
         gi = inst.gprims[0]
         matrix = _instance_matrix(index, frame, inst, gi)
         rest, window = _rolling_rest(ch, inst, gi, matrix, world_to_cam)
-        unoccluded, loose_box = unoccluded_pixels(
-            inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id], rest, window
-        )
+        if amodal and rest is None:  # the same pixels, kept: count and box from the mask
+            unoccluded, loose_box, crop = alone_mask(inst, matrix, ch, world_to_cam, inst_ids)
+            if crop is not None:
+                masks.append((inst.instance_id, loose_box, crop, inst.path))  # type: ignore[arg-type]
+        else:
+            if amodal:  # a writer asked for them (the scenario refuses the annotator with a rolling shutter)
+                raise ValueError("amodal masks are not made under a rolling shutter with motion")
+            unoccluded, loose_box = unoccluded_pixels(
+                inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id], rest, window
+            )
         if unoccluded == 0:
             continue
         visible = int(counts[inst.instance_id])
@@ -352,6 +371,8 @@ def _box_outputs(
         }
     if "occlusion" in wanted:
         out["occlusion"] = {"data": _boxes(occl, OCCLUSION_DTYPE)}
+    if amodal:
+        out[AMODAL_ANNOTATOR] = amodal_payload(masks)
     return out
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ...scenarios.frame_params import FrameParams
-from ...scenarios.model import PhysicsSpec, Scenario
-from ...scenarios.prim_paths import camera_path, lidar_path, render_product_path, scenario_key_of
+from ...scenarios.model import LIDAR_MODEL_KEYS, PhysicsSpec, Scenario
+from ...scenarios.prim_paths import camera_path, lidar_path, render_cameras, render_product_path, scenario_key_of
 from ...scenarios.resolved import ResolvedScenario
 from ...scenarios.seeding import frame_rng
 from ...sensors.lidar import scan_pattern
@@ -22,10 +22,12 @@ from ...sensors.outputs import (
     camera_payload,
     empty_payload,
     lineage_payload,
+    stereo_payload,
 )
 from ..allocator import retain_freed_memory
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
+from ..sensor_stage import apply_sensor_models, capture_annotators, rig_metadata
 from ..usd.stage import author_stage
 from .annotators import camera_annotators, cast_camera
 from .camera_rays import read_camera
@@ -43,6 +45,7 @@ CAPABILITIES = Capabilities(
     annotators=frozenset(ANNOTATORS),
     light_types=frozenset({"distant", "sphere", "disk", "rect", "dome"}),
     lidar=True,
+    lidar_models=frozenset(LIDAR_MODEL_KEYS),
     physics=True,
     features=frozenset({"motion"}),
     notes={
@@ -120,27 +123,37 @@ class EmbeddedBackend(StageFrames, Backend):
             params.frame_index,
             moving,
         )
-        for name in sorted(scenario.cameras):
-            spec = scenario.cameras[name]
-            if annotators is not None:
-                spec = spec.model_copy(update={"annotators": annotators.get(name, spec.annotators)})
-            model, cam_to_world = read_camera(self.stage, camera_path(name), render_product_path(name))
-            hits = cast_camera(frame, model, cam_to_world, _timing(spec, motion, moving, camera_path(name)))
+        wanted: dict[str, tuple[str, ...]] = {}
+        for rc in render_cameras(scenario):
+            name, spec = rc.name, scenario.cameras[rc.camera]
+            wanted[name] = annotators.get(name, spec.outputs()) if annotators is not None else spec.outputs()
+            spec = spec.model_copy(update={"annotators": capture_annotators(spec, wanted[name])})
+            model, cam_to_world = read_camera(self.stage, rc.prim_path, render_product_path(name))
+            # a camera moves with its prim at /World/<camera> (a stereo rig's Xform moves both views)
+            mover = camera_path(rc.camera)
+            hits = cast_camera(frame, model, cam_to_world, _timing(spec, motion, moving, mover))
             flow = None
             if motion is not None:
                 interval = scenario.physics.episode.capture_interval_s
-                flow = functools.partial(motion_vectors, hits, motion, camera_path(name), interval)
+                flow = functools.partial(motion_vectors, hits, motion, mover, interval)
             outputs = camera_annotators(
-                self.index, frame, name, spec, hits, lambda h=hits, n=name: renderer.image(n, h), flow
-            )
+                self.index, frame, name, spec, hits, lambda h=hits, n=name: renderer.image(n, h),
+                lambda h=hits: renderer.diffuse_albedo(h), flow,
+            )  # fmt: skip
             for anno, value in outputs.items():
                 annotator_payload(payload, anno, name, value)
-            camera_payload(payload, name, camera_path(name), (model.width, model.height))
+            camera_payload(payload, name, rc.prim_path, (model.width, model.height))
+            if rc.role is not None:
+                stereo_payload(payload, name, rig_metadata(rc, spec, model))
         if scenario.lidars:
             gprim_materials = self.materials.for_gprims([g.path for g in self.index.gprims])
             for name in sorted(scenario.lidars):
                 path = lidar_path(name)
                 rng = frame_rng(self.resolved.randomization_digest, params.seed, params.frame_index, "lidar", path)
+                # its own stream, so dropout never shifts the noise draws of the points it keeps
+                dropout_rng = frame_rng(
+                    self.resolved.randomization_digest, params.seed, params.frame_index, "lidar_dropout", path
+                )
                 base = sensor_pose(self.stage.GetPrimAtPath(path))
                 output = scan(
                     frame,
@@ -152,8 +165,11 @@ class EmbeddedBackend(StageFrames, Backend):
                     self.patterns[name],
                     base,
                     rng,
+                    dropout_rng,
+                    params.sensors.get(name),
                 )
                 annotator_payload(payload, LIDAR_ANNOTATOR, name, output)
+        apply_sensor_models(payload, scenario, params, wanted)
         lineage_payload(payload, params.to_dict(), self.resolved.scenario_digest)
         return payload
 
@@ -161,8 +177,9 @@ class EmbeddedBackend(StageFrames, Backend):
         """Linear radiance (H, W, 3) of one camera before tone mapping (diagnostics, tests, bench)."""
         assert self.resolved is not None and self.index is not None and self.materials is not None
         frame = FrameGeometry(self.index)
-        model, cam_to_world = read_camera(self.stage, camera_path(camera), render_product_path(camera))
-        spec = self.resolved.scenario.cameras[camera]
+        rc = {c.name: c for c in render_cameras(self.resolved.scenario)}[camera]
+        model, cam_to_world = read_camera(self.stage, rc.prim_path, render_product_path(camera))
+        spec = self.resolved.scenario.cameras[rc.camera]
         motion = self._motion(frame) if spec.shutter is not None else None
         moving = MovingScene(frame, motion) if motion is not None and motion.groups else None
         renderer = Renderer(
@@ -174,7 +191,7 @@ class EmbeddedBackend(StageFrames, Backend):
             params.frame_index,
             moving,
         )
-        timing = _timing(spec, motion, moving, camera_path(camera))
+        timing = _timing(spec, motion, moving, camera_path(rc.camera))
         return renderer.render_linear(camera, cast_camera(frame, model, cam_to_world, timing))
 
     def _motion(self, frame: FrameGeometry) -> FrameMotion:
@@ -201,8 +218,9 @@ class EmbeddedBackend(StageFrames, Backend):
 def _needs_motion(scenario: Scenario, annotators: dict[str, tuple[str, ...]] | None) -> bool:
     """Whether any camera has a shutter or asks for motion vectors (only then is the frame's
     motion looked at, so frames without either are made exactly as before)."""
-    for name, cam in scenario.cameras.items():
-        wanted = cam.annotators if annotators is None else annotators.get(name, cam.annotators)
+    for rc in render_cameras(scenario):
+        cam = scenario.cameras[rc.camera]
+        wanted = cam.annotators if annotators is None else annotators.get(rc.name, cam.annotators)
         if cam.shutter is not None or "motion_vectors" in wanted:
             return True
     return False

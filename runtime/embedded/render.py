@@ -331,6 +331,19 @@ class Renderer:
             total += _sensor_only(self.shade(rays.origins, rays.directions, hits, valid, rng), rays.in_view)
         return (total / n).reshape(h, w, 3)
 
+    def diffuse_albedo(self, ch: CameraHits) -> np.ndarray:
+        """``DiffuseAlbedo`` (Replicator's RTX AOV name): (H, W, 4) uint8, the first hit's diffuse
+        reflectance (1 − metallic)·albedo with textures applied, linear × 255; 0 where nothing is
+        hit; alpha 255. The depth sensor model reads it (metals have none)."""
+        h, w = ch.model.height, ch.model.width
+        out = np.zeros((h * w, 4), dtype=np.uint8)
+        out[:, 3] = 255
+        if ch.valid.any():
+            s = self._surface(ch.rays.origins, ch.rays.directions, ch.hits, ch.valid, ch.shading_normals(self.frame))
+            diffuse = np.clip(s.albedo * (1.0 - s.metallic[:, None]), 0.0, 1.0)
+            out[s.rows, :3] = np.rint(diffuse * 255.0).astype(np.uint8)
+        return out.reshape(h, w, 4)
+
     def render_rgba(self, camera: str, ch: CameraHits) -> np.ndarray:
         """The ``rgb`` annotator: (H, W, 4) uint8, alpha 255."""
         return self.image(camera, ch).rgba()

@@ -34,19 +34,23 @@ from typing import Any
 
 from ...scenarios.frame_params import FrameParams
 from ...scenarios.loader import ScenarioDocument
-from ...scenarios.prim_paths import camera_path, lidar_path
+from ...scenarios.model import LIDAR_MODEL_KEYS
+from ...scenarios.prim_paths import lidar_path, render_cameras
 from ...scenarios.resolved import ResolvedScenario
 from ...sensors.outputs import (
+    AMODAL_ANNOTATOR,
     ANNOTATORS,
     LIDAR_ANNOTATOR,
     annotator_payload,
     camera_payload,
     empty_payload,
     lineage_payload,
+    stereo_payload,
 )
 from ...writers.replicator_adapter import normalize_output, standard_name
 from ..backend import Backend, Capabilities, check_supported, frame_reference_time
 from ..episode import PhysicsFrames, StageFrames
+from ..sensor_stage import apply_sensor_models, capture_annotators, rig_metadata
 from ..usd.materials import texture_asset_path
 from ..usd.stage import author_stage
 from .physx_world import physx_world
@@ -93,20 +97,29 @@ def scenario_renderer(doc: ScenarioDocument) -> str:
     return s.isaac.renderer if explicit else "PathTracing"
 
 
+RTX_LIDAR_MODELS = (
+    "the key left out: Isaac Sim's RTX LiDAR computes intensity, detection and echoes itself, from "
+    "the profile's intensityProcessing, minReflectance and maxReturns (closed source, nothing to map onto)"
+)
+"""Why the LiDAR realism models (issue 17) are refused here (README "LiDAR realism")."""
 _PAUSED = (
     "Isaac Sim renders each frame at one paused instant (physics is stepped off the timeline), "
     "so RTX sees nothing move during it; use the embedded backend"
 )
 CAPABILITIES = Capabilities(
-    annotators=frozenset(ANNOTATORS) - {"motion_vectors"},
+    # Replicator (and Isaac Sim 6.0.1) has no amodal annotator: ours is the embedded backend's
+    # per-object cast, so it, and the writers that read it (bop), are refused by name here
+    annotators=frozenset(ANNOTATORS) - {"motion_vectors", AMODAL_ANNOTATOR},
     light_types=frozenset({"distant", "sphere", "disk", "rect", "dome"}),
     lidar=True,
     physics=True,
     randomization_modes=frozenset({"deterministic", "replicator"}),
     notes={
+        **{f"the LiDAR {key} model": RTX_LIDAR_MODELS for key in LIDAR_MODEL_KEYS},
         "the motion_vectors annotator": _PAUSED,
         "camera shutters (motion blur, rolling shutter)": _PAUSED,
         "velocity randomizers": _PAUSED,
+        f"the {AMODAL_ANNOTATOR} annotator": "the embedded backend (Replicator has no amodal annotator)",
     },
 )
 """What Isaac mode realizes. Motion (camera shutters, ``velocity`` draws, ``motion_vectors``) is
@@ -187,9 +200,9 @@ class IsaacBackend(StageFrames, Backend):
         self.stage = context.get_stage()
         carb.settings.get_settings().set("/rtx/rendermode", self.renderer)
         s = resolved.scenario
-        for name in sorted(s.cameras):
-            cam = s.cameras[name]
-            self._products[name] = rep.create.render_product(camera_path(name), tuple(cam.resolution), name=name)
+        for rc in render_cameras(s):
+            cam = s.cameras[rc.camera]
+            self._products[rc.name] = rep.create.render_product(rc.prim_path, tuple(cam.resolution), name=rc.name)
         for name in sorted(s.lidars):
             rp = rep.create.render_product(
                 lidar_path(name), (1, 1), name=name, render_vars=["GenericModelOutput", "RtxSensorMetadata"]
@@ -225,8 +238,8 @@ class IsaacBackend(StageFrames, Backend):
         import omni.replicator.core as rep
 
         assert self.resolved is not None
-        cameras = self.resolved.scenario.cameras
-        wanted = annotators or {name: tuple(cam.annotators) for name, cam in cameras.items()}
+        s = self.resolved.scenario
+        wanted = annotators or {rc.name: tuple(s.cameras[rc.camera].outputs()) for rc in render_cameras(s)}
         for camera, names in sorted(wanted.items()):
             for anno in names:
                 if (camera, anno) not in self._annotators:
@@ -243,16 +256,26 @@ class IsaacBackend(StageFrames, Backend):
         import omni.replicator.core as rep
 
         assert self.resolved is not None
-        self._ensure_annotators(annotators)
+        s = self.resolved.scenario
+        rigs = {rc.name: rc for rc in render_cameras(s)}
+        spec = {name: s.cameras[rc.camera] for name, rc in rigs.items()}
+        wanted = {
+            name: annotators.get(name, spec[name].outputs()) if annotators is not None else spec[name].outputs()
+            for name in rigs
+        }
+        captured = {name: capture_annotators(spec[name], names) for name, names in wanted.items()}
+        self._ensure_annotators(captured)
         await rep.orchestrator.step_async(rt_subframes=self.rt_subframes, delta_time=0.0)
         payload = empty_payload(params.frame_index, frame_reference_time(self.resolved, params))
-        wanted = annotators
         for (product, anno), annotator in sorted(self._annotators.items()):
-            if anno != LIDAR_ANNOTATOR and wanted is not None and anno not in wanted.get(product, ()):
+            if anno != LIDAR_ANNOTATOR and anno not in captured.get(product, ()):
                 continue
             annotator_payload(payload, standard_name(anno), product, normalize_output(anno, annotator.get_data()))
-        for name in sorted(self.resolved.scenario.cameras):
-            camera_payload(payload, name, camera_path(name), self.resolved.scenario.cameras[name].resolution)
+        for name, rc in sorted(rigs.items()):
+            camera_payload(payload, name, rc.prim_path, spec[name].resolution)
+            if rc.role is not None:
+                stereo_payload(payload, name, rig_metadata(rc, spec[name], spec[name].pinhole()))
+        apply_sensor_models(payload, self.resolved.scenario, params, wanted)  # the same models as embedded
         lineage = None if self.replicator_mode else params.to_dict()  # Replicator drew the values
         lineage_payload(payload, lineage, self.resolved.scenario_digest)
         return payload

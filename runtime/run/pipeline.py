@@ -20,6 +20,7 @@ from typing import Any
 
 from ... import SCHEMA_VERSION, __version__, config_path
 from ...scenarios.loader import ScenarioDocument
+from ...scenarios.prim_paths import render_cameras
 from ...scenarios.resolved import ResolvedScenario
 from ...scenarios.yaml_dump import dump_yaml
 from ...writers.base import RunInfo, atomic_write_bytes
@@ -242,7 +243,7 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
     writer_configs = _writers(resolved)
     registry = default_registry()
     for name in writer_configs:
-        problem = registry.get(name).run_problem(stop, len(s.cameras))
+        problem = registry.get(name).run_problem(stop, len(render_cameras(s)))
         if problem is not None and opts.stop is None:  # the frame count is the scenario's own
             raise doc.error(("output", "frames"), problem[0], expected=problem[1], got=problem[2])
         if problem is not None:
@@ -260,6 +261,11 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
             log.info("removed %d files of unfinished shards", len(removed))
         written, stage = _write_run_files(out, resolved)
         run_files = [Path("run.json"), *written]
+        objects: tuple = ()
+        if any(registry.get(name).needs_object_models for name in writer_configs):
+            from ..usd.object_models import object_models
+
+            objects = object_models(resolved, stage)
     except BaseException:
         lock.release()
         raise
@@ -270,8 +276,11 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
         resolved.randomization_digest,
         opts.seed,
         run_categories(resolved),
-        tuple(sorted(s.cameras)),
+        tuple(rc.name for rc in render_cameras(s)),
         tuple(sorted(s.lidars)),
+        splits=tuple(s.output.splits.items()),
+        episode_frames=episode,
+        objects=objects,
     )
     jobs = [
         ShardJob(doc, opts.seed, plan, out, opts.backend, writer_configs, info)

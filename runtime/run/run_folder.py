@@ -32,6 +32,7 @@ from typing import Any
 
 from ...sensors.errors import BadInputError, Issue
 from ...writers.base import final_path_of
+from ...writers.splits import SPLIT_NAME
 from .shards import RECORDS, ROOT_FILES, RUN_LEVEL_DIRS
 
 __all__ = [
@@ -70,13 +71,18 @@ def owned_patterns() -> tuple[str, ...]:
 DIGITS = "<n>"
 """In an owned pattern, a run of decimal digits (a frame or shard number): ``shard_<n>.h5``
 matches ``shard_000003.h5`` but not a user's ``shard_0_backup.h5``."""
+SPLIT = "<split>"
+"""In an owned pattern, a split's name (``writers.splits.SPLIT_NAME``: lower-case letters and
+digits): ``instances_<split>.json`` matches ``instances_val.json``, not ``instances_val_fixed.json``."""
 
 
 @lru_cache(maxsize=256)
 def _part_regex(part: str) -> re.Pattern[str]:
-    """One path part of an owned pattern: literal text, ``*`` (any name), ``<n>`` (digits)."""
-    pieces = re.split(r"(\*|<n>)", part)
-    body = "".join("[^/]*" if p == "*" else "[0-9]+" if p == DIGITS else re.escape(p) for p in pieces)
+    """One path part of an owned pattern: literal text, ``*`` (any name), ``<n>`` (digits),
+    ``<split>`` (a split's name)."""
+    pieces = re.split(r"(\*|<n>|<split>)", part)
+    special = {"*": "[^/]*", DIGITS: "[0-9]+", SPLIT: SPLIT_NAME.pattern}
+    body = "".join(special.get(p, re.escape(p)) for p in pieces)
     return re.compile(body)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...scenarios.prim_paths import render_cameras
 from ...scenarios.resolved import ResolvedScenario
 from ...sensors.outputs import PHYSICS_STATE_KEY
 from ...writers.base import ShardContext, Writer, output_write_error
@@ -31,7 +32,8 @@ def instantiate_writers(configs: dict[str, dict[str, Any]]) -> list[Writer]:
 def shard_annotators(resolved: ResolvedScenario, writers: list[Writer]) -> dict[str, tuple[str, ...]]:
     """Each camera's annotators plus what the writers need (order kept, no duplicates)."""
     needed = [a for w in writers for a in w.requires()]
-    return {name: tuple(dict.fromkeys([*cam.annotators, *needed])) for name, cam in resolved.scenario.cameras.items()}
+    s = resolved.scenario
+    return {rc.name: tuple(dict.fromkeys([*s.cameras[rc.camera].outputs(), *needed])) for rc in render_cameras(s)}
 
 
 class ShardWriter:

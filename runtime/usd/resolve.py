@@ -22,6 +22,7 @@ from ...scenarios.seeding import randomization_digest, scenario_digest
 from ...scenarios.yaml_source import SourceMap
 from ...sensors.errors import BadInputError
 from ...sensors.lidar import LidarProfile, load_profile, profile_from_simple
+from ...sensors.models.lidar_signal import INTENSITY_MAPPINGS
 from .mesh_io import MeshReadError, read_mesh
 from .tessellate import tessellate_shape
 from .textures import TextureFileError, check_texture_file
@@ -112,6 +113,14 @@ def lidar_profiles(doc: ScenarioDocument) -> dict[str, LidarProfile]:
         assert spec.profile is not None
         path = doc.files.get(spec.profile) or config_path("lidar_profiles", f"{spec.profile}.json")
         out[name] = load_profile(Path(path), Path(path).stem)  # bad input names the profile's file:line
+    for name, profile in out.items():
+        if doc.scenario.lidars[name].intensity == "calibrated" and profile.intensity_mapping not in INTENSITY_MAPPINGS:
+            raise doc.error(
+                ("lidars", name, "intensity"),
+                f"calibrated intensity cannot encode {Path(profile.source).name}'s intensityMappingType",
+                expected=" or ".join(INTENSITY_MAPPINGS),
+                got=profile.intensity_mapping,
+            )
     return out
 
 

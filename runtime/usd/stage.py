@@ -35,6 +35,7 @@ from ...scenarios.prim_paths import (
     lidar_path,
     light_path,
     material_path,
+    render_cameras_of,
     render_product_path,
 )
 from ...scenarios.resolved import ResolvedScenario, ShapeGeometry
@@ -306,9 +307,28 @@ def _author_light(stage: Any, resolved: ResolvedScenario, name: str, spec: Light
 
 
 def _author_camera(stage: Any, name: str, spec: CameraSpec) -> None:
-    from pxr import Gf, UsdGeom, UsdRender
+    """The camera's prim and render product; a stereo rig is an Xform at the camera's path
+    carrying the pose, with its two cameras as children (Isaac Sim's ``stereoRole`` on each)."""
+    from pxr import Sdf, UsdGeom
 
-    cam = UsdGeom.Camera.Define(stage, camera_path(name))
+    if spec.stereo is not None:
+        _xform_ops(
+            UsdGeom.Xform.Define(stage, camera_path(name)).GetPrim(), spec.position_m, authored_orientation(spec)
+        )
+    for rc in render_cameras_of(name, spec):
+        cam = _camera_prim(stage, rc.prim_path, spec)
+        if rc.role is None:
+            _xform_ops(cam.GetPrim(), spec.position_m, authored_orientation(spec))
+        else:
+            _xform_ops(cam.GetPrim(), (rc.offset_m, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0))
+            cam.GetPrim().CreateAttribute("stereoRole", Sdf.ValueTypeNames.Token).Set(rc.role)
+        _render_product(stage, rc.name, cam.GetPath(), spec.resolution)
+
+
+def _camera_prim(stage: Any, path: str, spec: CameraSpec) -> Any:
+    from pxr import Gf, UsdGeom
+
+    cam = UsdGeom.Camera.Define(stage, path)
     cam.CreateProjectionAttr(UsdGeom.Tokens.perspective)
     cam.CreateFocalLengthAttr(spec.focal_length_mm)
     cam.CreateHorizontalApertureAttr(spec.horizontal_aperture_mm)
@@ -323,10 +343,15 @@ def _author_camera(stage: Any, name: str, spec: CameraSpec) -> None:
         author_lens(cam.GetPrim(), lens)
     if spec.shutter is not None and spec.shutter.exposure_s > 0:
         author_exposure(cam, spec.shutter.exposure_s)
-    _xform_ops(cam.GetPrim(), spec.position_m, authored_orientation(spec))
+    return cam
+
+
+def _render_product(stage: Any, name: str, camera: Any, resolution: tuple[int, int]) -> None:
+    from pxr import Gf, UsdRender
+
     product = UsdRender.Product.Define(stage, render_product_path(name))
-    product.CreateCameraRel().SetTargets([cam.GetPath()])
-    product.CreateResolutionAttr(Gf.Vec2i(*spec.resolution))
+    product.CreateCameraRel().SetTargets([camera])
+    product.CreateResolutionAttr(Gf.Vec2i(*resolution))
 
 
 def _author_lidar(stage: Any, resolved: ResolvedScenario, name: str, spec: LidarSpec) -> None:

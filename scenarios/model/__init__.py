@@ -26,7 +26,7 @@ from .assets import (
     SphereSpec,
     UsdRefSpec,
 )
-from .cameras import ANNOTATOR_SYNONYMS, DEFAULT_ANNOTATORS, AnnotatorOptions, CameraSpec
+from .cameras import ANNOTATOR_SYNONYMS, DEFAULT_ANNOTATORS, AnnotatorOptions, CameraSpec, StereoSpec
 from .common import (
     MAX_FRAMES,
     MAX_INSTANCES,
@@ -41,7 +41,15 @@ from .common import (
 )
 from .distractors import Box3, CountRange, DistractorSpec, Placement
 from .lens import LensSpec
-from .lidars import LidarMotion, LidarSpec, SimpleLidarSpec
+from .lidars import (
+    LIDAR_MODEL_KEYS,
+    LidarDropoutSpec,
+    LidarIntensity,
+    LidarMotion,
+    LidarReturnsSpec,
+    LidarSpec,
+    SimpleLidarSpec,
+)
 from .lights import LightSpec
 from .materials import CheckerTexture, MaterialSpec, NoiseTexture, SkyTexture, TextureSpec
 from .output import (
@@ -56,6 +64,7 @@ from .output import (
 )
 from .physics import BodyPhysics, EpisodeSpec, FrictionSpec, Keyframe, PhysicsSpec, SettleSpec
 from .scenario import AnySensor, Scenario
+from .sensor_models import CameraSensorSpec, DepthSensorSpec
 from .shutter import ShutterSpec
 
 __all__ = [
@@ -69,6 +78,9 @@ __all__ = [
     "Box3",
     "CameraSpec",
     "LensSpec",
+    "CameraSensorSpec",
+    "DepthSensorSpec",
+    "StereoSpec",
     "ShutterSpec",
     "CapsuleSpec",
     "CheckerTexture",
@@ -84,7 +96,11 @@ __all__ = [
     "IsaacSpec",
     "Keyframe",
     "Label",
+    "LIDAR_MODEL_KEYS",
+    "LidarDropoutSpec",
+    "LidarIntensity",
     "LidarMotion",
+    "LidarReturnsSpec",
     "LidarSpec",
     "LightSpec",
     "MAX_FRAMES",

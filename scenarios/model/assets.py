@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from ...sensors.spec_base import Name, PosFloat, Spec, invalid, scale3
+from ...sensors.spec_base import Name, PosFloat, Position, Spec, Vec3, invalid, scale3
 from .common import MAX_INSTANCES, AssetPath, Axis, Semantics, _Posed
 from .physics import BodyPhysics
 
@@ -15,13 +15,16 @@ __all__ = [
     "CapsuleSpec",
     "ConeSpec",
     "CubeSpec",
+    "ContinuousSymmetry",
     "CylinderSpec",
+    "DiscreteSymmetry",
     "MeshSpec",
     "PRIMITIVES",
     "PlaneSpec",
     "SHAPE_KEYS",
     "Shape",
     "SphereSpec",
+    "SymmetriesSpec",
     "UsdRefSpec",
 ]
 
@@ -94,6 +97,54 @@ class UsdRefSpec(Spec):
     """Prim of the file to reference (default: its default prim)."""
 
 
+def _axis(value: Vec3) -> Vec3:
+    if sum(float(v) * float(v) for v in value) < 1e-18:
+        raise invalid("a symmetry axis needs a direction", expected="a non-zero vector", got=list(value))
+    return value
+
+
+class DiscreteSymmetry(Spec):
+    """A rotation that maps the object onto itself (BOP's ``symmetries_discrete`` entry, written
+    there as the 4x4 matrix of this rotation, translation in mm)."""
+
+    axis: Vec3
+    """Rotation axis in the asset's frame (normalised when used)."""
+    angle_deg: Annotated[float, Field(strict=True, gt=0, lt=360)]
+    """Rotation angle about ``axis`` (right-handed), in degrees."""
+    offset_m: Position = (0.0, 0.0, 0.0)
+    """A point on the axis, in metres in the asset's frame (its scale applied)."""
+
+    @model_validator(mode="after")
+    def _direction(self) -> DiscreteSymmetry:
+        _axis(self.axis)
+        return self
+
+
+class ContinuousSymmetry(Spec):
+    """Rotations by any angle about an axis map the object onto itself (BOP's
+    ``symmetries_continuous`` entry: ``axis`` and ``offset`` in mm)."""
+
+    axis: Vec3
+    """Symmetry axis in the asset's frame (normalised when written)."""
+    offset_m: Position = (0.0, 0.0, 0.0)
+    """A point on the axis, in metres in the asset's frame (its scale applied)."""
+
+    @model_validator(mode="after")
+    def _direction(self) -> ContinuousSymmetry:
+        _axis(self.axis)
+        return self
+
+
+class SymmetriesSpec(Spec):
+    """Symmetries an object declares (pose-estimation datasets such as BOP list them with the
+    object's model); both lists may be given, as in BOP."""
+
+    discrete: tuple[DiscreteSymmetry, ...] = ()
+    """Rotations mapping the object onto itself (the identity excluded)."""
+    continuous: tuple[ContinuousSymmetry, ...] = ()
+    """Axes about which every rotation maps the object onto itself."""
+
+
 SHAPE_KEYS = ("cube", "sphere", "cylinder", "cone", "capsule", "plane", "mesh", "usd")
 PRIMITIVES = ("cube", "sphere", "cylinder", "cone", "capsule", "plane")
 
@@ -154,3 +205,6 @@ class Asset(_Posed, Shape):
     """Whether the asset is visible (a visibility randomizer can change it per frame)."""
     physics: BodyPhysics = BodyPhysics()
     """The asset's physics body."""
+    symmetries: SymmetriesSpec | None = None
+    """Symmetries of the object's shape, for the BOP writer's models_info.json (they label the
+    object and change no draw)."""

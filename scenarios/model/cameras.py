@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ...sensors.camera import PinholeCamera
 from ...sensors.lens import PIXEL_CENTRE, Lens
@@ -12,9 +12,11 @@ from ...sensors.outputs import AnnotatorName
 from ...sensors.spec_base import NonNegFloat, PosFloat, PosInt, Spec, Vec2, invalid
 from .common import MAX_PIXELS_PER_FRAME, MAX_RESOLUTION_PX, _Posed
 from .lens import LensSpec
+from .sensor_models import CameraSensorSpec, DepthSensorSpec
 from .shutter import ShutterSpec
 
 __all__ = [
+    "StereoSpec",
     "ANNOTATOR_SYNONYMS",
     "AnnotatorOptions",
     "CameraSpec",
@@ -69,6 +71,14 @@ DEFAULT_ANNOTATORS: tuple[str, ...] = (
 )
 
 
+class StereoSpec(Spec):
+    """A stereo rig: this camera's spec twice, ``<name>_left`` at the pose and ``<name>_right``
+    ``baseline_m`` along the camera's +x (image right), axes parallel (already rectified)."""
+
+    baseline_m: PosFloat
+    """Distance between the two cameras' centres in metres."""
+
+
 class CameraSpec(_Posed):
     """A pinhole ``UsdGeom.Camera`` with its render product.
 
@@ -94,6 +104,12 @@ class CameraSpec(_Posed):
     """Lens f-number for depth of field (USD fStop; 0 turns it off)."""
     lens: LensSpec | None = None
     """Lens distortion model (Isaac Sim's names); none is the ideal pinhole of the keys above."""
+    stereo: StereoSpec | None = None
+    """A stereo rig of two such cameras (rendered as <name>_left and <name>_right); none: one camera."""
+    sensor: CameraSensorSpec | None = None
+    """Image sensor and ISP model (noise, ADC, white balance, tone curve, JPEG) applied to ``rgb``; none: ideal."""
+    depth_sensor: DepthSensorSpec | None = None
+    """Active stereo depth camera model: adds the ``depth_sensor`` annotator; none: off."""
     shutter: ShutterSpec | None = None
     """Exposure and shutter kind (motion blur, rolling shutter); none is an instantaneous capture."""
     annotators: Annotated[tuple[AnnotatorName, ...], Field(min_length=1)] = DEFAULT_ANNOTATORS  # type: ignore[assignment]
@@ -125,6 +141,35 @@ class CameraSpec(_Posed):
         if len(set(value)) != len(value):
             raise invalid("annotators are listed twice", expected="each annotator once", got=list(value))
         return value
+
+    @model_validator(mode="after")
+    def _models_of_annotators(self) -> CameraSpec:
+        if "raw" in self.annotators and self.sensor is None:
+            raise invalid(
+                "the raw annotator is the sensor model's output", expected="a sensor: block on this camera",
+                got="no sensor", key="annotators",
+            )  # fmt: skip
+        if (
+            "instance_segmentation_amodal" in self.annotators
+            and self.shutter is not None
+            and self.shutter.kind == "rolling"
+        ):
+            raise invalid(
+                "amodal masks are not made under a rolling shutter (each row sees the object elsewhere)",
+                expected="a global shutter, or no instance_segmentation_amodal", got="rolling", key="annotators",
+            )  # fmt: skip
+        if "depth_sensor" in self.annotators and self.depth_sensor is None:
+            raise invalid(
+                "the depth_sensor annotator is the depth sensor model's output",
+                expected="a depth_sensor: block on this camera", got="no depth_sensor", key="annotators",
+            )  # fmt: skip
+        return self
+
+    def outputs(self) -> tuple[str, ...]:
+        """The annotators this camera delivers: its list, plus ``depth_sensor`` when the depth
+        model is on (the block turns it on; ``raw`` only comes when listed)."""
+        extra = ("depth_sensor",) if self.depth_sensor is not None and "depth_sensor" not in self.annotators else ()
+        return (*self.annotators, *extra)
 
     def pinhole(self) -> PinholeCamera:
         """The ideal camera of these keys (no lens)."""

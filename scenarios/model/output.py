@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, create_model
+from pydantic import BeforeValidator, Field, WithJsonSchema, create_model, field_validator
 
-from ...sensors.spec_base import Color, PosFloat, Spec
+from ...sensors.spec_base import Color, PosFloat, Spec, invalid
+from ...writers.splits import DEFAULT_SPLITS, SPLIT_NAME
 from .common import MAX_FRAMES, MAX_SAMPLES_PER_PIXEL, AssetPath
 
 __all__ = [
@@ -108,6 +109,9 @@ WritersSpec = _writers_spec()
 DEFAULT_WRITERS = WritersSpec()
 
 
+SplitName = Annotated[str, Field(pattern=f"^{SPLIT_NAME.pattern}$")]
+
+
 class OutputSpec(Spec):
     frames: Annotated[int, Field(strict=True, ge=1, le=MAX_FRAMES)] | None = None
     """Default frame count of ``generate`` (``--frames`` overrides it)."""
@@ -115,6 +119,17 @@ class OutputSpec(Spec):
     """Frames per shard (the unit of resume and of work per worker)."""
     writers: WritersSpec = DEFAULT_WRITERS
     """Which writers run, with their options."""
+    splits: Annotated[dict[SplitName, PosFloat], Field(min_length=1, max_length=16)] = dict(DEFAULT_SPLITS)
+    """Dataset splits and the fraction of frames in each (summing to 1), e.g. {train: 0.8, val: 0.1, test: 0.1};
+    a frame's split is a hash of the seed and the frame (every writer uses it)."""
+
+    @field_validator("splits")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        total = sum(value.values())
+        if abs(total - 1.0) > 1e-9:
+            raise invalid("split fractions must sum to 1", expected="fractions summing to 1", got=round(total, 12))
+        return value
 
 
 class StageSpec(Spec):
