@@ -75,12 +75,19 @@ class RigidMotion:
 
 
 def _rodrigues(vectors: np.ndarray, omega: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """v·cos θ + (k × v)·sin θ + k·(k·v)·(1 − cos θ), θ = |ω|·t, k = ω/|ω|, per row."""
+    """v·cos θ + (k × v)·sin θ + k·(k·v)·(1 − cos θ), θ = |ω|·t, k = ω/|ω|, per row (written out
+    per component: numpy's cross and outer cost more than the arithmetic on large arrays)."""
     v = np.asarray(vectors, dtype=np.float64)
     speed = float(np.linalg.norm(omega))
     if speed == 0.0:
         return v.copy()
-    k = omega / speed
+    kx, ky, kz = omega / speed
     theta = speed * np.broadcast_to(times, v.shape[:1])
-    cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
-    return v * cos + np.cross(k, v) * sin + np.outer(v @ k, k) * (1.0 - cos)
+    cos, sin = np.cos(theta), np.sin(theta)
+    x, y, z = v[:, 0], v[:, 1], v[:, 2]
+    along = (kx * x + ky * y + kz * z) * (1.0 - cos)
+    out = np.empty_like(v)
+    out[:, 0] = x * cos + (ky * z - kz * y) * sin + kx * along
+    out[:, 1] = y * cos + (kz * x - kx * z) * sin + ky * along
+    out[:, 2] = z * cos + (kx * y - ky * x) * sin + kz * along
+    return out

@@ -113,6 +113,27 @@ def coverage(width: int, u0: float, u1: float, smear_px: float) -> np.ndarray:
     return overlap.mean(axis=1)
 
 
+# --------------------------------------------------------------------------- time model
+
+
+def test_sample_times_are_stratified_over_each_rows_exposure() -> None:
+    """A pixel's n sample times fall one in each n-th of its row's exposure window (the n-ths
+    rotated by one random amount per pixel: sample k lies in [s + k/n, s + (k+1)/n) mod 1), which
+    is centred on (r + ½ − H/2)·line_time (so the middle of the readout is the capture instant)."""
+    from scenesmith.sensors.shutter import Shutter
+
+    exposure, line, n, h, w = 0.01, 1e-4, 4, 6, 5
+    times = Shutter(exposure, line).sample_times(np.random.default_rng(1), n, h, w)
+    centre = np.repeat((np.arange(h) + 0.5 - h / 2) * line, w)
+    frac = (times - centre) / exposure + 0.5  # position in the row's window, [0, 1)
+    assert frac.min() >= 0.0 and frac.max() < 1.0
+    offset = np.mod(frac * n - np.arange(n)[:, None], n)  # every sample's place in its own stratum
+    spread = np.mod(offset - offset[:1] + n / 2, n) - n / 2
+    assert np.abs(spread).max() < 1.0  # one shift s per pixel puts all of them in [s, s + 1/n)
+    assert np.array_equal(Shutter(0.0, line).sample_times(np.random.default_rng(1), n, h, w), np.tile(centre, (n, 1)))
+    assert centre.mean() == pytest.approx(0.0, abs=1e-15)
+
+
 # --------------------------------------------------------------------------- motion blur
 
 
@@ -149,6 +170,34 @@ def test_a_cube_moving_parallel_to_the_image_plane_smears_over_v_t_fx_over_z(
     assert np.abs(rows - coverage(width, u0, u1, want)).max() < 0.1  # every row, not just their mean
     # the face's light is only spread out: each row still integrates to the face's width
     assert profile.sum() == pytest.approx(u1 - u0, rel=0.005)
+
+
+@pytest.mark.parametrize("engine", ["direct", "path"])
+def test_a_moving_objects_shadow_blurs_with_it(engine: str) -> None:
+    """Shadow rays are cast at their camera sample's time: under a sun tilted 45° about x (it
+    shines towards +y), the still floor behind a cube moving along x shows the cube's shadow
+    band smeared by v·t·fx/H (the floor's depth is the camera's height H), on a floor radiance
+    of ρ·E·cos 45°/π."""
+    width, height, speed, exposure = 96, 64, 2.0, 0.05
+    data = scene(
+        (width, height),
+        {"exposure_s": exposure},
+        {"targets": ["cube"], "linear_velocity_m_s": [speed, 0.0, 0.0]},
+        extra_assets={"floor": {"plane": {"width_m": 20.0, "length_m": 20.0}, "material": "white"}},
+    )
+    data["materials"]["white"] = {"diffuse_color": [1.0, 1.0, 1.0], "specular_color": [0.0] * 3, "roughness": 1.0}
+    data["materials"]["glow"] = {"diffuse_color": [0.0] * 3, "specular_color": [0.0] * 3}  # a black cube
+    data["lights"] = {"sun": {"type": "distant", "intensity": math.pi, "angle_deg": 0.0, "rotation_deg": [45, 0, 0]}}
+    data["render"].update({"engine": engine, "max_bounces": 1})
+    img = linear(data)
+    fx = fx_px(width)
+    # floor rows at y = 0.57 … 0.73 m: in the shadow band y ∈ [0.1, 0.9] (cube z ∈ [0.3, 0.7]), seen past the cube
+    rows = img[5:12]
+    lit = math.cos(math.radians(45.0))
+    u0, u1 = width / 2 - 0.2 * fx / HEIGHT_M, width / 2 + 0.2 * fx / HEIGHT_M
+    want = lit * (1.0 - coverage(width, u0, u1, speed * exposure * fx / HEIGHT_M))
+    assert np.abs(rows.mean(axis=0) - want).max() < 0.03
+    assert np.abs(rows.mean(axis=0) - lit * (1.0 - coverage(width, u0, u1, 0.0))).max() > 0.15
 
 
 def test_zero_exposure_or_nothing_moving_gives_todays_frame_byte_for_byte() -> None:

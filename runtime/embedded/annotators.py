@@ -32,7 +32,6 @@ import numpy as np
 from ...scenarios.model import CameraSpec
 from ...sensors.camera import PinholeCamera
 from ...sensors.lens import camera_params_fields
-from ...sensors.motion import RigidMotion
 from ...sensors.outputs import (
     AMODAL_ANNOTATOR,
     BACKGROUND,
@@ -319,7 +318,7 @@ def _box_outputs(
             continue
         gi = inst.gprims[0]
         matrix = _instance_matrix(index, frame, inst, gi)
-        rest = _rest_rays(ch, gi)
+        rest, window = _rolling_rest(ch, inst, gi, matrix, world_to_cam)
         if amodal and rest is None:  # the same pixels, kept: count and box from the mask
             unoccluded, loose_box, crop = alone_mask(inst, matrix, ch, world_to_cam, inst_ids)
             if crop is not None:
@@ -327,13 +326,8 @@ def _box_outputs(
         else:
             if amodal:  # a writer asked for them (the scenario refuses the annotator with a rolling shutter)
                 raise ValueError("amodal masks are not made under a rolling shutter with motion")
-            window = None
-            if rest is not None:  # a rolling shutter with motion: rows see the object at their times
-                assert ch.times is not None and ch.timing is not None
-                row_times = ch.times[:: model.width]
-                window = swept_window(inst, matrix, model, world_to_cam, rest[2], ch.timing.camera, row_times)
             unoccluded, loose_box = unoccluded_pixels(
-                inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id], rest and rest[:2], window
+                inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id], rest, window
             )
         if unoccluded == 0:
             continue
@@ -382,19 +376,28 @@ def _box_outputs(
     return out
 
 
-def _rest_rays(ch: CameraHits, gi: int) -> tuple[np.ndarray, np.ndarray, RigidMotion | None] | None:
-    """With per-row label times, the label rays in the frame where gprim ``gi``'s object is at
-    its t = 0 pose (each row's ray undone by the object's motion at that row's time), so the
-    object cast alone is seen as each row saw it, and that motion (None: the object stands
-    still); None when the rows share one time."""
+def _rolling_rest(
+    ch: CameraHits, inst: Instance, gi: int, matrix: np.ndarray, world_to_cam: np.ndarray
+) -> tuple[tuple[np.ndarray, np.ndarray] | None, tuple[int, int, int, int] | None]:
+    """With per-row label times: the window the object (gprim ``gi``'s) sweeps over the rows
+    (``swept_window``), and the label rays there mapped to the frame where the object is at its
+    t = 0 pose (each row's ray undone by the object's motion at that row's time), so the object
+    cast alone is seen as each row saw it. (None, None) when the rows share one time."""
     if ch.times is None or ch.timing is None:
-        return None
+        return None, None
     moving = ch.timing.moving
     group = int(moving.motion.gprim_group[gi]) if moving is not None else -1
-    if group < 0:
-        return ch.rays.origins, ch.rays.directions, None
-    motion = moving.motion.groups[group]
-    return motion.backward(ch.rays.origins, ch.times), motion.unrotate(ch.rays.directions, ch.times), motion
+    motion = moving.motion.groups[group] if moving is not None and group >= 0 else None
+    model = ch.model
+    window = swept_window(inst, matrix, model, world_to_cam, motion, ch.timing.camera, ch.times[:: model.width])
+    if motion is None or window is None:
+        return (ch.rays.origins, ch.rays.directions), window
+    assert moving is not None
+    x0, y0, x1, y1 = window
+    rows = (np.arange(y0, y1)[:, None] * model.width + np.arange(x0, x1)[None, :]).reshape(-1)
+    origins, directions = ch.rays.origins.copy(), ch.rays.directions.copy()
+    origins[rows], directions[rows] = moving.rest_rays(group, ch.rays.origins, ch.rays.directions, ch.times, rows)
+    return (origins, directions), window
 
 
 def _instance_matrix(index: SceneIndex, frame: FrameGeometry, inst: Instance, gi: int) -> np.ndarray:

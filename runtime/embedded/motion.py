@@ -297,6 +297,14 @@ class MovingScene:
             blocked[rows] |= self.parts[g].occluded(np.hstack([o, d]).astype(np.float32))
         return blocked
 
+    def rest_rays(
+        self, g: int, origins: np.ndarray, directions: np.ndarray, times: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rays ``rows`` (at ``times[rows]``) in group ``g``'s t = 0 frame."""
+        m = self.motion.groups[g]
+        times = np.ascontiguousarray(times, dtype=np.float64)
+        return _to_rest(origins, directions, times, rows, m.pivot_m, m.linear_m_s, m.angular_rad_s)
+
     def smooth_normals(self, hits: dict[str, np.ndarray], times: np.ndarray) -> np.ndarray:
         """World shading normals of ``cast`` hits at their times."""
         normals = self.frame.smooth_normals({**hits, "face_normal": hits["face_normal_rest"]})
