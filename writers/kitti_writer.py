@@ -33,9 +33,8 @@ Numbers: truncated and bbox with 2 decimals as KITTI's files; metres and radians
 ``kitti_geometry``'s; ``velodyne`` holds the first LiDAR's (in sorted name order) scan as
 float32 x, y, z, intensity in its sensor frame, as KITTI's, one return per beam (of dual
 returns, echo 0, the strongest, as KITTI's HDL-64E reports). Cameras with a lens model are
-refused (the scenario, exit 2; a Replicator payload's, when written): KITTI's ``P2`` describes a
-rectified pinhole image. Objects are those of the COCO
-writer (``instances``).
+refused (the scenario's with exit 2, a Replicator payload's when written): KITTI's ``P2``
+describes a rectified pinhole image. Objects are those of the COCO writer (``instances``).
 """
 
 from __future__ import annotations
