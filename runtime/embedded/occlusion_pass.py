@@ -102,14 +102,26 @@ def swept_window(
 ) -> tuple[int, int, int, int] | None:
     """``projected_window`` for a rolling shutter: row r sees the object (moving by ``obj``)
     from the camera (moving by ``cam``) at ``row_times[r]``; the window holds every row whose own
-    projection of the bounds reaches it, across the columns those rows' projections span."""
+    projection of the bounds reaches it, across the columns those rows' projections span.
+    Through a lens, the window of the bounds grown by the most any of their points moves
+    relative to the camera during the readout (|v|·t plus |ω|·t times its distance from the
+    pivot, for the object and the camera each)."""
     if inst.local_bounds is None:
         return None
-    if model.lens is not None:
-        return (0, 0, model.width, model.height)
     lo, hi = inst.local_bounds
     corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
     world = (corners @ matrix)[:, :3]
+    if model.lens is not None:
+        span = float(np.abs(row_times).max()) if len(row_times) else 0.0
+        grow = 0.0
+        for motion in (obj, cam):
+            if motion is not None:
+                reach = float(np.linalg.norm(world - motion.pivot_m, axis=1).max()) + grow
+                grow += span * (
+                    float(np.linalg.norm(motion.linear_m_s)) + float(np.linalg.norm(motion.angular_rad_s)) * reach
+                )
+        local_grow = grow / np.linalg.norm(matrix[:3, :3], axis=1)  # the bounds are before the prim's scale
+        return _lens_window((lo - local_grow, hi + local_grow), matrix, model, world_to_cam)
     h = len(row_times)
     t = np.repeat(row_times, 8)
     points = np.tile(world, (h, 1))
