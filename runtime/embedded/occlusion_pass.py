@@ -244,14 +244,26 @@ def _window_hits(
 
 
 def alone_mask(
-    inst: Instance, matrix: np.ndarray, ch: CameraHits, world_to_cam: np.ndarray, inst_ids: np.ndarray
+    inst: Instance,
+    matrix: np.ndarray,
+    ch: CameraHits,
+    world_to_cam: np.ndarray,
+    inst_ids: np.ndarray,
+    rest_rays: tuple[np.ndarray, np.ndarray] | None = None,
+    window: tuple[int, int, int, int] | None = None,
 ) -> tuple[int, tuple[int, ...], np.ndarray | None]:
     """The instance's silhouette rendered alone: pixel count, inclusive box (x0, y0, x1, y1) and
     the bool mask cropped to that box, or (0, (), None). The count and box equal
-    ``unoccluded_pixels``'s; pixels showing the instance in the full scene are not cast."""
+    ``unoccluded_pixels``'s; pixels showing the instance in the full scene are not cast.
+    ``rest_rays`` and ``window``: as for ``unoccluded_pixels`` (a rolling shutter with motion:
+    each row's silhouette is the object alone at that row's time)."""
     import open3d as o3d
 
-    window = projected_window(inst, matrix, ch.model, world_to_cam)
+    origins, directions = ch.rays.origins, ch.rays.directions
+    if rest_rays is None:
+        window = projected_window(inst, matrix, ch.model, world_to_cam)
+    else:
+        origins, directions = (np.ascontiguousarray(a, dtype=np.float64) for a in rest_rays)
     if window is None or inst.scene is None or inst.local_bounds is None:
         return 0, (), None
     x0, y0, x1, y1 = window
@@ -259,7 +271,7 @@ def alone_mask(
     pad = BOX_PAD * float(np.max(hi - lo)) + 1e-9
     inv = np.ascontiguousarray(np.linalg.inv(matrix))
     rays, cell, mask = _box_rays(
-        x0, y0, x1, y1, ch.model.width, ch.rays.origins, ch.rays.directions, ch.rays.start, inv,
+        x0, y0, x1, y1, ch.model.width, origins, directions, ch.rays.start, inv,
         inst_ids, inst.instance_id, lo - pad, hi + pad,
     )  # fmt: skip
     t = inst.scene.cast_rays(o3d.core.Tensor.from_numpy(rays))["t_hit"].numpy() if len(rays) else np.zeros(0)
