@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/bench_motion_blur.py [--spp 1 2 4 8] [--reference-spp 32] [--repeats 3]
+    .venv/bin/python bench/bench_motion_blur.py [--spp 1 2 4 8] [--reference-spp 32] [--repeats 6]
 
 The tabletop example's frame 0 (path engine, as shipped: 4 bounces, denoised) rendered three
 ways: still (no shutter); blurred, a 1/30 s global shutter with the table's objects and the
@@ -80,10 +80,13 @@ def _backend(shutter: dict[str, Any] | None, spp: int, denoise: bool) -> tuple[A
 
 def _paired_ms(backends: dict[str, tuple[Any, Any]], repeats: int, call: Any) -> dict[str, list[float]]:
     """Per mode, ``repeats`` timings of ``call(backend, params)`` taken in turns (one of each mode
-    per round, after a warm-up round), so a busy machine slows every mode alike."""
+    per round, after a warm-up round, the order rotated every round: whichever runs after
+    another pays for the caches that one filled), so a busy machine slows every mode alike."""
     times: dict[str, list[float]] = {mode: [] for mode in backends}
+    modes = list(backends)
     for round_ in range(repeats + 1):
-        for mode, (backend, params) in backends.items():
+        for mode in modes[round_ % len(modes) :] + modes[: round_ % len(modes)]:
+            backend, params = backends[mode]
             start = time.perf_counter()
             call(backend, params)
             if round_:
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--spp", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--reference-spp", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=6)
     args = parser.parse_args(argv)
     references = {}
     for mode, shutter in SHUTTERS.items():

@@ -311,7 +311,8 @@ def _face_mask(
 def test_rolling_shutter_labels_are_exact_per_row(mover: str) -> None:
     """Each row's labels are the still scene at that row's time: the moving cube's mask shears
     by v·line_time·fx/z per row; an occluder's edge stays put (or shears too, when it is the
-    camera that moves); boxes and the occlusion ratio come from those per-row masks."""
+    camera that moves); boxes, the occlusion ratio and the amodal mask come from those per-row
+    masks."""
     width, height, line_time, speed = 64, 48, 1e-3, 5.0
     half, depth_top = 0.4, HEIGHT_M - 0.9
     plate = {"plane": {"width_m": 0.9, "length_m": 1.0}, "position_m": [-0.55, 0.0, 1.5]}  # no sides to graze
@@ -328,6 +329,7 @@ def test_rolling_shutter_labels_are_exact_per_row(mover: str) -> None:
                 "bounding_box_2d_tight",
                 "bounding_box_2d_loose",
                 "occlusion",
+                "instance_segmentation_amodal",
             ),
             extra_assets={"plate": plate},
         )
@@ -352,10 +354,48 @@ def test_rolling_shutter_labels_are_exact_per_row(mover: str) -> None:
     for box, mask in ((loose, cube), (tight, visible)):
         r, c = np.nonzero(mask)
         assert (box["x_min"], box["y_min"], box["x_max"], box["y_max"]) == (c.min(), r.min(), c.max(), r.max())
+    from scenesmith.sensors.outputs import amodal_masks
+
+    np.testing.assert_array_equal(
+        amodal_masks(out["instance_segmentation_amodal"]["cam"], height, width)[cube_id], cube
+    )
     ratio = 1.0 - visible.sum() / cube.sum()
     assert 0.05 < ratio < 0.95
     assert out["occlusion"]["cam"]["data"][0]["occlusionRatio"] == pytest.approx(ratio, abs=1e-6)
     assert tight["occlusionRatio"] == pytest.approx(ratio, abs=1e-6)
+
+
+@pytest.mark.parametrize("lens", [None, {"model": "fisheyeOpenCV", "k1": 0.1, "k2": -0.02}])
+def test_rolling_shutter_occlusion_pass_windows_miss_nothing(lens: dict | None, monkeypatch: Any) -> None:
+    """The rolling shutter's occlusion pass casts each object over the window it sweeps
+    (per-row projections; through a lens, the bounds grown by the motion): its loose boxes and
+    occlusion ratios equal those of casting every pixel, for a turning, moving object seen by a
+    turning, moving camera."""
+    from scenesmith.runtime.embedded import annotators
+
+    plate = {"plane": {"width_m": 0.9, "length_m": 1.0}, "position_m": [-0.55, 0.0, 1.5], "semantics": {"class": "p"}}
+    data = scene(
+        (64, 48),
+        {"kind": "rolling", "exposure_s": 0.0, "line_time_s": 1e-3},
+        {"targets": ["cube"], "linear_velocity_m_s": [12.0, -8.0, 1.0], "angular_velocity_deg_s": [20, -30, 400]},
+        cube_m=0.8,
+        annotators=("bounding_box_2d_loose", "occlusion"),
+        extra_assets={"plate": plate},
+    )
+    data["randomizers"]["shake"] = {
+        "kind": "velocity",
+        "targets": ["cam"],
+        "linear_velocity_m_s": [-2.0, 3.0, 0.0],
+        "angular_velocity_deg_s": [15.0, 10.0, -90.0],
+    }
+    if lens is not None:
+        data["cameras"]["cam"]["lens"] = lens
+    swept = capture(data)
+    monkeypatch.setattr(annotators, "swept_window", lambda inst, matrix, model, *_: (0, 0, model.width, model.height))
+    full = capture(data)
+    assert len(swept["bounding_box_2d_loose"]["cam"]["data"]) == 2
+    for name in ("bounding_box_2d_loose", "occlusion"):
+        assert swept[name]["cam"]["data"].tobytes() == full[name]["cam"]["data"].tobytes(), name
 
 
 # --------------------------------------------------------------------------- motion vectors
@@ -517,9 +557,10 @@ def test_isaac_authors_the_exposure_as_usd_shutter_times_and_refuses_motion_by_n
 
 
 def test_blur_rolling_shutter_and_motion_vectors_through_generate_into_every_writer(tmp_path: Path) -> None:
-    """``generate`` with a rolling shutter, an exposure, drawn velocities and motion vectors:
-    every writer runs, HDF5 stores motion_vectors and the drawn velocities as lineage, COCO boxes
-    enclose their (per-row) masks, ``verify`` passes, and frame 1 regenerated alone is byte-identical."""
+    """``generate`` with a rolling shutter, an exposure, drawn velocities and motion vectors into
+    every shipped writer (HDF5, COCO, pose JSON, point clouds, BOP, YOLO, KITTI, VOC, webdataset):
+    HDF5 stores motion_vectors and the drawn velocities as lineage, COCO boxes enclose their
+    (per-row) masks, ``verify`` passes, and frame 1 regenerated alone is byte-identical."""
     import h5py
     from pycocotools.coco import COCO
     from scenesmith.runtime.single_frame import capture_frame
@@ -547,7 +588,12 @@ def test_blur_rolling_shutter_and_motion_vectors_through_generate_into_every_wri
         "    targets: [front]\n"
         "    angular_velocity_deg_s: {normal: {mean: [0.0, 0.0, 0.0], std: [3.0, 3.0, 3.0]}}\n",
     )
-    assert moving.count("velocity") >= 4
+    moving = moving.replace(
+        "output:\n  frames: 8\n  shard_size: 3\n",
+        "output:\n  frames: 8\n  shard_size: 3\n  splits: {train: 0.5, val: 0.5}\n"
+        "  writers: {bop: true, yolo: true, kitti: true, voc: true, webdataset: true, pointcloud: {format: pcd}}\n",
+    )
+    assert moving.count("velocity") >= 4 and "webdataset" in moving
     scenario = tmp_path / "moving.yaml"
     scenario.write_text(moving)
     out = tmp_path / "out"
@@ -563,12 +609,19 @@ def test_blur_rolling_shutter_and_motion_vectors_through_generate_into_every_wri
     frames = list(read_frames(shard))
     flow = frames[1]["annotators"]["motion_vectors"]["front"]["data"]
     assert np.isfinite(flow).all() and np.abs(flow[..., :2]).max() > 0.1
-    coco = COCO(str(out / "coco/annotations/instances_train.json"))
-    assert coco.anns
-    for ann in coco.anns.values():
-        rows, cols = np.nonzero(coco.annToMask(ann))
-        x, y, w, h = ann["bbox"]
-        assert (x, y, x + w - 1, y + h - 1) == (cols.min(), rows.min(), cols.max(), rows.max())
+    for folder in ("bop", "yolo", "kitti", "voc", "webdataset", "lidar", "pose"):
+        assert any(p.is_file() for p in (out / folder).rglob("*")), folder
+    anns = {}
+    for split in ("train", "val"):
+        path = out / f"coco/annotations/instances_{split}.json"
+        if path.exists():
+            coco = COCO(str(path))
+            anns.update({(split, k): v for k, v in coco.anns.items()})
+            for ann in coco.anns.values():
+                rows, cols = np.nonzero(coco.annToMask(ann))
+                x, y, w, h = ann["bbox"]
+                assert (x, y, x + w - 1, y + h - 1) == (cols.min(), rows.min(), cols.max(), rows.max())
+    assert anns
     assert list((out / "pose" / "front").glob("*.json"))
     assert run_cli("verify", str(out)).returncode == 0
     alone = capture_frame(parse(scenario, asset_roots=(EXAMPLES,)), 0, 1)

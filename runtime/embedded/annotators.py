@@ -319,13 +319,11 @@ def _box_outputs(
         gi = inst.gprims[0]
         matrix = _instance_matrix(index, frame, inst, gi)
         rest, window = _rolling_rest(ch, inst, gi, matrix, world_to_cam)
-        if amodal and rest is None:  # the same pixels, kept: count and box from the mask
-            unoccluded, loose_box, crop = alone_mask(inst, matrix, ch, world_to_cam, inst_ids)
+        if amodal:  # the same pixels, kept: count and box from the mask
+            unoccluded, loose_box, crop = alone_mask(inst, matrix, ch, world_to_cam, inst_ids, rest, window)
             if crop is not None:
                 masks.append((inst.instance_id, loose_box, crop, inst.path))  # type: ignore[arg-type]
         else:
-            if amodal:  # a writer asked for them (the scenario refuses the annotator with a rolling shutter)
-                raise ValueError("amodal masks are not made under a rolling shutter with motion")
             unoccluded, loose_box = unoccluded_pixels(
                 inst, matrix, ch, world_to_cam, inst_ids, extents[inst.instance_id], rest, window
             )

@@ -233,9 +233,26 @@ class MovingScene:
     def __init__(self, frame: FrameGeometry, motion: FrameMotion) -> None:
         self.frame = frame
         self.motion = motion
-        face_group = motion.gprim_group[frame.face_gprim] if len(frame.face_gprim) else np.zeros(0, dtype=np.int64)
-        self.static = _Part.of(frame, np.flatnonzero(face_group < 0))
-        self.parts = [_Part.of(frame, np.flatnonzero(face_group == g)) for g in range(len(motion.groups))]
+        self._parts: tuple[_Part, list[_Part]] | None = None
+
+    def _build(self) -> tuple[_Part, list[_Part]]:
+        """The Embree scenes, built on the first cast (a frame whose labels are all it makes
+        under a global shutter never casts at a time)."""
+        if self._parts is None:
+            frame, groups = self.frame, len(self.motion.groups)
+            gprim_group = self.motion.gprim_group
+            face_group = gprim_group[frame.face_gprim] if len(frame.face_gprim) else np.zeros(0, dtype=np.int64)
+            static = _Part.of(frame, np.flatnonzero(face_group < 0))
+            self._parts = (static, [_Part.of(frame, np.flatnonzero(face_group == g)) for g in range(groups)])
+        return self._parts
+
+    @property
+    def static(self) -> _Part:
+        return self._build()[0]
+
+    @property
+    def parts(self) -> list[_Part]:
+        return self._build()[1]
 
     def _reach(self, g: int, times: np.ndarray) -> tuple[np.ndarray, float]:
         """Centre and radius of a sphere holding group ``g`` at every time in ``times``: its

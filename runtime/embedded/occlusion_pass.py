@@ -102,14 +102,26 @@ def swept_window(
 ) -> tuple[int, int, int, int] | None:
     """``projected_window`` for a rolling shutter: row r sees the object (moving by ``obj``)
     from the camera (moving by ``cam``) at ``row_times[r]``; the window holds every row whose own
-    projection of the bounds reaches it, across the columns those rows' projections span."""
+    projection of the bounds reaches it, across the columns those rows' projections span.
+    Through a lens, the window of the bounds grown by the most any of their points moves
+    relative to the camera during the readout (|v|·t plus |ω|·t times its distance from the
+    pivot, for the object and the camera each)."""
     if inst.local_bounds is None:
         return None
-    if model.lens is not None:
-        return (0, 0, model.width, model.height)
     lo, hi = inst.local_bounds
     corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
     world = (corners @ matrix)[:, :3]
+    if model.lens is not None:
+        span = float(np.abs(row_times).max()) if len(row_times) else 0.0
+        grow = 0.0
+        for motion in (obj, cam):
+            if motion is not None:
+                reach = float(np.linalg.norm(world - motion.pivot_m, axis=1).max()) + grow
+                grow += span * (
+                    float(np.linalg.norm(motion.linear_m_s)) + float(np.linalg.norm(motion.angular_rad_s)) * reach
+                )
+        local_grow = grow / np.linalg.norm(matrix[:3, :3], axis=1)  # the bounds are before the prim's scale
+        return _lens_window((lo - local_grow, hi + local_grow), matrix, model, world_to_cam)
     h = len(row_times)
     t = np.repeat(row_times, 8)
     points = np.tile(world, (h, 1))
@@ -232,14 +244,26 @@ def _window_hits(
 
 
 def alone_mask(
-    inst: Instance, matrix: np.ndarray, ch: CameraHits, world_to_cam: np.ndarray, inst_ids: np.ndarray
+    inst: Instance,
+    matrix: np.ndarray,
+    ch: CameraHits,
+    world_to_cam: np.ndarray,
+    inst_ids: np.ndarray,
+    rest_rays: tuple[np.ndarray, np.ndarray] | None = None,
+    window: tuple[int, int, int, int] | None = None,
 ) -> tuple[int, tuple[int, ...], np.ndarray | None]:
     """The instance's silhouette rendered alone: pixel count, inclusive box (x0, y0, x1, y1) and
     the bool mask cropped to that box, or (0, (), None). The count and box equal
-    ``unoccluded_pixels``'s; pixels showing the instance in the full scene are not cast."""
+    ``unoccluded_pixels``'s; pixels showing the instance in the full scene are not cast.
+    ``rest_rays`` and ``window``: as for ``unoccluded_pixels`` (a rolling shutter with motion:
+    each row's silhouette is the object alone at that row's time)."""
     import open3d as o3d
 
-    window = projected_window(inst, matrix, ch.model, world_to_cam)
+    origins, directions = ch.rays.origins, ch.rays.directions
+    if rest_rays is None:
+        window = projected_window(inst, matrix, ch.model, world_to_cam)
+    else:
+        origins, directions = (np.ascontiguousarray(a, dtype=np.float64) for a in rest_rays)
     if window is None or inst.scene is None or inst.local_bounds is None:
         return 0, (), None
     x0, y0, x1, y1 = window
@@ -247,7 +271,7 @@ def alone_mask(
     pad = BOX_PAD * float(np.max(hi - lo)) + 1e-9
     inv = np.ascontiguousarray(np.linalg.inv(matrix))
     rays, cell, mask = _box_rays(
-        x0, y0, x1, y1, ch.model.width, ch.rays.origins, ch.rays.directions, ch.rays.start, inv,
+        x0, y0, x1, y1, ch.model.width, origins, directions, ch.rays.start, inv,
         inst_ids, inst.instance_id, lo - pad, hi + pad,
     )  # fmt: skip
     t = inst.scene.cast_rays(o3d.core.Tensor.from_numpy(rays))["t_hit"].numpy() if len(rays) else np.zeros(0)

@@ -149,15 +149,6 @@ class CameraSpec(_Posed):
                 "the raw annotator is the sensor model's output", expected="a sensor: block on this camera",
                 got="no sensor", key="annotators",
             )  # fmt: skip
-        if (
-            "instance_segmentation_amodal" in self.annotators
-            and self.shutter is not None
-            and self.shutter.kind == "rolling"
-        ):
-            raise invalid(
-                "amodal masks are not made under a rolling shutter (each row sees the object elsewhere)",
-                expected="a global shutter, or no instance_segmentation_amodal", got="rolling", key="annotators",
-            )  # fmt: skip
         if "depth_sensor" in self.annotators and self.depth_sensor is None:
             raise invalid(
                 "the depth_sensor annotator is the depth sensor model's output",
