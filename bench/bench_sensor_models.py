@@ -29,6 +29,8 @@ ANNOTATORS = (
     "semantic_segmentation", "bounding_box_2d_tight", "bounding_box_2d_loose", "bounding_box_3d", "occlusion",
     "camera_params",
 )  # fmt: skip
+CAMERA_MODELS = ("lens", "sensor", "depth_sensor", "stereo", "shutter")
+"""The example's own camera models, removed so each variant adds only its own."""
 VARIANTS: dict[str, dict[str, Any]] = {
     "ideal pinhole": {},
     "lens pinholeOpenCV": {"lens": {"model": "pinholeOpenCV", "k1": -0.12, "k2": 0.03, "p1": 0.001}},
@@ -42,7 +44,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
 def _backend(doc: Any, camera: str, update: dict[str, Any]) -> tuple[EmbeddedBackend, Any]:
     s = doc.scenario
     spec = s.cameras[camera]
-    parsed = type(spec).model_validate({**spec.model_dump(exclude_unset=True), **update, "annotators": ANNOTATORS})
+    base = {k: v for k, v in spec.model_dump(exclude_unset=True).items() if k not in CAMERA_MODELS}
+    parsed = type(spec).model_validate({**base, **update, "annotators": ANNOTATORS})
     doc = dataclasses.replace(doc, scenario=s.model_copy(update={"cameras": {**s.cameras, camera: parsed}}))
     resolved = resolve(doc)
     backend = EmbeddedBackend()
