@@ -365,3 +365,35 @@ def test_isaac_mode_refuses_the_bop_writer_by_name() -> None:
     scenario = {"version": 1, "assets": {"crate": CRATE}, "output": {"writers": {"bop": True}}}
     with pytest.raises(BadInputError, match="bop writer"):
         check_supported(resolve(build(scenario)), CAPABILITIES, "isaac")
+
+
+SCALE = "    scale: {uniform: {lower: 0.9, upper: 1.1}}\n"
+
+
+def test_a_scale_randomizer_on_a_labelled_object_is_refused_at_its_key(tmp_path: Path) -> None:
+    """BOP poses are rigid: a drawn scale on a labelled asset is exit 2 at the randomizer's
+    scale key, from ``validate`` on, before anything is written; a scale on an unlabelled
+    asset (the floor) is fine."""
+    text = (SCENES / "small_tabletop.yaml").read_text()
+    head = "output:\n  frames: 8\n"
+    assert head in text and "randomizers:\n" in text
+    text = text.replace(head, head + "  writers: {bop: true}\n")
+    scaled = text.replace(
+        "randomizers:\n",
+        "randomizers:\n  grow_cans:\n    kind: pose\n    targets: [can]\n" + SCALE,
+    )
+    scenario = tmp_path / "scaled.yaml"
+    scenario.write_text(scaled)
+    line = scaled.splitlines().index(SCALE.rstrip("\n")) + 1
+    for command in (("validate", str(scenario)), ("generate", str(scenario), "-o", str(tmp_path / "out"))):
+        result = run_cli(*command, "--asset-root", str(EXAMPLES))
+        assert result.returncode == 2, result.stderr
+        assert f"{scenario}:{line}:" in result.stderr and "randomizers.grow_cans.scale" in result.stderr
+        assert "labelled asset(s) can;" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+    floor = text.replace(
+        "randomizers:\n", "randomizers:\n  floor_size:\n    kind: pose\n    targets: [floor]\n" + SCALE
+    )
+    scenario.write_text(floor)
+    result = run_cli("validate", str(scenario), "--asset-root", str(EXAMPLES))
+    assert result.returncode == 0, result.stderr

@@ -17,8 +17,9 @@ Under ``bop/`` in the output folder::
 Objects: ``obj_id`` = 1 + the index of the asset among the scenario's assets with a ``class``
 label, sorted by name (``RunInfo.objects``), so ids are stable across runs; every counted copy
 shows the same object. Distractors are not BOP objects (their shapes are drawn per frame); they
-still hide objects. The model frame is the asset's local frame with its scale applied; a frame
-whose object carries another scale (a scale randomizer) cannot be a rigid BOP pose and fails.
+still hide objects. The model frame is the asset's local frame with its scale applied; a scale
+randomizer on a labelled asset is refused at its key (``scenario_problems``), and a frame whose
+object still carries another scale (a USD file's own animation) fails.
 
 Scenes: a scene holds at most 1000 images. Every camera of a frame is an image of the same
 scene (image id = frame-in-scene × cameras + camera index, cameras sorted), so a scene holds
@@ -256,6 +257,29 @@ class BopWriter(Writer):
         "bop/<split>/<n>/scene_gt_info.json",
         "fragments/bop/shard_<n>.json",
     )
+
+    @classmethod
+    def scenario_problems(cls, scenario: Any) -> list[tuple[tuple[str | int, ...], str, str, Any]]:
+        """A randomizer that scales a labelled asset: BOP poses are rigid transforms of one
+        fixed model per object, so a drawn scale has no BOP pose (found here, at the key,
+        instead of at the first frame that draws it)."""
+        labelled = {name for name, asset in scenario.assets.items() if asset.semantics and "class" in asset.semantics}
+        problems: list[tuple[tuple[str | int, ...], str, str, Any]] = []
+        for name, randomizer in scenario.randomizers.items():
+            if getattr(randomizer, "scale", None) is None:
+                continue
+            scaled = sorted(labelled & set(randomizer.matched_targets(scenario)))
+            if scaled:
+                problems.append(
+                    (
+                        ("randomizers", name, "scale"),
+                        f"scales the labelled asset(s) {', '.join(scaled)}; BOP poses are rigid (one model per object)",
+                        "no scale on labelled assets (set assets.<a>.scale instead), or bop: false",
+                        "a scale",
+                    )
+                )
+        return problems
+
     required_annotators = (
         "rgb",
         "distance_to_image_plane",

@@ -92,6 +92,13 @@ class RandomizerKind(Spec):
         """Draw this frame's values into ``frame.params`` and record them (``frame.record``)."""
         raise NotImplementedError(f"randomizer kind {type(self).__name__} does not draw")
 
+    def matched_targets(self, scenario: Scenario) -> list[str]:
+        """The scenario entries this randomizer's ``targets`` name, sorted (writers, which do not
+        import ``scenarios``, ask the randomizer)."""
+        from ..targets import match_targets
+
+        return match_targets(scenario, self.target_sections, tuple(self.targets))
+
     def check_references(self, checker: ReferenceChecker, loc: Loc, matched: list[str]) -> None:
         """Report names this randomizer refers to beyond its targets (``matched``) that do not exist."""
 
