@@ -29,6 +29,7 @@ from scenesmith.writers.coco_writer import ANNOTATIONS_PATH
 from scenesmith.writers.hdf5_reader import read_frames
 from scenesmith.writers.registry import default_registry
 from scenesmith.writers.replicator_adapter import ReplicatorWriterAdapter, normalize_payload
+from scenesmith.writers.splits import DEFAULT_SPLITS, split_of
 
 SMALL = REPO / "tests" / "scenarios" / "small_tabletop.yaml"
 FAST = ("bounding_box_2d_tight", "bounding_box_2d_loose", "bounding_box_3d", "instance_segmentation",
@@ -120,9 +121,16 @@ def delivered(payload: dict[str, Any], layout: str, schemas: dict[str, Any]) -> 
 # ------------------------------------------------------------------ comparisons
 
 
-def _direct(writer: str, payloads: list[dict[str, Any]], categories: tuple[str, ...], out: Path) -> None:
-    info = RunInfo(__version__, SCHEMA_VERSION, "", "", 0, tuple(sorted(categories)), ("front",), ("roof_lidar",),
-                   {"source": "omni.replicator.core payloads"})  # fmt: skip
+def _direct(
+    writer: str,
+    payloads: list[dict[str, Any]],
+    categories: tuple[str, ...],
+    out: Path,
+    seed: int = 0,
+    splits: tuple[tuple[str, float], ...] = DEFAULT_SPLITS,
+) -> None:
+    info = RunInfo(__version__, SCHEMA_VERSION, "", "", seed, tuple(sorted(categories)), ("front",), ("roof_lidar",),
+                   {"source": "omni.replicator.core payloads"}, splits=splits)  # fmt: skip
     instance = default_registry().get(writer)()
     instance.open(ShardContext(out, 0, (0, 1_000_000), info))
     for payload in payloads:
@@ -185,6 +193,34 @@ def test_replicator_payloads_write_the_same_format_files_as_embedded_payloads(
 
     assert sorted(p.as_posix() for p in files) == sorted(tree(adapted))
     assert files and tree(adapted) == tree(direct)
+
+
+def test_replicator_writers_split_frames_as_a_scenesmith_run_does(
+    embedded: tuple[list[dict[str, Any]], tuple[str, ...]], schemas: dict[str, Any], tmp_path: Path
+) -> None:
+    """``splits`` and ``seed`` given to a bare rep.Writer put each frame in the split a
+    scenesmith run with that seed gives it: COCO and YOLO files byte-identical to the writers
+    fed directly with the run's split table; bad fractions are refused."""
+    payloads, categories = embedded
+    splits = {"train": 0.5, "val": 0.5}
+    seed = next(s for s in range(100) if split_of(s, 0, tuple(splits.items())) != split_of(s, 1, tuple(splits.items())))
+    for writer in ("coco", "yolo"):
+        direct, adapted = tmp_path / f"direct_{writer}", tmp_path / f"adapted_{writer}"
+        _direct(writer, payloads, categories, direct, seed, tuple(splits.items()))
+        adapter = ReplicatorWriterAdapter(writer, adapted, categories=categories, seed=seed, splits=splits)
+        for payload in payloads:
+            adapter.write(delivered(payload, "annotator", schemas))
+        adapter.finish()
+        tree = {p.relative_to(adapted).as_posix(): p.read_bytes() for p in sorted(adapted.rglob("*")) if p.is_file()}
+        assert tree == {
+            p.relative_to(direct).as_posix(): p.read_bytes() for p in sorted(direct.rglob("*")) if p.is_file()
+        }
+        if writer == "coco":
+            assert {"coco/annotations/instances_train.json", "coco/annotations/instances_val.json"} <= set(tree)
+    for bad in ({"train": 0.5, "val": 0.4}, {"Train": 1.0}, {"train": 1.5, "val": -0.5}, {}):
+        with pytest.raises(ValueError, match="splits"):
+            ReplicatorWriterAdapter("coco", tmp_path / "bad", splits=bad)
+    assert not (tmp_path / "bad").exists()
 
 
 def test_normalisation_details(embedded: tuple[list[dict[str, Any]], tuple[str, ...]], schemas: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ from ..sensors.outputs import (
 )
 from .base import RunInfo, ShardContext, Writer
 from .registry import default_registry
+from .splits import DEFAULT_SPLITS, SPLIT_NAME
 
 __all__ = ["ALIASES", "LIDAR_ANNOTATORS", "ReplicatorWriterAdapter", "normalize_output", "normalize_payload"]
 
@@ -130,11 +131,27 @@ def normalize_payload(data: dict[str, Any], frame_index: int) -> dict[str, Any]:
     return payload
 
 
+def _checked_splits(splits: dict[str, float] | None) -> tuple[tuple[str, float], ...]:
+    """``output.splits`` as the scenario model accepts it (names, positive fractions summing to
+    1), for writers built straight from Replicator scripts, where no scenario checks it."""
+    if splits is None:
+        return DEFAULT_SPLITS
+    items = tuple((str(name), float(fraction)) for name, fraction in dict(splits).items())
+    bad = [name for name, fraction in items if not SPLIT_NAME.fullmatch(name) or not fraction > 0.0]
+    if not items or bad or abs(sum(f for _, f in items) - 1.0) > 1e-9:
+        raise ValueError(
+            f"splits: expected names matching {SPLIT_NAME.pattern} with positive fractions summing to 1, got {splits!r}"
+        )
+    return items
+
+
 class ReplicatorWriterAdapter:
     """One of our writers, fed Replicator payloads, writing one shard into ``output_dir``.
 
     Frames are numbered 0, 1, … in the order they arrive. ``categories`` are the class labels
-    COCO numbers (1 + index, sorted); ``frames`` bounds the frame count recorded in the shard.
+    COCO numbers (1 + index, sorted); ``frames`` bounds the frame count recorded in the shard;
+    ``seed`` and ``splits`` (``output.splits``: name -> fraction) put each frame in its split
+    exactly as a scenesmith run with that seed does.
     """
 
     def __init__(
@@ -144,8 +161,10 @@ class ReplicatorWriterAdapter:
         categories: tuple[str, ...] | list[str] = (),
         frames: int = 1_000_000,
         seed: int = 0,
+        splits: dict[str, float] | None = None,
         **options: Any,
     ) -> None:
+        self.splits = _checked_splits(splits)
         self.out = Path(output_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.writer: Writer = default_registry().get(writer)(**options)
@@ -170,6 +189,7 @@ class ReplicatorWriterAdapter:
                 tuple(sorted(annotators["camera"])),
                 tuple(sorted(lidars)),
                 {"source": "omni.replicator.core payloads"},
+                splits=self.splits,
             )
             self.writer.open(ShardContext(self.out, 0, (0, self.frames), self.info))
         self.writer.write(payload)

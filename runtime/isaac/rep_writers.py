@@ -40,12 +40,13 @@ def make_writer_classes(rep: Any) -> list[type]:
             categories: tuple[str, ...] | list[str] = (),
             frames: int = 1_000_000,
             seed: int = 0,
+            splits: dict[str, float] | None = None,
             annotators: list[str] | None = None,
             _ours: str = ours,
             _needed: tuple[str, ...] = needed,
             **options: Any,
         ) -> None:
-            self._adapter = ReplicatorWriterAdapter(_ours, output_dir, categories, frames, seed, **options)
+            self._adapter = ReplicatorWriterAdapter(_ours, output_dir, categories, frames, seed, splits, **options)
             self.annotators = list(annotators) if annotators is not None else list(_needed)
 
         def write(self: Any, data: dict[str, Any]) -> None:
