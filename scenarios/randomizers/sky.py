@@ -21,6 +21,7 @@ from .base import RandomizerKind, check_dim
 
 if TYPE_CHECKING:
     from ..frame_state import FrameState
+    from ..model import Scenario
     from .base import Loc, ReferenceChecker
 
 __all__ = ["SUN_ELEVATION_DEG", "TURBIDITY", "SkyRandomizer"]
@@ -35,6 +36,8 @@ class SkyRandomizer(RandomizerKind):
 
     phase = 5
     target_sections = ("lights",)
+
+    shared_draw = True
 
     kind: Literal["sky"]
     """Randomizer kind."""
@@ -73,6 +76,11 @@ class SkyRandomizer(RandomizerKind):
                     "dome lights with a sky texture, or distant lights",
                     target,
                 )
+
+    def raw_draws(self, values: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
+        # the dome's record holds the draw; a distant light's holds only the orientation made of it
+        drawn = values.get(PrimKey.SKY, {})
+        return {key: drawn[key] for key in self.declared_distributions(scenario) if key in drawn}
 
     def draw(self, frame: FrameState, name: str) -> None:
         key = frame.key(self.trigger)

@@ -1,0 +1,126 @@
+"""Dataset QA commands: ``report`` (HTML page and JSON numbers of an output folder) and
+``diff`` (release notes between two output folders)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+__all__ = ["diff", "parse_frame_list", "report", "verify_lines"]
+
+
+def parse_frame_list(text: str) -> list[int]:
+    """argparse type for ``report --frames``: frame indices and ``A:B`` ranges, comma-separated."""
+    frames: list[int] = []
+    expected = "frame indices and A:B ranges separated by commas, e.g. 0,5,10:13"
+    try:
+        for part in text.split(","):
+            if ":" in part:
+                a, b = (int(v) for v in part.split(":", 1))
+                if not 0 <= a < b:
+                    raise ValueError
+                frames += range(a, b)
+            else:
+                value = int(part)
+                if value < 0:
+                    raise ValueError
+                frames.append(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not frames or len(frames) > 1000:
+        raise argparse.ArgumentTypeError(f"expected 1 to 1000 frames ({expected}), got {text!r}")
+    return sorted(set(frames))
+
+
+def verify_lines(out: Path) -> list[str]:
+    """``scenesmith verify``'s problems for ``out`` (the report's ``verify`` check)."""
+    from ..runtime.run.manifest import load_manifest, verify_folder
+    from ..sensors.errors import BadInputError
+
+    try:
+        manifest = load_manifest(out)
+    except BadInputError as exc:
+        return [str(exc)]
+    return verify_folder(out, manifest).lines()
+
+
+def _optional(module: str, name: str) -> Any:
+    """A function of a report module that may not be part of this installation yet."""
+    try:
+        return getattr(import_module(f"scenesmith.report.{module}"), name)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"scenesmith.report.{module}":
+            raise
+        return None
+
+
+def _build(args: argparse.Namespace) -> dict[str, Any]:
+    from ..report.document import build_report
+
+    progress_on = sys.stderr.isatty() and not args.no_progress
+    if not progress_on:
+        return build_report(Path(args.output), conditions=args.conditions, frames=args.frames, verifier=verify_lines)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("report", total=1.0)
+
+        def tell(step: str, done: float) -> None:
+            bar.update(task, completed=done, description=step)
+
+        return build_report(
+            Path(args.output), conditions=args.conditions, frames=args.frames, progress=tell, verifier=verify_lines
+        )
+
+
+def report(args: argparse.Namespace) -> int:
+    from .cli import EXIT_INTERNAL, EXIT_REPORT_FAILED
+
+    doc = _build(args)
+    if args.real is not None:
+        compare_real = _optional("real_images", "compare_real")
+        if compare_real is None:
+            print("report: --real needs scenesmith.report.real_images, not in this installation", file=sys.stderr)
+            return EXIT_INTERNAL
+        doc["real"] = compare_real(Path(args.output), Path(args.real), doc["sample_frames"])
+    if args.json is not None:
+        text = json.dumps(doc, indent=1, allow_nan=False)
+        if args.json == "-":
+            print(text)
+        else:
+            Path(args.json).write_text(text + "\n", encoding="utf-8")
+    if args.html is not None or args.json is None:
+        render_html = _optional("html", "render_html")
+        if render_html is None:
+            print("report: the HTML page needs scenesmith.report.html, not in this installation; use --json",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_INTERNAL
+        html = Path(args.html or "report.html")
+        render_html(doc, html)
+        if args.json != "-":
+            print(f"wrote {html}")
+    failed = [c["name"] for c in doc["checks"] if c["verdict"] == "fail"]
+    if failed:
+        print(f"report: failing checks: {', '.join(failed)}", file=sys.stderr)
+    return EXIT_REPORT_FAILED if failed and args.strict else 0
+
+
+def diff(args: argparse.Namespace) -> int:
+    from ..report.diff import diff_runs
+    from ..sensors.errors import BadInputError, Issue
+
+    for name in (args.a, args.b):
+        if not Path(name).exists():
+            raise BadInputError([Issue.option(name, "not found", "an output folder or a scenario file", name)])
+    result = diff_runs(Path(args.a), Path(args.b), args.conditions)
+    text = result.markdown(args.a, args.b)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        print(text, end="")
+    return 0
