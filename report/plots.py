@@ -51,6 +51,15 @@ def _style(ax: Any, title: str, xlabel: str) -> None:
         ax.spines[side].set_visible(False)
 
 
+def _geometric(edges: np.ndarray) -> bool:
+    """Bins of equal ratio (log-spaced), not of equal width."""
+    if len(edges) < 3 or edges[0] <= 0:
+        return False
+    ratios = edges[1:] / edges[:-1]
+    widths = np.diff(edges)
+    return bool(np.allclose(ratios, ratios[0], rtol=1e-6) and not np.allclose(widths, widths[0], rtol=1e-6))
+
+
 def histogram_chart(hist: dict[str, Any], title: str) -> str:
     """Bars of ``counts`` over ``edges`` (or over ``categories``), with ``expected`` — the
     count the declared distribution predicts per bin — as a red outline where given."""
@@ -73,6 +82,8 @@ def histogram_chart(hist: dict[str, Any], title: str) -> str:
             ax.stairs(counts, edges, fill=True, color=_BAR, label="drawn")
         if expected is not None:
             ax.stairs(np.asarray(expected, float), edges, color=_EXPECTED, linewidth=1.2, label="declared")
+        if _geometric(edges):  # log-uniform draws get log-spaced bins: show them evenly
+            ax.set_xscale("log")
     if expected is not None:
         ax.legend(fontsize=6, frameon=False)
     _style(ax, title, xlabel)

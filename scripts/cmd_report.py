@@ -86,7 +86,10 @@ def report(args: argparse.Namespace) -> int:
         if compare_real is None:
             print("report: --real needs scenesmith.report.real_images, not in this installation", file=sys.stderr)
             return EXIT_INTERNAL
-        doc["real"] = compare_real(Path(args.output), Path(args.real), doc["sample_frames"])
+        first, stop = doc["run"]["frames"]
+        # Every frame of the run is a candidate (compare_real spaces its sample evenly), not
+        # only the grid's few.
+        doc["real"] = compare_real(Path(args.output), Path(args.real), list(range(first, stop)))
     if args.json is not None:
         text = json.dumps(doc, indent=1, allow_nan=False)
         if args.json == "-":
@@ -94,13 +97,13 @@ def report(args: argparse.Namespace) -> int:
         else:
             Path(args.json).write_text(text + "\n", encoding="utf-8")
     if args.html is not None or args.json is None:
-        render_html = _optional("html", "render_html")
-        if render_html is None:
+        write_html = _optional("html", "write_html")
+        if write_html is None:
             print("report: the HTML page needs scenesmith.report.html, not in this installation; use --json",
                   file=sys.stderr)  # fmt: skip
             return EXIT_INTERNAL
         html = Path(args.html or "report.html")
-        render_html(doc, html)
+        write_html(doc, Path(args.output), html)
         if args.json != "-":
             print(f"wrote {html}")
     failed = [c["name"] for c in doc["checks"] if c["verdict"] == "fail"]
