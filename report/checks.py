@@ -47,7 +47,9 @@ def check_frames(run: RunFolder) -> dict[str, Any]:
     have = set(run.frames.tolist())
     missing = [f for f in range(start, stop) if f not in have]
     if missing:
-        return _check("frames_complete", "fail", f"{len(missing)} of {stop - start} frames missing from the shards", missing)
+        return _check(
+            "frames_complete", "fail", f"{len(missing)} of {stop - start} frames missing from the shards", missing
+        )
     return _check("frames_complete", "pass", f"all {stop - start} frames present")
 
 
@@ -55,16 +57,21 @@ def check_empty(inst: Instances) -> dict[str, Any]:
     labelled = set(zip(inst.frame.tolist(), inst.camera.tolist()))
     empty = [(f, c) for f, c in inst.images if (f, c) not in labelled]
     if empty:
-        return _check("empty_frames", "warn", f"{len(empty)} of {len(inst.images)} camera images have no labelled "
-                      "instance", [f for f, _ in empty])  # fmt: skip
+        return _check(
+            "empty_frames",
+            "warn",
+            f"{len(empty)} of {len(inst.images)} camera images have no labelled instance",
+            [f for f, _ in empty],
+        )
     return _check("empty_frames", "pass", f"every one of {len(inst.images)} camera images has labels")
 
 
 def check_zero_area(inst: Instances) -> dict[str, Any]:
     zero = inst.stats["box_area_px"] <= 0
     if zero.any():
-        return _check("zero_area_boxes", "fail", f"{int(zero.sum())} tight 2D boxes enclose no pixel",
-                      inst.frame[zero].tolist())  # fmt: skip
+        return _check(
+            "zero_area_boxes", "fail", f"{int(zero.sum())} tight 2D boxes enclose no pixel", inst.frame[zero].tolist()
+        )
     return _check("zero_area_boxes", "pass", f"all {len(zero)} tight 2D boxes enclose pixels")
 
 
@@ -98,7 +105,11 @@ def check_label_mask(run: RunFolder) -> dict[str, Any]:
                 frames = f["frames"][:]
                 seg_ds = f[f"{base}/{SEGMENTATION}/data"]
                 seg_maps = f[f"{base}/{SEGMENTATION}/idToLabels"][:]
-                sem_maps = f[f"{base}/{SEGMENTATION}/idToSemantics"][:] if "idToSemantics" in f[f"{base}/{SEGMENTATION}"] else None
+                sem_maps = (
+                    f[f"{base}/{SEGMENTATION}/idToSemantics"][:]
+                    if "idToSemantics" in f[f"{base}/{SEGMENTATION}"]
+                    else None
+                )
                 box = f[f"{base}/{TIGHT}"]
                 data, off = box["data/values"][:], box["data/frame_offsets"][:]
                 prims = box["primPaths/values"][:]
@@ -129,7 +140,9 @@ def check_label_mask(run: RunFolder) -> dict[str, Any]:
                             elif p not in in_mask:
                                 problems.append(f"frame {frame} {camera}: {p} has a box but no mask pixels")
                             elif in_mask[p] != in_boxes[p]:
-                                problems.append(f"frame {frame} {camera}: {p} box {in_boxes[p]} != mask extent {in_mask[p]}")
+                                problems.append(
+                                    f"frame {frame} {camera}: {p} box {in_boxes[p]} != mask extent {in_mask[p]}"
+                                )
                             else:
                                 continue
                             bad.append(frame)
@@ -158,6 +171,14 @@ def _non_finite(array: np.ndarray) -> set[str]:
     return found
 
 
+def _datasets(f: Any) -> list[tuple[str, Any]]:
+    import h5py
+
+    found: list[tuple[str, Any]] = []
+    f.visititems(lambda name, obj: found.append((name, obj)) if isinstance(obj, h5py.Dataset) else None)
+    return found
+
+
 def check_non_finite(run: RunFolder) -> dict[str, Any]:
     import h5py
 
@@ -167,8 +188,7 @@ def check_non_finite(run: RunFolder) -> dict[str, Any]:
     for path in run.shards:
         with h5py.File(path, "r") as f:
             shard_frames = f["frames"][:]
-            datasets: list[tuple[str, Any]] = []
-            f.visititems(lambda name, obj: datasets.append((name, obj)) if isinstance(obj, h5py.Dataset) else None)
+            datasets = _datasets(f)
             for name, ds in datasets:
                 if ds.dtype.kind != "f" and not ds.dtype.names:
                     continue
@@ -228,16 +248,30 @@ def check_verify(run: RunFolder, verifier: Verifier) -> dict[str, Any]:
     return _check("verify", "pass", "every file matches the manifest")
 
 
-CHECKS = ("frames_complete", "empty_frames", "zero_area_boxes", "label_mask", "non_finite", "settle_caps",
-          "fallen_bodies", "verify")  # fmt: skip
+CHECKS = (
+    "frames_complete",
+    "empty_frames",
+    "zero_area_boxes",
+    "label_mask",
+    "non_finite",
+    "settle_caps",
+    "fallen_bodies",
+    "verify",
+)
 """Every check's name, in report order."""
 
 
 def run_checks(
     run: RunFolder, inst: Instances, physics: dict[str, Any] | None, verifier: Verifier | None
 ) -> list[dict[str, Any]]:
-    checks = [check_frames(run), check_empty(inst), check_zero_area(inst), check_label_mask(run),
-              check_non_finite(run), *check_physics(physics)]  # fmt: skip
+    checks = [
+        check_frames(run),
+        check_empty(inst),
+        check_zero_area(inst),
+        check_label_mask(run),
+        check_non_finite(run),
+        *check_physics(physics),
+    ]
     if verifier is not None:
         checks.append(check_verify(run, verifier))
     return checks

@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras="embedded"
-if [ "${1:-}" = "dev" ]; then extras="embedded,dev"; fi
+extras="embedded,report"
+if [ "${1:-}" = "dev" ]; then extras="embedded,report,dev"; fi
 
 # Open3D links libusb-1.0 (DESIGN §5); numba's parallel kernels use GNU OpenMP (libgomp; without
 # it they fall back to numba's slower workqueue); Debian's python3-venv provides venv where it is

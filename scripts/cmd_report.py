@@ -77,9 +77,22 @@ def _build(args: argparse.Namespace) -> dict[str, Any]:
         )
 
 
+def _need_scipy() -> None:
+    """The tests need scipy (the ``report`` extra, which ``bootstrap.sh`` installs)."""
+    from importlib.util import find_spec
+
+    if find_spec("scipy") is None:
+        from ..sensors.errors import BadInputError, Issue
+
+        raise BadInputError(
+            [Issue.option("report", "needs scipy", "pip install 'scenesmith[report]' (bootstrap.sh installs it)")]
+        )
+
+
 def report(args: argparse.Namespace) -> int:
     from .cli import EXIT_INTERNAL, EXIT_REPORT_FAILED
 
+    _need_scipy()
     doc = _build(args)
     if args.real is not None:
         compare_real = _optional("real_images", "compare_real")
@@ -113,6 +126,7 @@ def diff(args: argparse.Namespace) -> int:
     from ..report.diff import diff_runs
     from ..sensors.errors import BadInputError, Issue
 
+    _need_scipy()
     for name in (args.a, args.b):
         if not Path(name).exists():
             raise BadInputError([Issue.option(name, "not found", "an output folder or a scenario file", name)])

@@ -17,13 +17,12 @@ import h5py
 import numpy as np
 import pytest
 from conftest import REPO
-from scipy import stats
-
 from scenesmith.report.coverage import range_covered
 from scenesmith.report.diff import diff_runs
 from scenesmith.report.document import SCHEMA, build_report
 from scenesmith.scripts.cli import main
 from scenesmith.scripts.cmd_report import verify_lines
+from scipy import stats
 
 SCENARIO = REPO / "tests" / "scenarios" / "report_tiny.yaml"
 FRAMES = 40
@@ -126,7 +125,9 @@ def test_a_wrong_declared_distribution_warns_with_a_small_p(runs: tuple[Path, Pa
     copy = _copy(runs[0], tmp_path)
     text = (copy / "scenario.yaml").read_text()
     assert "uniform: {lower: 1.5, upper: 4.0}" in text
-    (copy / "scenario.yaml").write_text(text.replace("uniform: {lower: 1.5, upper: 4.0}", "uniform: {lower: 1.5, upper: 10.0}"))
+    (copy / "scenario.yaml").write_text(
+        text.replace("uniform: {lower: 1.5, upper: 4.0}", "uniform: {lower: 1.5, upper: 10.0}")
+    )
     doc = build_report(copy)
     line = _line(doc, "sun_light.intensity")
     values = [f["draws"]["sun_light"]["values"]["/World/Lights/sun"]["intensity"] for f in _lineage(copy)]
@@ -236,7 +237,9 @@ def test_each_check_fails_on_a_folder_corrupted_for_it(runs: tuple[Path, Path], 
     doc = build_report(zero)
     assert _verdicts(doc)["zero_area_boxes"] == "fail" and doc["verdict"] == "fail"
     with h5py.File(_shard(zero), "r") as f:
-        frame = int(np.searchsorted(f["cameras/front/bounding_box_2d_tight/data/frame_offsets"][:], 7, side="right") - 1)
+        frame = int(
+            np.searchsorted(f["cameras/front/bounding_box_2d_tight/data/frame_offsets"][:], 7, side="right") - 1
+        )
     assert [c["frames"] for c in doc["checks"] if c["name"] == "zero_area_boxes"] == [[frame]]
 
     # NaN where the depth contract allows only +inf
