@@ -272,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--real", default=None, metavar="DIR", help="folder of your own photos to compare the RGB with")
     p.add_argument("--strict", action="store_true", help="exit 4 when a check fails")
+    p.add_argument(
+        "--no-verify", action="store_true", help="skip the verify check (re-hashing every file is most of the time)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     p = sub.add_parser("diff", help="release notes between two output folders (or scenarios), as Markdown")

@@ -62,8 +62,9 @@ def _build(args: argparse.Namespace) -> dict[str, Any]:
     from ..report.document import build_report
 
     progress_on = sys.stderr.isatty() and not args.no_progress
+    verifier = None if args.no_verify else verify_lines
     if not progress_on:
-        return build_report(Path(args.output), conditions=args.conditions, frames=args.frames, verifier=verify_lines)
+        return build_report(Path(args.output), conditions=args.conditions, frames=args.frames, verifier=verifier)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
@@ -73,7 +74,7 @@ def _build(args: argparse.Namespace) -> dict[str, Any]:
             bar.update(task, completed=done, description=step)
 
         return build_report(
-            Path(args.output), conditions=args.conditions, frames=args.frames, progress=tell, verifier=verify_lines
+            Path(args.output), conditions=args.conditions, frames=args.frames, progress=tell, verifier=verifier
         )
 
 
