@@ -90,6 +90,8 @@ def test_document_shape_and_positive_control(runs: tuple[Path, Path]) -> None:
     assert {c["parameter"] for c in doc["coverage"]} == {
         "object_materials.material",
         "sun_light.intensity",
+        "sun_sky.sun_elevation_deg",
+        "sun_sky.sun_azimuth_deg",
         "lamp_light.intensity",
         "lamp_light.color",
         "lamp_pose.position_m[0]",
@@ -199,6 +201,33 @@ def test_condition_cells_equal_counts_from_the_hdf5_lineage(runs: tuple[Path, Pa
         assert cell["met"] == (cell["count"] >= 8)
     assert doc["conditions"]["under_covered"] == [c["cell"] for c in cells if c["count"] < 8]
     assert any(c["met"] for c in cells) and doc["conditions"]["under_covered"]
+
+
+def test_a_sun_that_never_rises_above_40_deg_leaves_the_40_to_90_cell_uncovered(
+    runs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The sky randomizer draws sun elevations in 5..40°; the sun's recorded orientation (its +Z
+    axis points at the sun) gives them back, here through scipy's rotations."""
+    from scipy.spatial.transform import Rotation
+
+    elevations = []
+    for f in _lineage(runs[0]):
+        w, x, y, z = f["draws"]["sun_sky"]["values"]["/World/Lights/sun"]["orient"]
+        toward = Rotation.from_quat([x, y, z, w]).apply([0.0, 0.0, 1.0])
+        elevations.append(math.degrees(math.asin(toward[2])))
+    assert 5.0 - 1e-9 <= min(elevations) and max(elevations) <= 40.0 + 1e-9
+    cond = tmp_path / "sun.yaml"
+    cond.write_text("target_frames: 1\naxes:\n  sun: {lineage: sun_sky.sun_elevation_deg, bins: [0.0, 40.0, 90.0]}\n")
+    doc = build_report(runs[0], conditions=cond)
+    assert [(c["cell"]["sun"], c["count"], c["met"]) for c in doc["conditions"]["cells"]] == [
+        ("0–40", FRAMES, True),
+        ("40–90", 0, False),
+    ]
+    assert doc["conditions"]["under_covered"] == [{"sun": "40–90"}]
+    line = _line(doc, "sun_sky.sun_elevation_deg")
+    assert line["verdict"] == "pass" and line["p"] == pytest.approx(
+        stats.kstest(elevations, stats.uniform(5.0, 35.0).cdf).pvalue
+    )
 
 
 def test_bad_conditions_file_is_exit_2_with_file_line(
