@@ -253,8 +253,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("lidar-profiles", help="list the shipped LiDAR profiles")
 
-    from .cmd_report import parse_frame_list
-
     p = sub.add_parser("report", help="QA report of an output folder: HTML page, --json numbers, checks, coverage")
     p.add_argument("output", help="output folder of generate")
     p.add_argument("-o", "--html", default=None, metavar="FILE", help="HTML file to write (default report.html)")
@@ -268,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the report's numbers as JSON (to FILE, or standard output); no HTML unless -o is given",
     )
     p.add_argument(
-        "--frames", type=parse_frame_list, default=None, metavar="LIST", help="sample grid frames: 0,5,10:13"
+        "--frames", type=parse_frames, default=None, help="the sample grid's frames, N or A:B (default: 12 spread out)"
     )
     p.add_argument("--real", default=None, metavar="DIR", help="folder of your own photos to compare the RGB with")
     p.add_argument("--strict", action="store_true", help="exit 4 when a check fails")
