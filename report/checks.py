@@ -35,6 +35,8 @@ MAX_LISTED = 50
 """Frames listed per check (the detail says how many there are)."""
 SEGMENTATION = "instance_segmentation"
 CHUNK_FRAMES = 64
+DENSE_IDS = 1 << 16
+"""Instance ids below this are counted directly (ours are 2 + a labelled prim's index)."""
 
 
 def _check(name: str, verdict: str, detail: str, frames: list[int] | None = None) -> dict[str, Any]:
@@ -76,16 +78,24 @@ def check_zero_area(inst: Instances) -> dict[str, Any]:
 
 
 def _mask_boxes(seg: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
-    """Per instance id in a (H, W) id image, its inclusive (x_min, y_min, x_max, y_max)."""
+    """Per instance id in a (H, W) id image, its inclusive (x_min, y_min, x_max, y_max):
+    which ids occur in each column and each row, from two bincounts (ids are small, DESIGN §9)."""
     h, w = seg.shape
-    ids, inverse = np.unique(seg.ravel(), return_inverse=True)
-    inverse = inverse.reshape(h, w)
-    n = len(ids)
-    cols = np.bincount((inverse * w + np.arange(w)[None, :]).ravel(), minlength=n * w).reshape(n, w) > 0
-    rows = np.bincount((inverse * h + np.arange(h)[:, None]).ravel(), minlength=n * h).reshape(n, h) > 0
+    top = int(seg.max()) if seg.size else 0
+    if top < DENSE_IDS:
+        dense = seg.astype(np.int64)
+        ids = np.nonzero(np.bincount(dense.ravel(), minlength=top + 1))[0]
+        n = top + 1
+    else:  # sparse ids (another backend's): number them first
+        ids, inverse = np.unique(seg.ravel(), return_inverse=True)
+        dense = inverse.reshape(h, w).astype(np.int64)
+        n = len(ids)
+    cols = np.bincount((dense * w + np.arange(w)).ravel(), minlength=n * w).reshape(n, w) > 0
+    rows = np.bincount((dense * h + np.arange(h)[:, None]).ravel(), minlength=n * h).reshape(n, h) > 0
+    index = ids if top < DENSE_IDS else np.arange(n)
     x0, x1 = cols.argmax(1), w - 1 - cols[:, ::-1].argmax(1)
     y0, y1 = rows.argmax(1), h - 1 - rows[:, ::-1].argmax(1)
-    return {int(i): (int(x0[j]), int(y0[j]), int(x1[j]), int(y1[j])) for j, i in enumerate(ids)}
+    return {int(i): (int(x0[j]), int(y0[j]), int(x1[j]), int(y1[j])) for i, j in zip(ids, index)}
 
 
 def check_label_mask(run: RunFolder) -> dict[str, Any]:

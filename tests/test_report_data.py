@@ -312,6 +312,22 @@ def test_a_label_missing_from_its_mask_fails_exactly_the_label_mask_check(
     assert checks["label_mask"]["frames"] == [5]
 
 
+def test_mask_extents_equal_nonzero_extents_for_small_and_large_ids() -> None:
+    from scenesmith.report.checks import _mask_boxes
+
+    rng = np.random.default_rng(3)
+    seg = np.zeros((48, 64), np.uint32)
+    for i in range(2, 9):
+        y, x = rng.integers(0, 40), rng.integers(0, 56)
+        seg[y : y + rng.integers(1, 9), x : x + rng.integers(1, 9)] = i
+    for ids in (seg, seg * 100_003):  # ours (2 + index) and a sparse id space
+        expected = {}
+        for i in np.unique(ids):
+            ys, xs = np.nonzero(ids == i)
+            expected[int(i)] = (xs.min(), ys.min(), xs.max(), ys.max())
+        assert _mask_boxes(ids) == expected
+
+
 def test_strict_turns_a_failing_check_into_exit_4(runs: tuple[Path, Path], tmp_path: Path) -> None:
     copy = _copy(runs[0], tmp_path)
     (copy / "pose" / "front" / "000001.json").unlink()
