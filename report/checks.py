@@ -170,7 +170,7 @@ def _non_finite(array: np.ndarray) -> set[str]:
         for name in array.dtype.names:
             found |= _non_finite(array[name])
         return found
-    if array.dtype.kind != "f":
+    if array.dtype.kind != "f" or np.isfinite(array).all():  # one pass in the common case
         return found
     if np.isnan(array).any():
         found.add("nan")
