@@ -160,6 +160,15 @@ def test_range_covered_of_hand_known_draws() -> None:
     assert range_covered(np.array([0.0]), {"normal": {"mean": 0.0, "std": 1.0}}) is None
 
 
+def test_angles_read_back_from_directions_land_in_the_declared_window() -> None:
+    from scenesmith.scenarios.distributions import Normal, Uniform, angle_window
+
+    assert angle_window(Uniform.model_validate({"uniform": {"lower": 0.0, "upper": 360.0}})) == 0.0
+    assert angle_window(Normal.model_validate({"normal": {"mean": 350.0, "std": 10.0}})) == 170.0
+    # wider than a turn: an atan2 angle cannot be put back, so the key is not tested
+    assert angle_window(Uniform.model_validate({"uniform": {"lower": -360.0, "upper": 360.0}})) is None
+
+
 # --------------------------------------------------------------------------- conditions
 
 
