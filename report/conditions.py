@@ -49,11 +49,18 @@ class Axis(Spec):
     @model_validator(mode="after")
     def _shape(self) -> Axis:
         if (self.lineage is None) == (self.label is None):
-            raise invalid("an axis needs exactly one of lineage and label", expected="lineage or label",
-                          got="both" if self.lineage else "neither")  # fmt: skip
+            raise invalid(
+                "an axis needs exactly one of lineage and label",
+                expected="lineage or label",
+                got="both" if self.lineage else "neither",
+            )
         if self.lineage is not None and not _LINEAGE.match(self.lineage):
-            raise invalid("lineage names a randomizer's key", expected="RANDOMIZER.KEY or RANDOMIZER.KEY[i]",
-                          got=self.lineage, key="lineage")  # fmt: skip
+            raise invalid(
+                "lineage names a randomizer's key",
+                expected="RANDOMIZER.KEY or RANDOMIZER.KEY[i]",
+                got=self.lineage,
+                key="lineage",
+            )
         if self.label == "class":
             if self.bins is not None:
                 raise invalid("a class axis has categories, not bins", expected="categories", got="bins", key="bins")
@@ -63,8 +70,9 @@ class Axis(Spec):
             if self.bins is None:
                 raise invalid("a numeric axis needs bins", expected="ascending bin edges, at least 2", got="none")
             if any(b <= a for a, b in zip(self.bins, self.bins[1:])):
-                raise invalid("bin edges must ascend", expected="strictly ascending numbers", got=list(self.bins),
-                              key="bins")  # fmt: skip
+                raise invalid(
+                    "bin edges must ascend", expected="strictly ascending numbers", got=list(self.bins), key="bins"
+                )
         if self.target is not None and self.lineage is None:
             raise invalid("target applies to lineage axes", expected="a lineage axis", got="label", key="target")
         return self
@@ -89,13 +97,16 @@ def load_conditions(path: Path, scenario: Scenario) -> tuple[Conditions, SourceM
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise BadInputError([Issue(str(path), 1, 1, "", "conditions file not found", "an existing file", str(path))]) from None
+        raise BadInputError(
+            [Issue(str(path), 1, 1, "", "conditions file not found", "an existing file", str(path))]
+        ) from None
     except OSError as exc:
         raise BadInputError([Issue(str(path), 1, 1, "", f"cannot read conditions file: {exc.strerror}")]) from None
     data, smap = load_yaml_bytes(raw, str(path))
     if not isinstance(data, dict):
-        raise BadInputError([smap.issue((), "conditions must be a mapping", expected="a mapping of keys",
-                                        got=type(data).__name__)])  # fmt: skip
+        raise BadInputError(
+            [smap.issue((), "conditions must be a mapping", expected="a mapping of keys", got=type(data).__name__)]
+        )
     try:
         model = Conditions.model_validate(data)
     except ValidationError as exc:
@@ -109,15 +120,25 @@ def load_conditions(path: Path, scenario: Scenario) -> tuple[Conditions, SourceM
         rnd = scenario.randomizers.get(match["randomizer"])
         loc = ("axes", name, "lineage")
         if rnd is None:
-            issues.append(smap.issue(loc, f"the run's scenario has no randomizer '{match['randomizer']}'",
-                                     expected=", ".join(sorted(scenario.randomizers)) or "no randomizers",
-                                     got=match["randomizer"]))  # fmt: skip
+            issues.append(
+                smap.issue(
+                    loc,
+                    f"the run's scenario has no randomizer '{match['randomizer']}'",
+                    expected=", ".join(sorted(scenario.randomizers)) or "no randomizers",
+                    got=match["randomizer"],
+                )
+            )
             continue
         declared = rnd.declared_distributions(scenario)
         if match["key"] not in declared:
-            issues.append(smap.issue(loc, f"randomizer '{match['randomizer']}' records no raw draw of '{match['key']}'",
-                                     expected=", ".join(sorted(declared)) or "nothing drawn at random",
-                                     got=match["key"]))  # fmt: skip
+            issues.append(
+                smap.issue(
+                    loc,
+                    f"randomizer '{match['randomizer']}' records no raw draw of '{match['key']}'",
+                    expected=", ".join(sorted(declared)) or "nothing drawn at random",
+                    got=match["key"],
+                )
+            )
     if issues:
         raise BadInputError(issues)
     return model, smap
@@ -157,9 +178,13 @@ def _lineage_values(axis: Axis, lineage: list[dict[str, Any]], scenario: Scenari
 
 
 def condition_cells(
-    conditions: Conditions, file: str, frames: np.ndarray, lineage: list[dict[str, Any]], scenario: Scenario,
+    conditions: Conditions,
+    file: str,
+    frames: np.ndarray,
+    lineage: list[dict[str, Any]],
+    scenario: Scenario,
     inst: Instances,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The report's ``conditions`` section: every cell's frame count against the target."""
     position = {int(f): k for k, f in enumerate(frames)}
     frame_axes = [(n, a) for n, a in conditions.axes.items() if a.lineage is not None]
@@ -200,8 +225,14 @@ def condition_cells(
     cells = []
     for cell in itertools.product(*(range(len(labels[n])) for n in names)):
         count = len(counts.get(cell, ()))
-        cells.append({"cell": {n: labels[n][i] for n, i in zip(names, cell)}, "count": count,
-                      "target": conditions.target_frames, "met": count >= conditions.target_frames})  # fmt: skip
+        cells.append(
+            {
+                "cell": {n: labels[n][i] for n, i in zip(names, cell)},
+                "count": count,
+                "target": conditions.target_frames,
+                "met": count >= conditions.target_frames,
+            }
+        )
     return {
         "file": file,
         "name": conditions.name,
@@ -209,5 +240,3 @@ def condition_cells(
         "cells": cells,
         "under_covered": [c["cell"] for c in cells if not c["met"]],
     }
-
-

@@ -221,12 +221,24 @@ def coverage_lines(draws: list[Draws]) -> list[dict[str, Any]]:
             line = test_line(values, d.trigger_keys, dist)
             if line is None:
                 continue
-            lines.append({"parameter": parameter, "randomizer": d.randomizer, "distribution": dist,
-                          "n": len(values), **line})  # fmt: skip
+            lines.append(
+                {"parameter": parameter, "randomizer": d.randomizer, "distribution": dist, "n": len(values), **line}
+            )
     adjusted = holm([line["p"] for line in lines])
     for line, p_adj in zip(lines, adjusted):
         line["p_adjusted"] = p_adj
         line["verdict"] = "warn" if p_adj < ALPHA else "pass"
-    keys = ("parameter", "randomizer", "distribution", "n", "statistic", "value", "p", "p_adjusted", "verdict",
-            "range_covered", "hist")  # fmt: skip
+    keys = (
+        "parameter",
+        "randomizer",
+        "distribution",
+        "n",
+        "statistic",
+        "value",
+        "p",
+        "p_adjusted",
+        "verdict",
+        "range_covered",
+        "hist",
+    )
     return [{k: line[k] for k in keys} for line in lines]

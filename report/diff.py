@@ -54,8 +54,19 @@ def _scenario_data(path: Path) -> dict[str, Any]:
     try:
         raw = file.read_bytes()
     except OSError as exc:
-        raise BadInputError([Issue(str(file), 1, 1, "", f"cannot read scenario: {exc.strerror}",
-                                   "an output folder or a scenario file", str(path))]) from None  # fmt: skip
+        raise BadInputError(
+            [
+                Issue(
+                    str(file),
+                    1,
+                    1,
+                    "",
+                    f"cannot read scenario: {exc.strerror}",
+                    "an output folder or a scenario file",
+                    str(path),
+                )
+            ]
+        ) from None
     data, _ = load_yaml_bytes(raw, str(file))
     return data if isinstance(data, dict) else {}
 
@@ -94,19 +105,44 @@ class Diff:
         for path, old in s["removed"]:
             lines.append(f"- removed `{path}` (was `{old}`)")
         if self.classes:
-            lines += ["", "## Instances per class", "", "| class | A | B | A per frame | B per frame |", "|---|---|---|---|---|"]
-            lines += [f"| {c['class']} | {c['a']} | {c['b']} | {c['a_per_frame']:.3g} | {c['b_per_frame']:.3g} |"
-                      for c in self.classes]  # fmt: skip
+            lines += [
+                "",
+                "## Instances per class",
+                "",
+                "| class | A | B | A per frame | B per frame |",
+                "|---|---|---|---|---|",
+            ]
+            lines += [
+                f"| {c['class']} | {c['a']} | {c['b']} | {c['a_per_frame']:.3g} | {c['b_per_frame']:.3g} |"
+                for c in self.classes
+            ]
         if self.labels:
-            lines += ["", "## Label statistics (two-sample Kolmogorov–Smirnov, Holm-adjusted)", "",
-                      "| statistic | mean A | mean B | D | p (adj.) | shifted |", "|---|---|---|---|---|---|"]  # fmt: skip
-            lines += [f"| {r['statistic']} | {r['mean_a']:.4g} | {r['mean_b']:.4g} | {r['D']:.3f} | {r['p_adjusted']:.3g} | "
-                      f"{'**yes**' if r['shifted'] else 'no'} |" for r in self.labels]  # fmt: skip
+            lines += [
+                "",
+                "## Label statistics (two-sample Kolmogorov–Smirnov, Holm-adjusted)",
+                "",
+                "| statistic | mean A | mean B | D | p (adj.) | shifted |",
+                "|---|---|---|---|---|---|",
+            ]
+            for r in self.labels:
+                shifted = "**yes**" if r["shifted"] else "no"
+                lines.append(
+                    f"| {r['statistic']} | {r['mean_a']:.4g} | {r['mean_b']:.4g} | {r['D']:.3f} "
+                    f"| {r['p_adjusted']:.3g} | {shifted} |"
+                )
         if self.parameters:
-            lines += ["", "## Parameter distributions (two-sample tests on the raw draws, Holm-adjusted)", "",
-                      "| parameter | test | statistic | p (adj.) | shifted |", "|---|---|---|---|---|"]  # fmt: skip
-            lines += [f"| {p['parameter']} | {p['test']} | {p['value']:.3g} | {p['p_adjusted']:.3g} | "
-                      f"{'**yes**' if p['shifted'] else 'no'} |" for p in self.parameters]  # fmt: skip
+            lines += [
+                "",
+                "## Parameter distributions (two-sample tests on the raw draws, Holm-adjusted)",
+                "",
+                "| parameter | test | statistic | p (adj.) | shifted |",
+                "|---|---|---|---|---|",
+            ]
+            lines += [
+                f"| {p['parameter']} | {p['test']} | {p['value']:.3g} | {p['p_adjusted']:.3g} | "
+                f"{'**yes**' if p['shifted'] else 'no'} |"
+                for p in self.parameters
+            ]
         if self.conditions is not None:
             lines += ["", "## Conditions cells", ""]
             moved = [c for c in self.conditions if c["met_a"] != c["met_b"]]
@@ -115,7 +151,9 @@ class Diff:
             for c in moved:
                 what = "gained" if c["met_b"] else "lost"
                 cell = ", ".join(f"{k} {v}" for k, v in c["cell"].items())
-                lines.append(f"- {what} coverage: {cell} ({c['count_a']} → {c['count_b']} frames, target {c['target']})")
+                lines.append(
+                    f"- {what} coverage: {cell} ({c['count_a']} → {c['count_b']} frames, target {c['target']})"
+                )
         return "\n".join(lines) + "\n"
 
 
@@ -144,8 +182,10 @@ def _components(draws: Any) -> dict[str, list[Any]]:
             for c in range(len(first)):
                 out[f"{d.randomizer}.{d.key}[{c}]"] = [v[c] for v in d.values]
         else:
-            out[f"{d.randomizer}.{d.key}"] = [v[0] if isinstance(v, list) and kind not in ("choice", "sequence")
-                                               and len(v) == 1 else v for v in d.values]  # fmt: skip
+            out[f"{d.randomizer}.{d.key}"] = [
+                v[0] if isinstance(v, list) and kind not in ("choice", "sequence") and len(v) == 1 else v
+                for v in d.values
+            ]
     return out
 
 
@@ -159,35 +199,65 @@ def diff_runs(a: Path, b: Path, conditions: Path | None = None) -> Diff:
     classes = []
     for cls in sorted(set(ia.cls.tolist()) | set(ib.cls.tolist())):
         na, nb = int((ia.cls == cls).sum()), int((ib.cls == cls).sum())
-        classes.append({"class": cls, "a": na, "b": nb, "a_per_frame": na / max(1, len(ra.frames)),
-                        "b_per_frame": nb / max(1, len(rb.frames))})  # fmt: skip
+        classes.append(
+            {
+                "class": cls,
+                "a": na,
+                "b": nb,
+                "a_per_frame": na / max(1, len(ra.frames)),
+                "b_per_frame": nb / max(1, len(rb.frames)),
+            }
+        )
     labels = []
     for name in INSTANCE_STATS:
         va, vb = ia.stats[name], ib.stats[name]
         va, vb = va[np.isfinite(va)], vb[np.isfinite(vb)]
         if len(va) and len(vb):
             test, value, p = _two_sample(va.tolist(), vb.tolist())
-            labels.append({"statistic": name, "mean_a": float(va.mean()), "mean_b": float(vb.mean()), "D": value, "p": p})
+            labels.append(
+                {"statistic": name, "mean_a": float(va.mean()), "mean_b": float(vb.mean()), "D": value, "p": p}
+            )
     for row, p_adj in zip(labels, holm([r["p"] for r in labels])):
         row["p_adjusted"], row["shifted"] = p_adj, p_adj < ALPHA
     pa, pb = _components(collect_draws(ra.scenario, ra.lineage)), _components(collect_draws(rb.scenario, rb.lineage))
     parameters = []
     for name in sorted(pa.keys() & pb.keys()):
         test, value, p = _two_sample(pa[name], pb[name])
-        parameters.append({"parameter": name, "test": test, "value": value, "p": p, "n_a": len(pa[name]),
-                           "n_b": len(pb[name])})  # fmt: skip
+        parameters.append(
+            {"parameter": name, "test": test, "value": value, "p": p, "n_a": len(pa[name]), "n_b": len(pb[name])}
+        )
     for row, p_adj in zip(parameters, holm([r["p"] for r in parameters])):
         row["p_adjusted"], row["shifted"] = p_adj, p_adj < ALPHA
     for name in sorted(pa.keys() ^ pb.keys()):
-        parameters.append({"parameter": name, "test": "only in " + ("A" if name in pa else "B"), "value": float("nan"),
-                           "p": 0.0, "p_adjusted": 0.0, "shifted": True, "n_a": len(pa.get(name, [])),
-                           "n_b": len(pb.get(name, []))})  # fmt: skip
+        parameters.append(
+            {
+                "parameter": name,
+                "test": "only in " + ("A" if name in pa else "B"),
+                "value": float("nan"),
+                "p": 0.0,
+                "p_adjusted": 0.0,
+                "shifted": True,
+                "n_a": len(pa.get(name, [])),
+                "n_b": len(pb.get(name, [])),
+            }
+        )
     cells = None
     if conditions is not None:
-        ca = condition_cells(load_conditions(conditions, ra.scenario)[0], str(conditions), ra.frames, ra.lineage,
-                             ra.scenario, ia)  # fmt: skip
-        cb = condition_cells(load_conditions(conditions, rb.scenario)[0], str(conditions), rb.frames, rb.lineage,
-                             rb.scenario, ib)  # fmt: skip
-        cells = [{"cell": x["cell"], "count_a": x["count"], "count_b": y["count"], "target": x["target"],
-                  "met_a": x["met"], "met_b": y["met"]} for x, y in zip(ca["cells"], cb["cells"])]  # fmt: skip
+        ca = condition_cells(
+            load_conditions(conditions, ra.scenario)[0], str(conditions), ra.frames, ra.lineage, ra.scenario, ia
+        )
+        cb = condition_cells(
+            load_conditions(conditions, rb.scenario)[0], str(conditions), rb.frames, rb.lineage, rb.scenario, ib
+        )
+        cells = [
+            {
+                "cell": x["cell"],
+                "count_a": x["count"],
+                "count_b": y["count"],
+                "target": x["target"],
+                "met_a": x["met"],
+                "met_b": y["met"],
+            }
+            for x, y in zip(ca["cells"], cb["cells"])
+        ]
     return Diff(changes, classes, labels, parameters, cells)

@@ -85,9 +85,14 @@ def build_report(
     if frames is not None:
         missing = sorted(set(frames) - set(run.frames.tolist()))
         if missing:
-            raise BadInputError([Issue.option("--frames", "frames the run does not have",
-                                              f"frames in {run.run['frames']['start']}..{run.run['frames']['stop'] - 1}",
-                                              ", ".join(map(str, missing[:10])))])  # fmt: skip
+            first, stop = run.run["frames"]["start"], run.run["frames"]["stop"]
+            problem = Issue.option(
+                "--frames",
+                "frames the run does not have",
+                f"frames in {first}..{stop - 1}",
+                ", ".join(map(str, missing[:10])),
+            )
+            raise BadInputError([problem])
     step("labels", 0.1)
     inst = instances(run)
     labels = label_section(inst)

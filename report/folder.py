@@ -144,12 +144,16 @@ def open_run(out: Path) -> RunFolder:
     """Read an output folder's run files; bad input (exit 2) when it is not a finished run."""
     out = Path(out)
     if not out.is_dir():
-        raise BadInputError([Issue.option("OUT", "not an output folder", "a folder written by scenesmith generate", str(out))])
+        raise BadInputError(
+            [Issue.option("OUT", "not an output folder", "a folder written by scenesmith generate", str(out))]
+        )
     run_file = out / RUN_FILE
     try:
         run = json.loads(run_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise _bad(run_file, "not a scenesmith output folder (no run.json)", "a folder written by scenesmith generate") from None
+        raise _bad(
+            run_file, "not a scenesmith output folder (no run.json)", "a folder written by scenesmith generate"
+        ) from None
     except (OSError, ValueError) as exc:
         raise _bad(run_file, f"unreadable run.json: {exc}", "the JSON scenesmith generate wrote") from None
     if not isinstance(run, dict) or "frames" not in run or "seed" not in run:
@@ -159,7 +163,9 @@ def open_run(out: Path) -> RunFolder:
         try:
             manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise _bad(out / MANIFEST_FILE, f"unreadable manifest: {exc}", "the JSON scenesmith generate wrote") from None
+            raise _bad(
+                out / MANIFEST_FILE, f"unreadable manifest: {exc}", "the JSON scenesmith generate wrote"
+            ) from None
     scenario = load_scenario(out / SCENARIO_FILE)
     shards = sorted(out.glob(SHARD_GLOB))
     if not shards:

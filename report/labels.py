@@ -93,7 +93,9 @@ def instances(run: RunFolder) -> Instances:
             )
         )
         data = rows.values
-        area = (data["x_max"].astype(np.int64) - data["x_min"] + 1) * (data["y_max"].astype(np.int64) - data["y_min"] + 1)
+        area = (data["x_max"].astype(np.int64) - data["x_min"] + 1) * (
+            data["y_max"].astype(np.int64) - data["y_min"] + 1
+        )
         area = np.where((data["x_max"] < data["x_min"]) | (data["y_max"] < data["y_min"]), 0, area)
         occlusion = data["occlusionRatio"].astype(np.float64)
         stats["box_area_px"].append(area.astype(np.float64))
@@ -126,8 +128,13 @@ def instances(run: RunFolder) -> Instances:
         stats["distance_m"].append(distance)
     if not frames:
         empty = np.zeros(0)
-        return Instances(empty.astype(np.int64), empty.astype(object), empty.astype(object),
-                         {n: empty for n in INSTANCE_STATS}, images)  # fmt: skip
+        return Instances(
+            empty.astype(np.int64),
+            empty.astype(object),
+            empty.astype(object),
+            {n: empty for n in INSTANCE_STATS},
+            images,
+        )
     return Instances(
         np.concatenate(frames).astype(np.int64),
         np.concatenate(cameras),

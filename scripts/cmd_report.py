@@ -10,30 +10,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-__all__ = ["diff", "parse_frame_list", "report", "verify_lines"]
-
-
-def parse_frame_list(text: str) -> list[int]:
-    """argparse type for ``report --frames``: frame indices and ``A:B`` ranges, comma-separated."""
-    frames: list[int] = []
-    expected = "frame indices and A:B ranges separated by commas, e.g. 0,5,10:13"
-    try:
-        for part in text.split(","):
-            if ":" in part:
-                a, b = (int(v) for v in part.split(":", 1))
-                if not 0 <= a < b:
-                    raise ValueError
-                frames += range(a, b)
-            else:
-                value = int(part)
-                if value < 0:
-                    raise ValueError
-                frames.append(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-    if not frames or len(frames) > 1000:
-        raise argparse.ArgumentTypeError(f"expected 1 to 1000 frames ({expected}), got {text!r}")
-    return sorted(set(frames))
+__all__ = ["diff", "report", "verify_lines"]
 
 
 def verify_lines(out: Path) -> list[str]:
@@ -62,8 +39,14 @@ def _build(args: argparse.Namespace) -> dict[str, Any]:
     from ..report.document import build_report
 
     progress_on = sys.stderr.isatty() and not args.no_progress
+    verifier = None if args.no_verify else verify_lines
     if not progress_on:
-        return build_report(Path(args.output), conditions=args.conditions, frames=args.frames, verifier=verify_lines)
+        return build_report(
+            Path(args.output),
+            conditions=args.conditions,
+            frames=None if args.frames is None else list(args.frames),
+            verifier=verifier,
+        )
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
@@ -73,13 +56,30 @@ def _build(args: argparse.Namespace) -> dict[str, Any]:
             bar.update(task, completed=done, description=step)
 
         return build_report(
-            Path(args.output), conditions=args.conditions, frames=args.frames, progress=tell, verifier=verify_lines
+            Path(args.output),
+            conditions=args.conditions,
+            frames=None if args.frames is None else list(args.frames),
+            progress=tell,
+            verifier=verifier,
+        )
+
+
+def _need_scipy() -> None:
+    """The tests need scipy (the ``report`` extra, which ``bootstrap.sh`` installs)."""
+    from importlib.util import find_spec
+
+    if find_spec("scipy") is None:
+        from ..sensors.errors import BadInputError, Issue
+
+        raise BadInputError(
+            [Issue.option("report", "needs scipy", "pip install 'scenesmith[report]' (bootstrap.sh installs it)")]
         )
 
 
 def report(args: argparse.Namespace) -> int:
     from .cli import EXIT_INTERNAL, EXIT_REPORT_FAILED
 
+    _need_scipy()
     doc = _build(args)
     if args.real is not None:
         compare_real = _optional("real_images", "compare_real")
@@ -116,6 +116,7 @@ def diff(args: argparse.Namespace) -> int:
     from ..report.diff import diff_runs
     from ..sensors.errors import BadInputError, Issue
 
+    _need_scipy()
     for name in (args.a, args.b):
         if not Path(name).exists():
             raise BadInputError([Issue.option(name, "not found", "an output folder or a scenario file", name)])

@@ -17,13 +17,12 @@ import h5py
 import numpy as np
 import pytest
 from conftest import REPO
-from scipy import stats
-
 from scenesmith.report.coverage import range_covered
 from scenesmith.report.diff import diff_runs
 from scenesmith.report.document import SCHEMA, build_report
 from scenesmith.scripts.cli import main
 from scenesmith.scripts.cmd_report import verify_lines
+from scipy import stats
 
 SCENARIO = REPO / "tests" / "scenarios" / "report_tiny.yaml"
 FRAMES = 40
@@ -91,6 +90,8 @@ def test_document_shape_and_positive_control(runs: tuple[Path, Path]) -> None:
     assert {c["parameter"] for c in doc["coverage"]} == {
         "object_materials.material",
         "sun_light.intensity",
+        "sun_sky.sun_elevation_deg",
+        "sun_sky.sun_azimuth_deg",
         "lamp_light.intensity",
         "lamp_light.color",
         "lamp_pose.position_m[0]",
@@ -126,7 +127,9 @@ def test_a_wrong_declared_distribution_warns_with_a_small_p(runs: tuple[Path, Pa
     copy = _copy(runs[0], tmp_path)
     text = (copy / "scenario.yaml").read_text()
     assert "uniform: {lower: 1.5, upper: 4.0}" in text
-    (copy / "scenario.yaml").write_text(text.replace("uniform: {lower: 1.5, upper: 4.0}", "uniform: {lower: 1.5, upper: 10.0}"))
+    (copy / "scenario.yaml").write_text(
+        text.replace("uniform: {lower: 1.5, upper: 4.0}", "uniform: {lower: 1.5, upper: 10.0}")
+    )
     doc = build_report(copy)
     line = _line(doc, "sun_light.intensity")
     values = [f["draws"]["sun_light"]["values"]["/World/Lights/sun"]["intensity"] for f in _lineage(copy)]
@@ -155,6 +158,15 @@ def test_range_covered_of_hand_known_draws() -> None:
         1 / 3
     )
     assert range_covered(np.array([0.0]), {"normal": {"mean": 0.0, "std": 1.0}}) is None
+
+
+def test_angles_read_back_from_directions_land_in_the_declared_window() -> None:
+    from scenesmith.scenarios.distributions import Normal, Uniform, angle_window
+
+    assert angle_window(Uniform.model_validate({"uniform": {"lower": 0.0, "upper": 360.0}})) == 0.0
+    assert angle_window(Normal.model_validate({"normal": {"mean": 350.0, "std": 10.0}})) == 170.0
+    # wider than a turn: an atan2 angle cannot be put back, so the key is not tested
+    assert angle_window(Uniform.model_validate({"uniform": {"lower": -360.0, "upper": 360.0}})) is None
 
 
 # --------------------------------------------------------------------------- conditions
@@ -200,6 +212,33 @@ def test_condition_cells_equal_counts_from_the_hdf5_lineage(runs: tuple[Path, Pa
     assert any(c["met"] for c in cells) and doc["conditions"]["under_covered"]
 
 
+def test_a_sun_that_never_rises_above_40_deg_leaves_the_40_to_90_cell_uncovered(
+    runs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The sky randomizer draws sun elevations in 5..40°; the sun's recorded orientation (its +Z
+    axis points at the sun) gives them back, here through scipy's rotations."""
+    from scipy.spatial.transform import Rotation
+
+    elevations = []
+    for f in _lineage(runs[0]):
+        w, x, y, z = f["draws"]["sun_sky"]["values"]["/World/Lights/sun"]["orient"]
+        toward = Rotation.from_quat([x, y, z, w]).apply([0.0, 0.0, 1.0])
+        elevations.append(math.degrees(math.asin(toward[2])))
+    assert 5.0 - 1e-9 <= min(elevations) and max(elevations) <= 40.0 + 1e-9
+    cond = tmp_path / "sun.yaml"
+    cond.write_text("target_frames: 1\naxes:\n  sun: {lineage: sun_sky.sun_elevation_deg, bins: [0.0, 40.0, 90.0]}\n")
+    doc = build_report(runs[0], conditions=cond)
+    assert [(c["cell"]["sun"], c["count"], c["met"]) for c in doc["conditions"]["cells"]] == [
+        ("0–40", FRAMES, True),
+        ("40–90", 0, False),
+    ]
+    assert doc["conditions"]["under_covered"] == [{"sun": "40–90"}]
+    line = _line(doc, "sun_sky.sun_elevation_deg")
+    assert line["verdict"] == "pass" and line["p"] == pytest.approx(
+        stats.kstest(elevations, stats.uniform(5.0, 35.0).cdf).pvalue
+    )
+
+
 def test_bad_conditions_file_is_exit_2_with_file_line(
     runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -236,7 +275,9 @@ def test_each_check_fails_on_a_folder_corrupted_for_it(runs: tuple[Path, Path], 
     doc = build_report(zero)
     assert _verdicts(doc)["zero_area_boxes"] == "fail" and doc["verdict"] == "fail"
     with h5py.File(_shard(zero), "r") as f:
-        frame = int(np.searchsorted(f["cameras/front/bounding_box_2d_tight/data/frame_offsets"][:], 7, side="right") - 1)
+        frame = int(
+            np.searchsorted(f["cameras/front/bounding_box_2d_tight/data/frame_offsets"][:], 7, side="right") - 1
+        )
     assert [c["frames"] for c in doc["checks"] if c["name"] == "zero_area_boxes"] == [[frame]]
 
     # NaN where the depth contract allows only +inf
@@ -278,6 +319,22 @@ def test_a_label_missing_from_its_mask_fails_exactly_the_label_mask_check(
     checks = {c["name"]: c for c in build_report(copy)["checks"]}
     assert {n for n, c in checks.items() if c["verdict"] == "fail"} == {"label_mask"}
     assert checks["label_mask"]["frames"] == [5]
+
+
+def test_mask_extents_equal_nonzero_extents_for_small_and_large_ids() -> None:
+    from scenesmith.report.checks import _mask_boxes
+
+    rng = np.random.default_rng(3)
+    seg = np.zeros((48, 64), np.uint32)
+    for i in range(2, 9):
+        y, x = rng.integers(0, 40), rng.integers(0, 56)
+        seg[y : y + rng.integers(1, 9), x : x + rng.integers(1, 9)] = i
+    for ids in (seg, seg * 100_003):  # ours (2 + index) and a sparse id space
+        expected = {}
+        for i in np.unique(ids):
+            ys, xs = np.nonzero(ids == i)
+            expected[int(i)] = (xs.min(), ys.min(), xs.max(), ys.max())
+        assert _mask_boxes(ids) == expected
 
 
 def test_strict_turns_a_failing_check_into_exit_4(runs: tuple[Path, Path], tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pydantic import field_validator
 
 from ...sensors.conventions import look_at_quat
 from ...sensors.spec_base import MAX_POSITION_M, MIN_LOOK_AT_DISTANCE_M, Vec3
-from ..distributions import POSITION, Distribution, Domain, draw_scalar, draw_vector, support, within
+from ..distributions import POSITION, Distribution, Domain, angle_window, draw_scalar, draw_vector, within
 from ..frame_params import PrimKey
 from .base import RandomizerKind, check_dim
 
@@ -57,20 +57,21 @@ class LookAtRandomizer(RandomizerKind):
 
     def raw_draws(self, values: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
         """``eye = aim + distance · (cos e cos a, cos e sin a, sin e)`` read backwards; the
-        azimuth is put back into the declared range's 360° window (atan2 gives (-180, 180])."""
+        azimuth is put back into the declared distribution's 360° window (``angle_window``)."""
         if PrimKey.TRANSLATE not in values or "look_at" not in values:
             return {}
         aim = np.asarray(values["look_at"], dtype=np.float64)
         offset = np.asarray(values[PrimKey.TRANSLATE], dtype=np.float64) - aim
         distance = float(np.linalg.norm(offset))
         azimuth = math.degrees(math.atan2(offset[1], offset[0]))
-        low = support(self.azimuth_deg)[0][0]
+        low = angle_window(self.azimuth_deg)
         raw = {
             "target_m": aim.tolist(),
             "distance_m": distance,
-            "azimuth_deg": low + (azimuth - low) % 360.0,
             "elevation_deg": math.degrees(math.asin(max(-1.0, min(1.0, offset[2] / distance)))) if distance else 0.0,
         }
+        if low is not None:
+            raw["azimuth_deg"] = low + (azimuth - low) % 360.0
         return {key: raw[key] for key in self.declared_distributions(scenario) if key in raw}
 
     def draw(self, frame: FrameState, name: str) -> None:

@@ -27,7 +27,9 @@ class VisibilityRandomizer(RandomizerKind):
     def declared_distributions(self, scenario: Scenario) -> dict[str, Any]:
         if self.probability in (0.0, 1.0):
             return {}
-        return {PrimKey.VISIBLE: {"choice": {"items": [True, False], "weights": [self.probability, 1 - self.probability]}}}
+        return {
+            PrimKey.VISIBLE: {"choice": {"items": [True, False], "weights": [self.probability, 1 - self.probability]}}
+        }
 
     def draw(self, frame: FrameState, name: str) -> None:
         key = frame.key(self.trigger)
