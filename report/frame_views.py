@@ -155,7 +155,9 @@ def normals_image(normals: np.ndarray) -> np.ndarray:
     return rgb
 
 
-def lidar_bev_image(points_m: np.ndarray, intensity: np.ndarray | None, size_px: int = BEV_SIZE_PX) -> tuple[np.ndarray, str]:
+def lidar_bev_image(
+    points_m: np.ndarray, intensity: np.ndarray | None, size_px: int = BEV_SIZE_PX
+) -> tuple[np.ndarray, str]:
     """Points in the sensor frame seen from above (x right, y up), square, centred on the
     sensor, scaled to the 99th percentile of horizontal range; coloured by intensity (else
     height). Returns the picture and a caption naming the range shown."""
@@ -215,7 +217,9 @@ def _camera_views(cam: Any, name: str, row: int) -> list[View]:
     if instance is not None:
         img = segmentation_image(instance)
         n = int(np.count_nonzero(np.unique(instance) > 1))
-        views.append(View("segmentation", name, encode_data_uri(img, "png"), img.shape[1], img.shape[0], f"{n} instances"))
+        views.append(
+            View("segmentation", name, encode_data_uri(img, "png"), img.shape[1], img.shape[0], f"{n} instances")
+        )
     return views
 
 

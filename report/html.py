@@ -138,7 +138,14 @@ def _checks(doc: dict[str, Any]) -> str:
     for check in checks:
         frames = check.get("frames") or []
         shown = ", ".join(str(f) for f in frames[:20]) + (f" … ({len(frames)} in all)" if len(frames) > 20 else "")
-        rows.append([_td(check.get("name", "")), f"<td>{_verdict(check.get('verdict', 'pass'))}</td>", _td(check.get("detail", "")), _td(shown)])
+        rows.append(
+            [
+                _td(check.get("name", "")),
+                f"<td>{_verdict(check.get('verdict', 'pass'))}</td>",
+                _td(check.get("detail", "")),
+                _td(shown),
+            ]
+        )
     return _table(("check", "verdict", "detail", "frames"), rows)
 
 
@@ -147,9 +154,20 @@ def _frame_card(view: FrameView) -> str:
     if main is None:
         return ""
     title = f"frame {view.frame} · {view.split}"
-    parts = [_img(main.data_uri, f"{title} · {main.sensor} {main.kind}", f"{title} · {main.sensor} {main.kind} · {main.caption}", "main")]
+    parts = [
+        _img(
+            main.data_uri,
+            f"{title} · {main.sensor} {main.kind}",
+            f"{title} · {main.sensor} {main.kind} · {main.caption}",
+            "main",
+        )
+    ]
     strip = [
-        _img(v.data_uri, f"{title} · {v.sensor} {v.kind}", f"{title} · {v.sensor} {v.kind}{' · ' + v.caption if v.caption else ''}")
+        _img(
+            v.data_uri,
+            f"{title} · {v.sensor} {v.kind}",
+            f"{title} · {v.sensor} {v.kind}{' · ' + v.caption if v.caption else ''}",
+        )
         for v in view.views
         if v is not main
     ]
@@ -227,7 +245,18 @@ def _coverage(doc: dict[str, Any]) -> str:
         if hist and hist.get("counts"):
             title = f"{entry.get('parameter', '')}"
             charts.append(_img(histogram_chart(hist, title), f"coverage of {title}"))
-    header = ("parameter", "randomizer", "declared", "draws", "test", "statistic", "p", "p (adjusted)", "range covered", "verdict")
+    header = (
+        "parameter",
+        "randomizer",
+        "declared",
+        "draws",
+        "test",
+        "statistic",
+        "p",
+        "p (adjusted)",
+        "range covered",
+        "verdict",
+    )
     return _table(header, rows, verdicts) + f'<div class="charts">{"".join(charts)}</div>'
 
 
@@ -240,10 +269,14 @@ def _conditions(doc: dict[str, Any]) -> str:
     rows, classes = [], []
     for cell in cells:
         key = cell.get("cell") or {}
-        rows.append([_td(key.get(a, "")) for a in axes] + [_td(cell.get("count"), True), _td(cell.get("target"), True), _td("yes" if cell.get("met") else "no")])
+        rows.append(
+            [_td(key.get(a, "")) for a in axes]
+            + [_td(cell.get("count"), True), _td(cell.get("target"), True), _td("yes" if cell.get("met") else "no")]
+        )
         classes.append("" if cell.get("met") else "unmet")
     under = conditions.get("under_covered") or []
-    summary = f"<p><code>{_e(conditions.get('file', ''))}</code>: {len(cells) - len(under)} of {len(cells)} cells reach their target"
+    met = len(cells) - len(under)
+    summary = f"<p><code>{_e(conditions.get('file', ''))}</code>: {met} of {len(cells)} cells reach their target"
     summary += f"; {len(under)} under-covered (highlighted).</p>" if under else ".</p>"
     return summary + _table([*axes, "frames", "target", "met"], rows, classes)
 
@@ -266,9 +299,19 @@ def _real(doc: dict[str, Any]) -> str:
         series = [("synthetic", ours.get("values", [])), ("real", theirs.get("values", []))]
         unit = metric.get("unit") or ""
         xlabel = f"{metric.get('label', '')}{f' ({unit})' if unit else ''}"
-        charts.append(_img(overlaid_histograms_chart(series, metric.get("name", ""), xlabel), f"{metric.get('name')} synthetic vs real"))
-    intro = f"<p>{real.get('n_synthetic', 0)} synthetic images beside {real.get('n_real', 0)} from <code>{_e(real.get('dir', ''))}</code>.</p>"
-    return intro + _table(("statistic", "synthetic (median)", "real (median)", "note"), rows) + f'<div class="charts">{"".join(charts)}</div>'
+        charts.append(
+            _img(
+                overlaid_histograms_chart(series, metric.get("name", ""), xlabel),
+                f"{metric.get('name')} synthetic vs real",
+            )
+        )
+    counts = f"{real.get('n_synthetic', 0)} synthetic images beside {real.get('n_real', 0)}"
+    intro = f"<p>{counts} from <code>{_e(real.get('dir', ''))}</code>.</p>"
+    return (
+        intro
+        + _table(("statistic", "synthetic (median)", "real (median)", "note"), rows)
+        + f'<div class="charts">{"".join(charts)}</div>'
+    )
 
 
 _SECTIONS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (

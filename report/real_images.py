@@ -80,8 +80,12 @@ def image_statistics(rgb: np.ndarray) -> dict[str, float]:
     rg, yb = r - g, 0.5 * (r + g) - b
     colourfulness = math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean())
     h, w = luma.shape
-    scaled = luma if w == SHARPNESS_WIDTH_PX else cv2.resize(
-        luma, (SHARPNESS_WIDTH_PX, max(1, round(h * SHARPNESS_WIDTH_PX / w))), interpolation=cv2.INTER_AREA
+    scaled = (
+        luma
+        if w == SHARPNESS_WIDTH_PX
+        else cv2.resize(
+            luma, (SHARPNESS_WIDTH_PX, max(1, round(h * SHARPNESS_WIDTH_PX / w))), interpolation=cv2.INTER_AREA
+        )
     )
     return {
         "brightness": float(luma.mean() / 255.0),
@@ -147,7 +151,13 @@ def _summary(values: list[float]) -> dict[str, Any]:
     if len(arr) == 0:
         return {"n": 0, "median": None, "p10": None, "p90": None, "values": []}
     p10, median, p90 = np.percentile(arr, [10.0, 50.0, 90.0])
-    return {"n": int(len(arr)), "median": float(median), "p10": float(p10), "p90": float(p90), "values": [float(v) for v in arr]}
+    return {
+        "n": int(len(arr)),
+        "median": float(median),
+        "p10": float(p10),
+        "p90": float(p90),
+        "values": [float(v) for v in arr],
+    }
 
 
 def _note(name: str, ours: float | None, theirs: float | None) -> str:
@@ -168,7 +178,9 @@ def compare_real(out: Path, real_dir: Path, frames: list[int]) -> dict[str, Any]
     synthetic = [image_statistics(rgb) for _, rgb in _synthetic_images(out, _evenly(list(frames), MAX_IMAGES))]
     real = [image_statistics(rgb) for _, rgb in _real_images(real_dir)]
     if not real:
-        raise BadInputError([Issue.option("--real", "no image in it could be decoded", "PNG/JPEG photos", str(real_dir))])
+        raise BadInputError(
+            [Issue.option("--real", "no image in it could be decoded", "PNG/JPEG photos", str(real_dir))]
+        )
     metrics = []
     for name, (label, unit, _) in METRICS.items():
         ours = _summary([s[name] for s in synthetic])

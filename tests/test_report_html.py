@@ -11,7 +11,7 @@ import cv2
 import h5py
 import numpy as np
 import pytest
-
+from conftest import EXAMPLES, run_cli
 from scenesmith.report.frame_views import (
     depth_image,
     lidar_bev_image,
@@ -21,8 +21,6 @@ from scenesmith.report.frame_views import (
 )
 from scenesmith.report.real_images import compare_real, image_statistics, immerkaer_noise_sigma
 from scenesmith.sensors.outputs import BBOX2D_DTYPE, colorize_id
-
-from conftest import EXAMPLES, run_cli
 
 # --------------------------------------------------------------------------- statistics
 
@@ -185,7 +183,9 @@ def test_report_of_the_tabletop_opens_in_headless_chromium(tabletop_run: Path, t
         cards = page.query_selector_all("#sample-grid figure.frame-card")
         assert [int(c.get_attribute("data-frame")) for c in cards] == doc["sample_frames"]
         assert page.is_hidden("#lightbox")
-        thumb_width = page.evaluate("document.querySelector('figure.frame-card img.main').getBoundingClientRect().width")
+        thumb_width = page.evaluate(
+            "document.querySelector('figure.frame-card img.main').getBoundingClientRect().width"
+        )
         page.click("figure.frame-card img.main")
         assert page.is_visible("#lightbox")
         big_width = page.evaluate("document.getElementById('lightbox-img').getBoundingClientRect().width")
