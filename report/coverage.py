@@ -221,6 +221,7 @@ def coverage_lines(draws: list[Draws]) -> list[dict[str, Any]]:
             line = test_line(values, d.trigger_keys, dist)
             if line is None:
                 continue
+            line["hist"]["label"] = f"{parameter} draws"
             lines.append(
                 {"parameter": parameter, "randomizer": d.randomizer, "distribution": dist, "n": len(values), **line}
             )

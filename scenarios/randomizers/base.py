@@ -92,6 +92,17 @@ class RandomizerKind(Spec):
         """Draw this frame's values into ``frame.params`` and record them (``frame.record``)."""
         raise NotImplementedError(f"randomizer kind {type(self).__name__} does not draw")
 
+    def check_references(self, checker: ReferenceChecker, loc: Loc, matched: list[str]) -> None:
+        """Report names this randomizer refers to beyond its targets (``matched``) that do not exist."""
+
+    def default_materials(self, scenario: Scenario) -> dict[str, str]:
+        """Target → material the stage binds at authoring so there is a binding to edit."""
+        return {}
+
+    def resting_on(self, scenario: Scenario) -> dict[str, str]:
+        """Prim path → asset this randomizer rests it on (physics checks it stays supported)."""
+        return {}
+
     # ------------------------------------------------------------------ reading draws back
 
     lineage_keys: ClassVar[dict[str, str]] = {}
@@ -120,17 +131,6 @@ class RandomizerKind(Spec):
             for key in self.declared_distributions(scenario)
             if keys.get(key, key) in values
         }
-
-    def check_references(self, checker: ReferenceChecker, loc: Loc, matched: list[str]) -> None:
-        """Report names this randomizer refers to beyond its targets (``matched``) that do not exist."""
-
-    def default_materials(self, scenario: Scenario) -> dict[str, str]:
-        """Target → material the stage binds at authoring so there is a binding to edit."""
-        return {}
-
-    def resting_on(self, scenario: Scenario) -> dict[str, str]:
-        """Prim path → asset this randomizer rests it on (physics checks it stays supported)."""
-        return {}
 
 
 class AboutAxis(Spec):
