@@ -29,6 +29,7 @@ __all__ = [
     "Normal",
     "Sequence",
     "Uniform",
+    "angle_window",
     "dimension",
     "draw",
     "draw_scalar",
@@ -303,6 +304,16 @@ def support(dist: Any, normal_span_std: float = math.inf) -> list[tuple[float, f
     if isinstance(dist, Combine):
         return [hull for part in dist.combine for hull in support(part, normal_span_std)]
     raise TypeError(f"not a distribution: {dist!r}")
+
+
+def angle_window(dist: Any) -> float | None:
+    """Start of the 360° window every angle (degrees) ``dist`` draws lies in, so an angle read
+    back from a direction (``atan2``) can be put where it was drawn: the support's lower end, a
+    normal's mean − 180; ``None`` when the support is wider than one turn (ambiguous)."""
+    lo, hi = support(dist)[0]
+    if isinstance(dist, Normal) and (math.isinf(lo) or math.isinf(hi)):
+        return float(_as_tuple(dist.normal.mean)[0]) - 180.0
+    return lo if hi - lo <= 360.0 else None
 
 
 def _describe(dist: Any) -> str:

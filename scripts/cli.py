@@ -1,10 +1,10 @@
 """The ``scenesmith`` command line: one shared parser, consistent flags, DESIGN §9 exit codes.
 
 Exit codes: 0 ok, 1 internal failure, 2 bad input (scenario, assets, profiles, arguments;
-nothing is written), 3 ``verify`` found a mismatch, 5 an output file could not be written for a
-reason outside scenesmith (no space left, quota, permissions, I/O error; ``--resume`` finishes
-the run once that is fixed). Commands import their heavy dependencies
-lazily so ``validate`` and ``--help`` stay fast.
+nothing is written), 3 ``verify`` found a mismatch, 4 ``report --strict`` found a failing
+check, 5 an output file could not be written for a reason outside scenesmith (no space left,
+quota, permissions, I/O error; ``--resume`` finishes the run once that is fixed). Commands
+import their heavy dependencies lazily so ``validate`` and ``--help`` stay fast.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import import_module
+from pathlib import Path
 
 from .. import __version__
 
@@ -25,6 +26,7 @@ __all__ = [
     "EXIT_MISMATCH",
     "EXIT_OK",
     "EXIT_OUTPUT",
+    "EXIT_REPORT_FAILED",
     "FrameRange",
     "build_parser",
     "main",
@@ -34,6 +36,8 @@ EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
 EXIT_MISMATCH = 3
+EXIT_REPORT_FAILED = 4
+"""``report --strict``: a check of the dataset failed (DESIGN §9)."""
 EXIT_OUTPUT = 5
 """The machine refused an output file (disk full, quota, permissions, I/O error)."""
 
@@ -159,6 +163,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("cmd_dataset", "verify"),
     "inspect": ("cmd_dataset", "inspect"),
     "lidar-profiles": ("cmd_lidar", "lidar_profiles"),
+    "report": ("cmd_report", "report"),
+    "diff": ("cmd_report", "diff"),
 }
 
 
@@ -167,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="scenesmith",
         description="Scenario-driven synthetic data for robotics perception.",
         epilog="Exit codes: 0 ok, 1 internal failure, 2 bad input, 3 verify mismatch, "
+        "4 report --strict found a failing check, "
         "5 an output file could not be written (disk full, permissions; resumable).",
     )
     parser.add_argument("--version", action="version", version=f"scenesmith {__version__}")
@@ -245,6 +252,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", help="output folder of generate")
 
     sub.add_parser("lidar-profiles", help="list the shipped LiDAR profiles")
+
+    p = sub.add_parser("report", help="QA report of an output folder: HTML page, --json numbers, checks, coverage")
+    p.add_argument("output", help="output folder of generate")
+    p.add_argument("-o", "--html", default=None, metavar="FILE", help="HTML file to write (default report.html)")
+    p.add_argument("--conditions", type=Path, default=None, metavar="FILE", help="conditions.yaml: deployment coverage")
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        default=None,
+        metavar="FILE",
+        help="write the report's numbers as JSON (to FILE, or standard output); no HTML unless -o is given",
+    )
+    p.add_argument(
+        "--frames", type=parse_frames, default=None, help="the sample grid's frames, N or A:B (default: 12 spread out)"
+    )
+    p.add_argument("--real", default=None, metavar="DIR", help="folder of your own photos to compare the RGB with")
+    p.add_argument("--strict", action="store_true", help="exit 4 when a check fails")
+    p.add_argument(
+        "--no-verify", action="store_true", help="skip the verify check (re-hashing every file is most of the time)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("diff", help="release notes between two output folders (or scenarios), as Markdown")
+    p.add_argument("a", help="the earlier output folder or scenario file")
+    p.add_argument("b", help="the later output folder or scenario file")
+    p.add_argument(
+        "-o", "--output", default=None, metavar="FILE", help="write the notes here (default: standard output)"
+    )
+    p.add_argument(
+        "--conditions", type=Path, default=None, metavar="FILE", help="conditions.yaml: cells gained or lost"
+    )
     return parser
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import REPO
 
-PACKAGES = ("scenarios", "sensors", "writers", "runtime", "extension", "scripts")
+PACKAGES = ("scenarios", "sensors", "writers", "runtime", "report", "extension", "scripts")
 # Which scenesmith packages each package may import (DESIGN §3). The root package
 # ``scenesmith`` (version, data paths) and its leaf ``scenesmith.plugins`` may be imported by all.
 ALLOWED = {
@@ -18,12 +18,13 @@ ALLOWED = {
     "sensors": {"sensors"},
     "writers": {"writers", "sensors"},
     "runtime": {"runtime", "scenarios", "sensors", "writers"},
+    "report": {"report", "scenarios", "sensors", "writers"},  # reads output folders only (DESIGN §10)
     "extension": {"extension", "runtime", "scenarios", "sensors", "writers"},
-    "scripts": {"scripts", "runtime", "scenarios", "sensors", "writers"},
+    "scripts": {"scripts", "runtime", "report", "scenarios", "sensors", "writers"},
 }
 ROOT_NAMES = ("__version__", "config_path", "PACKAGE_ROOT", "SCHEMA_VERSION", "plugins")
 KIT_MODULES = ("omni", "carb", "isaacsim", "usdrt", "warp")
-CORE = ("scenarios", "sensors", "writers")
+CORE = ("scenarios", "sensors", "writers", "report")
 
 
 def _modules() -> list[tuple[str, Path]]:

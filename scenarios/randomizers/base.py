@@ -9,12 +9,12 @@ package's ``RANDOMIZER_KINDS`` lists the kinds; everything else derives from tha
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import Field, field_validator, model_validator
 
 from ...sensors.spec_base import PosInt, Position, Spec, Vec3, invalid
-from ..distributions import Distribution, dimension
+from ..distributions import Choice, Combine, Distribution, LogUniform, Normal, Sequence, Uniform, dimension
 
 if TYPE_CHECKING:
     from ..frame_state import FrameState
@@ -109,6 +109,35 @@ class RandomizerKind(Spec):
     def resting_on(self, scenario: Scenario) -> dict[str, str]:
         """Prim path → asset this randomizer rests it on (physics checks it stays supported)."""
         return {}
+
+    # ------------------------------------------------------------------ reading draws back
+
+    lineage_keys: ClassVar[dict[str, str]] = {}
+    """Scenario key → the key its raw draw has in a target's lineage record, where they differ
+    (``color_temperature_k`` is recorded as ``color_temperature``)."""
+    shared_draw: ClassVar[bool] = False
+    """One draw per trigger key serves every target (``sky``), so a report counts it once."""
+
+    def declared_distributions(self, scenario: Scenario) -> dict[str, Any]:
+        """Scenario key → the declared distribution (JSON, as written) of each key whose draws
+        the lineage records raw, one per target and trigger key; constants are left out, and
+        so are keys recorded only after a transformation or a rejection loop (scatter)."""
+        out: dict[str, Any] = {}
+        for key in type(self).model_fields:
+            value = getattr(self, key)
+            if isinstance(value, (Uniform, Normal, LogUniform, Choice, Sequence, Combine)):
+                out[key] = value.model_dump(mode="json")
+        return out
+
+    def raw_draws(self, values: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
+        """The raw draws of :meth:`declared_distributions`' keys in one target's lineage record
+        (``draws[name]["values"][path]``), by scenario key."""
+        keys = type(self).lineage_keys
+        return {
+            key: values[keys.get(key, key)]
+            for key in self.declared_distributions(scenario)
+            if keys.get(key, key) in values
+        }
 
 
 class AboutAxis(Spec):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -13,6 +13,7 @@ from .base import RandomizerKind
 
 if TYPE_CHECKING:
     from ..frame_state import FrameState
+    from ..model import Scenario
     from .base import Loc, ReferenceChecker
 
 __all__ = ["CountRandomizer"]
@@ -36,6 +37,11 @@ class CountRandomizer(RandomizerKind):
         if self.min > self.max:
             raise invalid("count range is inverted", expected="min <= max", got={"min": self.min, "max": self.max})
         return self
+
+    def declared_distributions(self, scenario: Scenario) -> dict[str, Any]:
+        if self.min == self.max:
+            return {}
+        return {"count": {"choice": {"items": list(range(self.min, self.max + 1)), "weights": None}}}
 
     def check_references(self, checker: ReferenceChecker, loc: Loc, matched: list[str]) -> None:
         for target in matched:

@@ -26,6 +26,8 @@ class LightRandomizer(RandomizerKind):
     phase = 5
     target_sections = ("lights",)
 
+    lineage_keys = {"color_temperature_k": PrimKey.COLOR_TEMPERATURE}
+
     kind: Literal["light"]
     """Randomizer kind."""
     intensity: Annotated[Distribution, within(NON_NEGATIVE)] | None = None

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import field_validator
 
 from ...sensors.conventions import look_at_quat
 from ...sensors.spec_base import MAX_POSITION_M, MIN_LOOK_AT_DISTANCE_M, Vec3
-from ..distributions import POSITION, Distribution, Domain, draw_scalar, draw_vector, within
+from ..distributions import POSITION, Distribution, Domain, angle_window, draw_scalar, draw_vector, within
 from ..frame_params import PrimKey
 from .base import RandomizerKind, check_dim
 
 if TYPE_CHECKING:
     from ..frame_state import FrameState
+    from ..model import Scenario
 
 __all__ = ["LOOK_AT_DISTANCE_M", "LookAtRandomizer"]
 
@@ -53,6 +54,25 @@ class LookAtRandomizer(RandomizerKind):
     def _scalar(cls, value: object) -> object:
         check_dim(value, (1,), "this value")
         return value
+
+    def raw_draws(self, values: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
+        """``eye = aim + distance · (cos e cos a, cos e sin a, sin e)`` read backwards; the
+        azimuth is put back into the declared distribution's 360° window (``angle_window``)."""
+        if PrimKey.TRANSLATE not in values or "look_at" not in values:
+            return {}
+        aim = np.asarray(values["look_at"], dtype=np.float64)
+        offset = np.asarray(values[PrimKey.TRANSLATE], dtype=np.float64) - aim
+        distance = float(np.linalg.norm(offset))
+        azimuth = math.degrees(math.atan2(offset[1], offset[0]))
+        low = angle_window(self.azimuth_deg)
+        raw = {
+            "target_m": aim.tolist(),
+            "distance_m": distance,
+            "elevation_deg": math.degrees(math.asin(max(-1.0, min(1.0, offset[2] / distance)))) if distance else 0.0,
+        }
+        if low is not None:
+            raw["azimuth_deg"] = low + (azimuth - low) % 360.0
+        return {key: raw[key] for key in self.declared_distributions(scenario) if key in raw}
 
     def draw(self, frame: FrameState, name: str) -> None:
         key = frame.key(self.trigger)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -70,6 +70,10 @@ class MaterialRandomizer(RandomizerKind):
     def choices(self, scenario: Scenario) -> list[str]:
         """The materials drawn from, in order."""
         return list(self.materials) if self.materials is not None else list(scenario.material_pools[self.pool or ""])
+
+    def declared_distributions(self, scenario: Scenario) -> dict[str, Any]:
+        weights = None if self.weights is None else list(self.weights)
+        return {PrimKey.MATERIAL: {"choice": {"items": self.choices(scenario), "weights": weights}}}
 
     def default_materials(self, scenario: Scenario) -> dict[str, str]:
         first = self.choices(scenario)[0]

@@ -22,6 +22,8 @@ class PoseRandomizer(RandomizerKind):
     phase = 2
     target_sections = ("assets", "cameras", "lidars", "lights")
 
+    lineage_keys = {"position_m": PrimKey.TRANSLATE}
+
     kind: Literal["pose"]
     """Randomizer kind."""
     position_m: Annotated[Distribution, within(POSITION)] | None = None

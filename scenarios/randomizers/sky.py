@@ -11,16 +11,18 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import numpy as np
 from pydantic import field_validator, model_validator
 
-from ...sensors.conventions import look_at_quat
+from ...sensors.conventions import look_at_quat, quat_to_rotation_matrix
 from ...sensors.spec_base import invalid
-from ..distributions import Distribution, Domain, draw_scalar, within
+from ..distributions import Distribution, Domain, angle_window, draw_scalar, within
 from ..frame_params import PrimKey
 from .base import RandomizerKind, check_dim
 
 if TYPE_CHECKING:
     from ..frame_state import FrameState
+    from ..model import Scenario
     from .base import Loc, ReferenceChecker
 
 __all__ = ["SUN_ELEVATION_DEG", "TURBIDITY", "SkyRandomizer"]
@@ -35,6 +37,8 @@ class SkyRandomizer(RandomizerKind):
 
     phase = 5
     target_sections = ("lights",)
+
+    shared_draw = True
 
     kind: Literal["sky"]
     """Randomizer kind."""
@@ -73,6 +77,20 @@ class SkyRandomizer(RandomizerKind):
                     "dome lights with a sky texture, or distant lights",
                     target,
                 )
+
+    def raw_draws(self, values: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
+        """A dome's record holds the draw; a distant light's holds the orientation made of it,
+        whose +Z axis points at the sun (``look_at_quat(toward, origin)``), so elevation and
+        azimuth (in the declared distribution's 360° window, ``angle_window``) are read back."""
+        drawn = dict(values.get(PrimKey.SKY, {}))
+        if not drawn and PrimKey.ORIENT in values:
+            toward = np.array([0.0, 0.0, 1.0]) @ quat_to_rotation_matrix(values[PrimKey.ORIENT])
+            drawn["sun_elevation_deg"] = math.degrees(math.asin(max(-1.0, min(1.0, float(toward[2])))))
+            azimuth = math.degrees(math.atan2(toward[1], toward[0]))
+            low = angle_window(self.sun_azimuth_deg) if self.sun_azimuth_deg is not None else None
+            if low is not None:
+                drawn["sun_azimuth_deg"] = low + (azimuth - low) % 360.0
+        return {key: drawn[key] for key in self.declared_distributions(scenario) if key in drawn}
 
     def draw(self, frame: FrameState, name: str) -> None:
         key = frame.key(self.trigger)

@@ -36,6 +36,11 @@ class VelocityRandomizer(RandomizerKind):
     target_sections = ("assets", "cameras")
     needs = ("motion",)
 
+    lineage_keys = {
+        "linear_velocity_m_s": PrimKey.LINEAR_VELOCITY,
+        "angular_velocity_deg_s": PrimKey.ANGULAR_VELOCITY,
+    }
+
     kind: Literal["velocity"]
     """Randomizer kind: world-frame velocities of the targets during an exposure."""
     linear_velocity_m_s: Annotated[Distribution, within(LINEAR_VELOCITY_M_S)] | None = None

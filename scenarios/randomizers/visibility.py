@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ...sensors.spec_base import Unit
 from ..frame_params import PrimKey
@@ -10,6 +10,7 @@ from .base import RandomizerKind
 
 if TYPE_CHECKING:
     from ..frame_state import FrameState
+    from ..model import Scenario
 
 __all__ = ["VisibilityRandomizer"]
 
@@ -22,6 +23,13 @@ class VisibilityRandomizer(RandomizerKind):
     """Randomizer kind: each target is visible with probability per draw."""
     probability: Unit = 0.5
     """Probability that each target is visible."""
+
+    def declared_distributions(self, scenario: Scenario) -> dict[str, Any]:
+        if self.probability in (0.0, 1.0):
+            return {}
+        return {
+            PrimKey.VISIBLE: {"choice": {"items": [True, False], "weights": [self.probability, 1 - self.probability]}}
+        }
 
     def draw(self, frame: FrameState, name: str) -> None:
         key = frame.key(self.trigger)
