@@ -8,7 +8,8 @@ Generates ``tests/scenarios/report_tiny.yaml`` at a small resolution once (kept 
 folder beside the system's temporary files, reused while the scenario is unchanged), then
 times ``build_report`` (labels, coverage, conditions, checks; no images decoded except the
 instance masks the label ↔ mask check reads) without and with ``verify`` (which re-hashes
-every file), the best of ``--repeats``.
+every file), then the HTML page from the last document (sample grid and charts), the best of
+``--repeats``.
 """
 
 from __future__ import annotations
@@ -87,6 +88,15 @@ def main() -> None:
                 steps = {a[0]: b[1] - a[1] for a, b in zip(marks, marks[1:])}
         rows.append((label, best, steps))
         assert doc["run"]["n_frames"] == args.frames
+    from scenesmith.report.html import render_html
+
+    best, size = float("inf"), 0
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        page = render_html(doc, out)
+        best, size = min(best, time.perf_counter() - start), len(page)
+    charts = page.count("data:image/svg+xml")
+    rows.append((f"render_html ({len(doc['sample_frames'])} frames, {charts} charts)", best, {"MB": size / 1e6}))
     print(f"{args.frames} frames, {args.resolution}, best of {args.repeats}:")
     for label, best, steps in rows:
         detail = ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
