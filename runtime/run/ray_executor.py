@@ -245,7 +245,12 @@ def _drive(
     root = logging.getLogger()
     formatter = next((h.formatter for h in root.handlers if h.formatter is not None), None)
     tracker_name = f"scenesmith-progress-{uuid.uuid4().hex}"
-    tracker = ray.remote(num_cpus=0, max_restarts=0)(_Tracker).options(name=tracker_name).remote()
+    # on the driver's node: it lives as long as the run, whichever worker node goes away
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    tracker = ray.remote(num_cpus=0, max_restarts=0)(_Tracker).options(name=tracker_name, scheduling_strategy=here)
+    tracker = tracker.remote()
     worker_class = _worker_class(ray)
     count = max(1, min(workers, len(jobs)))
     actors = [
