@@ -207,9 +207,11 @@ def _connected(ray: Any, options: RayOptions) -> Iterator[None]:
         ray.shutdown()
 
 
-def _stop(ray: Any, actors: list[Any], tracker: Any) -> None:
+def _stop(ray: Any, actors: list[Any], tracker: Any, pending: list[Any]) -> None:
     """Kill the workers and wait until they are gone, so nothing still writes when the run
-    sweeps unfinished shards' files."""
+    sweeps unfinished shards' files (their shards cancelled first: not retried, not reported)."""
+    for ref in pending:
+        ray.cancel(ref)
     for actor in [*actors, tracker]:
         ray.kill(actor, no_restart=True)
     deadline = time.monotonic() + 30.0
@@ -265,7 +267,7 @@ def _drive(
     pings: dict[int, Any] = {}
     answered: dict[int, float] = {}
     snapshot_ref = None
-    frames, retries = 0, 0
+    frames, retries, alive = 0, 0, 0
 
     def submit(k: int) -> None:
         if queue:
@@ -301,9 +303,9 @@ def _drive(
             alive = sum(1 for t in answered.values() if now - t <= ALIVE_WINDOW_S)
             report(RayStatus(frames, alive, retries))
         frames, retries = ray.get(tracker.snapshot.remote())
-        report(RayStatus(frames, 0, retries))
+        report(RayStatus(frames, alive, retries))
     finally:
-        _stop(ray, actors, tracker)
+        _stop(ray, actors, tracker, list(pending))
     if retries:
         log.info("%d shard(s) retried after a worker died", retries)
     return records
