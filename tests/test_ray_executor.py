@@ -421,3 +421,31 @@ def test_the_drivers_merge_of_a_million_annotations_stays_under_a_fixed_memory_b
         scenes = [p for p in merged if p.name == "scene_gt.json"]
         assert len(scenes) == ANNOTATIONS // PER_IMAGE // 1000
         assert sum(p.read_bytes().count(b'"obj_id"') for p in scenes) == ANNOTATIONS
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--executor", "ray", "--ray-num-cpus-per-worker", "0"],
+            "argument --ray-num-cpus-per-worker: expected a number",
+        ),
+        (
+            ["--executor", "ray", "--ray-num-cpus-per-worker", "nan"],
+            "argument --ray-num-cpus-per-worker: expected a number",
+        ),
+        (["--ray-address", "10.0.0.1:6379"], "--ray-address: only used by the Ray executor (expected --executor ray"),
+        (["--ray-num-cpus-per-worker", "2"], "--ray-num-cpus-per-worker: only used by the Ray executor"),
+        (["--executor", "ray", "--ray-address", "127.0.0.1:1"], "--ray-address: nothing answers there"),
+        (["--executor", "ray", "--ray-address", "head-without-port"], "--ray-address: cannot join a Ray cluster"),
+    ],
+)
+def test_bad_ray_options_are_exit_2_naming_the_option_and_write_nothing(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(TILTED)
+    result = run_cli("generate", str(scenario), "-o", str(tmp_path / "out"), "--no-progress", *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()

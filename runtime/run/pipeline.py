@@ -341,6 +341,15 @@ def _run_on_ray(setup: RunSetup, report: Any) -> dict[int, dict[str, Any]]:
 
 
 def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
+    if opts.executor == "ray":  # join the cluster first: a bad address writes nothing
+        from .ray_executor import connected
+
+        with connected(opts.ray):
+            return _generate(doc, opts)
+    return _generate(doc, opts)
+
+
+def _generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
     setup = prepare_run(doc, opts)
     jobs = setup.jobs
     progress = _progress(opts.progress, setup.total)

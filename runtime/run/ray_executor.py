@@ -31,7 +31,7 @@ from ...sensors.errors import BadInputError, Issue
 from ...writers.base import OutputWriteError
 from .shards import ShardJob
 
-__all__ = ["MAX_RETRIES", "RayOptions", "RayStatus", "ShardFailedError", "run_ray"]
+__all__ = ["MAX_RETRIES", "RayOptions", "RayStatus", "ShardFailedError", "connected", "run_ray"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ MAX_RETRIES = 3
 ALIVE_WINDOW_S = 2.0
 """A worker counts as alive while it answered a ping within this window (its actor restarting
 after a death does not answer)."""
+PROBE_S = 5.0
+"""How long ``--ray-address`` may take to accept a TCP connection before it is refused."""
 POLL_S = 0.2
 """How often the driver collects finished shards, progress and pings."""
 FORWARDED_ENV = (PLUGINS_ENV, "PYTHONPATH")
@@ -176,12 +178,36 @@ def _worker_class(ray: Any) -> Any:
 # --------------------------------------------------------------------------- the driver
 
 
+def _bad_address(address: str, message: str) -> BadInputError:
+    expected = "the address of a running cluster's head, host:port (ray start --head prints it), auto, or none"
+    return BadInputError([Issue.option("--ray-address", message, expected, address)])
+
+
+def _probe(address: str) -> None:
+    """Refuse an address nothing listens on at once: Ray itself retries for minutes."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if address.startswith("ray://") or not sep:
+        return  # Ray Client, or a name Ray resolves itself: let ray.init judge
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_S).close()
+    except ValueError:
+        raise _bad_address(address, "not host:port") from None
+    except OSError as exc:
+        raise _bad_address(address, f"nothing answers there ({exc.strerror or exc})") from None
+
+
 @contextmanager
-def _connected(ray: Any, options: RayOptions) -> Iterator[None]:
-    """Join the cluster at ``address`` (or start a local instance); leave it as found."""
-    if ray.is_initialized():  # a caller (a notebook, a test) is already connected
+def connected(options: RayOptions) -> Iterator[None]:
+    """Join the cluster at ``options.address`` (or start a local instance) for the run; leave
+    Ray as found (a caller that is already connected, a notebook or a test, stays connected)."""
+    ray = _ray()
+    if ray.is_initialized():
         yield
         return
+    if options.address not in (None, "auto", "local"):
+        _probe(options.address)
     env = {name: os.environ[name] for name in FORWARDED_ENV if os.environ.get(name)}
     settings: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": True}
     if options.address is None:
@@ -191,16 +217,7 @@ def _connected(ray: Any, options: RayOptions) -> Iterator[None]:
     try:
         ray.init(address=options.address, **settings)
     except (ConnectionError, ValueError, RuntimeError) as exc:
-        raise BadInputError(
-            [
-                Issue.option(
-                    "--ray-address",
-                    f"cannot connect to a Ray cluster: {exc}",
-                    "the address of a running cluster's head (ray start --head prints it), or none",
-                    str(options.address),
-                )
-            ]
-        ) from None
+        raise _bad_address(str(options.address), f"cannot join a Ray cluster there: {exc}") from None
     try:
         yield
     finally:
@@ -234,9 +251,8 @@ def run_ray(
 ) -> dict[int, dict[str, Any]]:
     """Run ``jobs`` on ``workers`` Ray actors; their records by shard id. ``out`` must be the
     same path on every node."""
-    ray = _ray()
-    with _connected(ray, options):
-        return _drive(ray, jobs, workers, report, options)
+    with connected(options):
+        return _drive(_ray(), jobs, workers, report, options)
 
 
 def _drive(
