@@ -449,3 +449,15 @@ def test_bad_ray_options_are_exit_2_naming_the_option_and_write_nothing(
     assert result.returncode == 2, result.stderr
     assert message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_ray_is_imported_only_by_a_ray_run() -> None:
+    """``--help`` stays fast and the embedded install runs without ray: nothing imports it
+    before a run asks for the Ray executor."""
+    code = (
+        "import sys; from scenesmith.scripts.cli import build_parser; "
+        "import scenesmith.runtime.run.pipeline, scenesmith.scripts.cmd_dataset; build_parser(); "
+        "print('ray' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
