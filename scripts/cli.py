@@ -96,6 +96,18 @@ def parse_seed(text: str) -> int:
     return value
 
 
+def cpus_per_worker(text: str) -> float:
+    """argparse type for ``--ray-num-cpus-per-worker``: a number in (0, 1024], as Ray takes it."""
+    expected = "a number of CPUs > 0 and <= 1024 (fractions share a CPU: 0.5)"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not 0 < value <= 1024:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
 def positive_int(limit: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
@@ -234,7 +246,31 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="frames per shard (default: the scenario's output.shard_size)",
     )
-    p.add_argument("--workers", type=positive_int(256), default=1, help="local worker processes (default 1)")
+    p.add_argument(
+        "--workers",
+        type=positive_int(256),
+        default=1,
+        help="worker processes (Ray actors with --executor ray; default 1)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local: processes on this machine (default); ray: actors on a Ray cluster (README, Running on Ray)",
+    )
+    p.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="with --executor ray: the cluster to join, e.g. 10.0.0.1:6379 or auto (default: start a local instance)",
+    )
+    p.add_argument(
+        "--ray-num-cpus-per-worker",
+        type=cpus_per_worker,
+        default=None,
+        metavar="N",
+        help="with --executor ray: CPUs each worker reserves (default 1)",
+    )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--resume", action="store_true", help="keep finished shards of an earlier run, redo the rest")
     group.add_argument("--overwrite", action="store_true", help="delete an existing output folder first")

@@ -22,13 +22,19 @@ def _resume_hint(args: argparse.Namespace) -> str:
         parts += ["--shard-size", str(args.shard_size)]
     for root in args.asset_root:
         parts += ["--asset-root", root]
+    if getattr(args, "executor", "local") == "ray":  # either executor may resume; keep the one asked for
+        parts += ["--executor", "ray"] + (["--ray-address", args.ray_address] if args.ray_address else [])
     return "resume with: " + " ".join(parts + ["--resume"])
 
 
 def options_from_args(args: argparse.Namespace, backend: str, workers: int, progress: bool) -> Any:
     """``GenerateOptions`` from the ``generate`` arguments (shared with ``isaac_generate.py``)."""
     from ..runtime.run.pipeline import GenerateOptions
+    from ..runtime.run.ray_executor import RayOptions
 
+    executor = getattr(args, "executor", "local")
+    _check_ray_options(args, executor)
+    cpus = getattr(args, "ray_num_cpus_per_worker", None)
     return GenerateOptions(
         out=Path(args.output),
         start=None if args.frames is None else args.frames.start,
@@ -41,7 +47,20 @@ def options_from_args(args: argparse.Namespace, backend: str, workers: int, prog
         backend=backend,
         progress=progress,
         writer_process=not getattr(args, "in_process_writers", False),
+        executor=executor,
+        ray=RayOptions(getattr(args, "ray_address", None), 1.0 if cpus is None else cpus),
     )
+
+
+def _check_ray_options(args: argparse.Namespace, executor: str) -> None:
+    """The Ray options mean nothing to the local executor: refuse them there rather than ignore them."""
+    from ..sensors.errors import BadInputError, Issue
+
+    if executor != "ray":
+        for option in ("ray_address", "ray_num_cpus_per_worker"):
+            if getattr(args, option, None) is not None:
+                name = "--" + option.replace("_", "-")
+                raise BadInputError([Issue.option(name, "only used by the Ray executor", "--executor ray", name)])
 
 
 def generate(args: argparse.Namespace) -> int:

@@ -70,3 +70,8 @@ class BadInputError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(str(issue) for issue in self.issues)
+
+    def __reduce__(self) -> tuple:
+        # crosses to the parent from pool workers and Ray actors: rebuilt from its issues
+        # (Exception's default rebuilds from ``args``, the message string)
+        return (type(self), (self.issues,))

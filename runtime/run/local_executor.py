@@ -2,7 +2,8 @@
 
 Each process resolves the scenario and builds its engine once, then runs shard after shard
 (``run_shard``); a shard's files are published by its record, so any process may run any shard
-and the merged output does not depend on which did. A Ray executor goes beside this one.
+and the merged output does not depend on which did. ``ray_executor`` runs the same
+``run_shard`` on Ray actors.
 """
 
 from __future__ import annotations

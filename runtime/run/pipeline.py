@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from .claim import bad_option, claim_folder
 from .ipc_names import reclaim, run_key
 from .local_executor import run_in_process, run_workers
 from .manifest import build_manifest, environment
+from .ray_executor import RayOptions, RayStatus
 from .run_folder import (
     FolderLock,
     sweep,
@@ -69,6 +70,11 @@ class GenerateOptions:
     progress: bool = True
     writer_process: bool = True
     """With one worker, write in a child process while the next frame is captured."""
+    executor: str = "local"
+    """``local`` (this machine's processes) or ``ray``; like ``workers``, never recorded in the
+    run's files, so either executor may resume a run the other started."""
+    ray: RayOptions = field(default_factory=RayOptions)
+    """Where ``executor="ray"`` runs (``ray_executor``)."""
 
 
 @dataclass
@@ -185,6 +191,7 @@ def _progress(enabled: bool, total: int) -> Any:
         MofNCompleteColumn(),
         _Rate(),
         TimeRemainingColumn(),
+        TextColumn("{task.fields[status]}"),
         disable=not enabled,
         transient=False,
     )
@@ -288,7 +295,7 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
         if plan.shard_id not in records
     ]
     # only a one-process embedded run builds its engine on it; otherwise do not hold it all run
-    reuse = caps is None and (opts.workers == 1 or len(jobs) <= 1)
+    reuse = caps is None and opts.executor == "local" and (opts.workers == 1 or len(jobs) <= 1)
     return RunSetup(
         opts, resolved, run, run_files, info, writer_configs, plans, records, jobs, lock, stage if reuse else None
     )
@@ -315,15 +322,45 @@ def finish_run(setup: RunSetup) -> GenerateResult:
     return GenerateResult(setup.total, len(setup.jobs), len(setup.plans) - len(setup.jobs), manifest)
 
 
+def _show(progress: Any, task: Any, kept: int, status: RayStatus) -> None:
+    text = f"{status.alive} workers alive" + (f", {status.retries} retried" if status.retries else "")
+    progress.update(task, completed=kept + status.frames, status=text)
+
+
+def _run_on_ray(setup: RunSetup, report: Any) -> dict[int, dict[str, Any]]:
+    from .ray_executor import run_ray
+
+    opts = setup.opts
+    records = run_ray(setup.jobs, opts.workers, report, opts.out, opts.ray)
+    # a worker killed mid-shard left its temporary files (named after its pid) behind; the
+    # retry wrote the shard again under its own
+    removed = sweep(opts.out, {**setup.records, **records})
+    if removed:
+        log.info("removed %d files a killed worker left", len(removed))
+    return records
+
+
 def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
+    if opts.executor == "ray":  # join the cluster first: a bad address writes nothing
+        from .ray_executor import connected
+
+        with connected(opts.ray):
+            return _generate(doc, opts)
+    return _generate(doc, opts)
+
+
+def _generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
     setup = prepare_run(doc, opts)
     jobs = setup.jobs
     progress = _progress(opts.progress, setup.total)
     try:
         with progress:
-            task = progress.add_task("frames", total=setup.total, completed=setup.total - setup.remaining)
+            kept = setup.total - setup.remaining
+            task = progress.add_task("frames", total=setup.total, completed=kept, status="")
             advance = lambda n: progress.advance(task, n)  # noqa: E731
-            if opts.workers == 1 or len(jobs) <= 1:
+            if opts.executor == "ray" and jobs:
+                records = _run_on_ray(setup, lambda s: _show(progress, task, kept, s))
+            elif opts.workers == 1 or len(jobs) <= 1:
                 records = run_in_process(jobs, advance, opts.out, opts.writer_process, setup.resolved, setup.stage)
             else:
                 records = run_workers(jobs, opts.workers, advance, opts.out)
