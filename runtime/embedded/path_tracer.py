@@ -132,16 +132,21 @@ def next_event(
     ``into`` when given (``direct`` starts from the emission, in that order of additions)."""
     radiance = np.zeros((len(s.points), 3)) if into is None else into
     n = r.spec.samples_per_pixel
-    for light in r.lights:
+    strata = r.strata if first else None
+    for j, light in enumerate(r.lights):
         soft = not (isinstance(light, DistantLight) and light.half_angle == 0)
         count = -(-r.spec.area_light_samples // n) if soft and first else 1
-        for _ in range(count):
+        for c in range(count):
             u = rng.random((len(s.points), 2), dtype=np.float32)
+            if strata is not None and soft:
+                u = strata.apply(u, s.rows, f"light{j}", count, c)
             r._add(radiance, s, light.sample(s.points, s.normals, s.geo_normals, u), light.shadows, 1.0 / count)
     if r.dome is not None:
         count = _dome_count(r, first)
-        for _ in range(count):
+        for c in range(count):
             u = rng.random((len(s.points), 2), dtype=np.float32)
+            if strata is not None:
+                u = strata.apply(u, s.rows, "dome", count, c)
             sample = r.dome.sample(s.points, s.normals, s.geo_normals, u)
             if mis and r.dome.shadows:  # weighted against the BRDF-sampled ray that finds the dome too
                 light_pdf = r.dome.pdf(s.normals, sample.direction)
@@ -186,6 +191,8 @@ def trace(
             direct *= opacity[:, None]
         _add_rows(out, rows, throughput, direct)
         u = rng.random((len(rows), 5))
+        if bounce == 1 and r.strata is not None:  # the first direction: stratified over the pixel's samples
+            u[:, 1:3] = r.strata.apply(u[:, 1:3], rows, "bsdf")
         new_dirs, weight, pdf = sample_bsdf(s.normals, s.view, s.albedo, s.roughness, s.metallic, s.f0, u[:, :3])
         side = np.ones(len(rows))
         if opacity is not None:

@@ -31,6 +31,7 @@ from .normal_maps import perturbed_normals
 from .path_tracer import next_event, trace
 from .scene import FrameGeometry
 from .shading_points import fresnel_f0, shading_points
+from .strata import PixelStrata
 from .tonemap import tone_map
 
 __all__ = ["CameraImage", "Renderer", "jitter_offsets"]
@@ -114,6 +115,8 @@ class Renderer:
         self.opacity = np.array([p.opacity for p in self.params] + [1.0], dtype=np.float64)
         self.ior = np.array([p.ior for p in self.params] + [1.5], dtype=np.float64)
         self.dielectrics = bool((self.opacity < 1.0).any())
+        self.strata: PixelStrata | None = None
+        """Set while ``_integrate`` path traces a camera's pixel samples (first-vertex strata)."""
         self.textured = [
             gi
             for gi, p in enumerate(self.params)
@@ -324,11 +327,18 @@ class Renderer:
             return _sensor_only(radiance, ch.rays.in_view).reshape(h, w, 3)
         offsets = jitter_offsets(rng, n, h, w)
         total = np.zeros((h * w, 3))
-        for k in range(n):
-            rays = camera_rays(model, ch.cam_to_world, offsets[k])
-            hits = self.frame.cast(rays.origins, rays.directions)
-            valid = rays.clip(hits, model.far_m)[0]
-            total += _sensor_only(self.shade(rays.origins, rays.directions, hits, valid, rng), rays.in_view)
+        if self.spec.engine == "path":
+            self.strata = PixelStrata(frame_rng(self.digest, self.seed, self.frame_index, f"strata:{camera}"), h * w, n)
+        try:
+            for k in range(n):
+                if self.strata is not None:
+                    self.strata.sample = k
+                rays = camera_rays(model, ch.cam_to_world, offsets[k])
+                hits = self.frame.cast(rays.origins, rays.directions)
+                valid = rays.clip(hits, model.far_m)[0]
+                total += _sensor_only(self.shade(rays.origins, rays.directions, hits, valid, rng), rays.in_view)
+        finally:
+            self.strata = None
         return (total / n).reshape(h, w, 3)
 
     def diffuse_albedo(self, ch: CameraHits) -> np.ndarray:
