@@ -12,17 +12,14 @@ best the denoiser gives.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import statistics
 import time
 
 import numpy as np
+from frame_zero import frame_zero, with_render
 from scenesmith import config_path
-from scenesmith.runtime.embedded.backend import EmbeddedBackend
-from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import ScenarioDocument, parse
 from scenesmith.scenarios.prim_paths import render_cameras
-from scenesmith.scenarios.sampler import sample
 
 SETTINGS: tuple[tuple[str, dict[str, object]], ...] = (
     ("direct, 4 spp", {"engine": "direct", "samples_per_pixel": 4, "denoise": False}),
@@ -36,14 +33,7 @@ SETTINGS: tuple[tuple[str, dict[str, object]], ...] = (
 
 
 def _renderer(doc: ScenarioDocument, render: dict[str, object]):  # type: ignore[no-untyped-def]
-    s = doc.scenario
-    doc = dataclasses.replace(doc, scenario=s.model_copy(update={"render": s.render.model_copy(update=render)}))
-    resolved = resolve(doc)
-    backend = EmbeddedBackend()
-    backend.build(resolved)
-    params = sample(resolved, 0, 0)
-    backend.apply(params)
-    backend.simulate(params)
+    backend, params, resolved = frame_zero(with_render(doc, **render))
     camera = render_cameras(resolved.scenario)[0].name
     backend.render_linear(params, camera)  # compile and warm caches outside the timing
     return lambda: backend.render_linear(params, camera)

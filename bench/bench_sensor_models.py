@@ -18,11 +18,10 @@ import statistics
 import time
 from typing import Any
 
+from frame_zero import frame_zero
 from scenesmith import config_path
 from scenesmith.runtime.embedded.backend import EmbeddedBackend
-from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import parse
-from scenesmith.scenarios.sampler import sample
 
 ANNOTATORS = (
     "rgb", "distance_to_camera", "distance_to_image_plane", "normals", "instance_segmentation",
@@ -47,12 +46,7 @@ def _backend(doc: Any, camera: str, update: dict[str, Any]) -> tuple[EmbeddedBac
     base = {k: v for k, v in spec.model_dump(exclude_unset=True).items() if k not in CAMERA_MODELS}
     parsed = type(spec).model_validate({**base, **update, "annotators": ANNOTATORS})
     doc = dataclasses.replace(doc, scenario=s.model_copy(update={"cameras": {**s.cameras, camera: parsed}}))
-    resolved = resolve(doc)
-    backend = EmbeddedBackend()
-    backend.build(resolved)
-    params = sample(resolved, 0, 0)
-    backend.apply(params)
-    backend.simulate(params)
+    backend, params, _ = frame_zero(doc)
     backend.capture(params)  # compile and warm caches outside the timing
     return backend, params
 

@@ -9,33 +9,24 @@ with the render time of each in the caption line printed to stdout.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from frame_zero import frame_zero, with_render
 from PIL import Image
 from scenesmith import config_path
-from scenesmith.runtime.embedded.backend import EmbeddedBackend
 from scenesmith.runtime.embedded.tonemap import tone_map
-from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import ScenarioDocument, parse
 from scenesmith.scenarios.prim_paths import render_cameras
-from scenesmith.scenarios.sampler import sample
 
 OUT = Path(__file__).resolve().parent.parent / "docs"
 
 
 def _render(doc: ScenarioDocument, **render: object) -> tuple[np.ndarray, float]:
-    s = doc.scenario
-    doc = dataclasses.replace(doc, scenario=s.model_copy(update={"render": s.render.model_copy(update=render)}))
-    resolved = resolve(doc)
-    backend = EmbeddedBackend()
-    backend.build(resolved)
-    params = sample(resolved, 0, 0)
-    backend.apply(params)
-    backend.simulate(params)
+    doc = with_render(doc, **render)
+    backend, params, resolved = frame_zero(doc)
     camera = render_cameras(resolved.scenario)[0].name
     backend.render_linear(params, camera)  # compile and warm caches outside the timing
     start = time.perf_counter()

@@ -14,13 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from frame_zero import frame_zero
 from PIL import Image, ImageDraw
 from scenesmith import config_path
-from scenesmith.runtime.embedded.backend import EmbeddedBackend
-from scenesmith.runtime.usd.resolve import resolve
 from scenesmith.scenarios.loader import parse
 from scenesmith.scenarios.prim_paths import render_cameras
-from scenesmith.scenarios.sampler import sample
 
 OUT = Path(__file__).resolve().parent.parent / "docs"
 MODELS = ("lens", "sensor", "depth_sensor")
@@ -34,12 +32,7 @@ def _capture(doc: Any, camera: str, keep_models: bool) -> dict[str, Any]:
         update |= dict.fromkeys(MODELS)
     cameras = {**s.cameras, camera: spec.model_copy(update=update)}
     doc = dataclasses.replace(doc, scenario=s.model_copy(update={"cameras": cameras}))
-    resolved = resolve(doc)
-    backend = EmbeddedBackend()
-    backend.build(resolved)
-    params = sample(resolved, 0, 0)
-    backend.apply(params)
-    backend.simulate(params)
+    backend, params, _ = frame_zero(doc)
     return backend.capture(params)["annotators"]
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from ..scenarios.issues import issues_from_validation
+from ..scenarios.issues import validate_document
 from ..scenarios.model import Scenario
 from ..scenarios.yaml_source import SourceMap, load_yaml_bytes
 from ..sensors.errors import BadInputError, Issue
@@ -103,14 +103,7 @@ def load_conditions(path: Path, scenario: Scenario) -> tuple[Conditions, SourceM
     except OSError as exc:
         raise BadInputError([Issue(str(path), 1, 1, "", f"cannot read conditions file: {exc.strerror}")]) from None
     data, smap = load_yaml_bytes(raw, str(path))
-    if not isinstance(data, dict):
-        raise BadInputError(
-            [smap.issue((), "conditions must be a mapping", expected="a mapping of keys", got=type(data).__name__)]
-        )
-    try:
-        model = Conditions.model_validate(data)
-    except ValidationError as exc:
-        raise BadInputError(issues_from_validation(exc, data, smap)) from None
+    model = validate_document(Conditions, data, smap, "conditions")
     issues = []
     for name, axis in model.axes.items():
         if axis.lineage is None:

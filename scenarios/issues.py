@@ -6,14 +6,14 @@ are dropped by walking the loaded data, so the dotted key is exactly what the us
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from ..sensors.errors import Issue, format_got
+from ..sensors.errors import BadInputError, Issue, format_got
 from .yaml_source import Loc, SourceMap, dotted
 
-__all__ = ["issues_from_validation"]
+__all__ = ["issues_from_validation", "validate_document"]
 
 _EXPECTED_BY_TYPE = {
     "float_type": "a number",
@@ -203,3 +203,20 @@ def issues_from_validation(exc: ValidationError, data: Any, smap: SourceMap) -> 
             seen.add(marker)
             out.append(issue)
     return out
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validate_document(model: type[ModelT], data: Any, smap: SourceMap, what: str) -> ModelT:
+    """A YAML document (``data``, positions in ``smap``) validated as ``model``; anything but a
+    mapping, and every validation error, is a ``BadInputError`` with file:line:col (``what``
+    names the document in the message: "a scenario", "conditions")."""
+    if not isinstance(data, dict):
+        raise BadInputError(
+            [smap.issue((), f"{what} must be a mapping", expected="a mapping of keys", got=type(data).__name__)]
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadInputError(issues_from_validation(exc, data, smap)) from None

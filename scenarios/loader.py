@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from ..sensors.errors import BadInputError, Issue
-from .issues import issues_from_validation
+from .issues import validate_document
 from .model import Scenario
 from .references import CheckContext, check_scenario
 from .yaml_source import SourceMap, load_yaml_bytes
@@ -70,14 +68,7 @@ def _check(
 def _validate(
     data: Any, smap: SourceMap, base_dir: Path, asset_roots: tuple[Path, ...], allow_large: bool = False
 ) -> ScenarioDocument:
-    if not isinstance(data, dict):
-        raise BadInputError(
-            [smap.issue((), "a scenario must be a mapping", expected="a mapping of keys", got=type(data).__name__)]
-        )
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise BadInputError(issues_from_validation(exc, data, smap)) from None
+    scenario = validate_document(Scenario, data, smap, "a scenario")
     return _check(scenario, smap, base_dir, asset_roots, allow_large)
 
 
