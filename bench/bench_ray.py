@@ -2,7 +2,7 @@
 
 Usage (repository root, with the ``ray`` extra installed)::
 
-    .venv/bin/python bench/bench_ray.py [--frames 24 72] [--shard-size 4] [--soak 0]
+    .venv/bin/python bench/bench_ray.py [--frames 24 72] [--shard-size 4] [--soak 0] [--soak-only]
 
 In one process, on one local Ray instance (started once, so its start-up is not counted), runs
 the same physics-free 160 × 120 scene through ``prepare_run`` → executor → ``finish_run`` with
@@ -12,7 +12,9 @@ frame counts) and per shard (shard size 1 against ``--shard-size`` at the same f
 executor, and Ray's overhead on both against the pool (target ≤ 5%); (2) throughput with 1 and
 2 workers; (3) the driver's merge cost per frame (``finish_run``); and from those (4) a model
 of efficiency at 8–256 workers for a 10^6-frame dataset, with the shard size that reaches 0.9
-at 256 workers. ``--soak N`` also runs N frames through Ray and samples driver and worker RSS.
+at 256 workers. ``--soak N`` also runs N frames through Ray and samples driver and worker RSS
+(growth per 1000 frames: the slope of RSS over the run after its first fifth); ``--soak-only``
+runs the soak alone.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 SCENE = """\
 version: 1
@@ -81,10 +85,10 @@ def run_once(doc: Any, out: Path, executor: str, workers: int, frames: int, shar
     t1 = time.perf_counter()
     if executor == "ray":
         report = lambda status: marks.append((time.perf_counter(), status.frames))  # noqa: E731
-        records = run_ray(setup.jobs, workers, report, out, RayOptions())
+        published = run_ray(setup.jobs, workers, report, out, RayOptions())
     else:  # the pool even for one worker: the same in-process writers as a Ray actor
-        records = run_workers(setup.jobs, workers, advance, out)
-    setup.records.update(records)
+        published = run_workers(setup.jobs, workers, advance, out)
+    setup.published.update(published)
     t2 = time.perf_counter()
     finish_run(setup)
     t3 = time.perf_counter()
@@ -135,15 +139,24 @@ def soak(doc: Any, root: Path, frames: int, workers: int) -> None:
     print(f"\nsoak: {frames} frames in {t['run']:.0f} s ({rate:.1f} frames/s), merge {t['merge']:.1f} s")
     running = [s for s in samples if s[2]]  # while the workers live
     warm = [s for s in running if s[0] > running[-1][0] * 0.2]
-    (t0, d0, w0), (t1, d1, w1) = warm[0], warm[-1]
-    per_k = 1000 / (rate * (t1 - t0))
-    print(
-        f"soak RSS driver: {d0 / 1024:.0f} -> {d1 / 1024:.0f} MB ({(d1 - d0) / 1024 * per_k:+.2f} MB per 1000 frames)"
-    )
-    for pid in sorted(set(w0) & set(w1)):
-        grown = (w1[pid] - w0[pid]) / 1024 * per_k
+    seconds = np.array([s[0] for s in warm])
+
+    def per_thousand(rss_kb: list[int]) -> float:
+        """Growth per 1000 frames: the least-squares slope of RSS over time (first and last
+        samples alone follow the allocator's noise), at the run's rate."""
+        return float(np.polyfit(seconds, np.array(rss_kb) / 1024, 1)[0]) * 1000 / rate
+
+    d0, d1 = warm[0][1], warm[-1][1]
+    driver_growth = per_thousand([s[1] for s in warm])
+    print(f"soak RSS driver: {d0 / 1024:.0f} -> {d1 / 1024:.0f} MB ({driver_growth:+.2f} MB per 1000 frames)")
+    for pid in sorted(set(warm[0][2]) & set(warm[-1][2])):
+        kept = [s for s in warm if pid in s[2]]
+        if len(kept) != len(warm):
+            continue  # a worker restarted mid-run: no single series
+        series = [s[2][pid] for s in warm]
         print(
-            f"soak RSS worker {pid}: {w0[pid] / 1024:.0f} -> {w1[pid] / 1024:.0f} MB ({grown:+.2f} MB per 1000 frames)"
+            f"soak RSS worker {pid}: {series[0] / 1024:.0f} -> {series[-1] / 1024:.0f} MB "
+            f"({per_thousand(series):+.2f} MB per 1000 frames)"
         )
 
 
@@ -153,6 +166,7 @@ def main() -> None:
     parser.add_argument("--shard-size", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--soak", type=int, default=0, help="frames of the soak run (0: none)")
+    parser.add_argument("--soak-only", action="store_true", help="the soak run alone (no comparison, no model)")
     args = parser.parse_args()
 
     import ray
@@ -166,6 +180,10 @@ def main() -> None:
     small, large = args.frames
     w, n = args.workers, args.shard_size
     run_once(doc, root / "warm-up", "local", 1, 2, 1)  # compile caches, file-system caches
+    if args.soak_only:
+        soak(doc, root, args.soak, w)
+        ray.shutdown()
+        return
     times: dict[tuple, dict[str, float]] = {}
     # interleaved, so a change in the machine's load hits both executors alike
     for frames, shard, workers in ((large, n, w), (large, 1, w), (large, n, 1), (small, n, w)):

@@ -48,7 +48,8 @@ async def generate_async(
                 done += 1
                 if on_progress is not None:
                     on_progress(done, setup.total)
-            setup.records[job.plan.shard_id] = shard.close()
+            shard.close()  # publishes the shard's record
+            setup.published.add(job.plan.shard_id)
     except BaseException:
         abandon_run(setup)
         raise

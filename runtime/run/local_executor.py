@@ -97,7 +97,7 @@ def run_shard(
         raise
 
 
-def _worker(job: ShardJob, queue: Any, log_level: int, formatter: logging.Formatter | None) -> dict[str, Any]:
+def _worker(job: ShardJob, queue: Any, log_level: int, formatter: logging.Formatter | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent decides; workers just die
     # A spawned worker starts with logging unconfigured, where Python's last-resort handler
     # prints bare messages: log at the parent's level with the parent's formatter (once per
@@ -108,7 +108,7 @@ def _worker(job: ShardJob, queue: Any, log_level: int, formatter: logging.Format
         handler = logging.StreamHandler()
         handler.setFormatter(formatter)
         root.addHandler(handler)
-    return run_shard(job, lambda n: queue.put(n))
+    run_shard(job, lambda n: queue.put(n))  # its record is on disk: nothing crosses back
 
 
 def run_in_process(
@@ -118,31 +118,29 @@ def run_in_process(
     writer_process: bool,
     resolved: ResolvedScenario | None = None,
     stage: Any | None = None,
-) -> dict[int, dict[str, Any]]:
-    """Run ``jobs`` one after another here; their records by shard id. A writer process
-    overlaps writing with capture (with several workers every core is already capturing)."""
-    records: dict[int, dict[str, Any]] = {}
+) -> set[int]:
+    """Run ``jobs`` one after another here; the ids of the shards they published. A writer
+    process overlaps writing with capture (with several workers every core is already capturing)."""
+    published: set[int] = set()
     writer = WriterProcess(run_key(out)) if writer_process and jobs else None
     try:
         for job in jobs:
-            record = run_shard(job, advance, writer, resolved, stage)
-            if record is not None:
-                records[job.plan.shard_id] = record
+            if run_shard(job, advance, writer, resolved, stage) is not None:
+                published.add(job.plan.shard_id)
         if writer is not None:
-            records.update((r["shard"], r) for r in writer.collect())
+            published.update(r["shard"] for r in writer.collect())
     except BaseException:
         if writer is not None:
             writer.abort()  # it may hold half a message: stop it, do not talk to it
         raise
     if writer is not None:
         writer.shutdown()
-    return records
+    return published
 
 
-def run_workers(
-    jobs: list[ShardJob], workers: int, advance: Callable[[int], None], out: Path
-) -> dict[int, dict[str, Any]]:
-    """Run ``jobs`` on ``workers`` spawned processes, named after the run for reclaiming."""
+def run_workers(jobs: list[ShardJob], workers: int, advance: Callable[[int], None], out: Path) -> set[int]:
+    """Run ``jobs`` on ``workers`` spawned processes, named after the run for reclaiming; the
+    ids of the shards they published."""
     with _semaphores_named(semaphore_prefix(run_key(out))):
         return run_pool(jobs, workers, advance)
 
@@ -161,11 +159,13 @@ def _semaphores_named(prefix: str) -> Iterator[None]:
         config["semprefix"] = previous
 
 
-def run_pool(jobs: list[ShardJob], workers: int, advance: Callable[[int], None]) -> dict[int, dict[str, Any]]:
+def run_pool(jobs: list[ShardJob], workers: int, advance: Callable[[int], None]) -> set[int]:
+    """The published shards' ids: their records stay on disk (``shards/``), so the parent's
+    memory does not grow with the run (``manifest.build_manifest`` reads them back)."""
     ctx = multiprocessing.get_context("spawn")
     manager = ctx.Manager()
     queue = manager.Queue()
-    results: dict[int, dict[str, Any]] = {}
+    published: set[int] = set()
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx)
     root = logging.getLogger()
     # the parent's first formatter (the CLI's), pickled to the workers for their stderr handler
@@ -178,8 +178,8 @@ def run_pool(jobs: list[ShardJob], workers: int, advance: Callable[[int], None])
                 advance(queue.get_nowait())
             for future in done:
                 job = pending.pop(future)
-                record = future.result()
-                results[job.plan.shard_id] = record
+                future.result()  # raises the worker's failure
+                published.add(job.plan.shard_id)
         while not queue.empty():
             advance(queue.get_nowait())
     except BaseException:
@@ -191,4 +191,4 @@ def run_pool(jobs: list[ShardJob], workers: int, advance: Callable[[int], None])
     pool.shutdown(wait=True)
     manager.shutdown()
     time.sleep(0)
-    return results
+    return published

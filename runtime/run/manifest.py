@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .shards import ROOT_FILES, file_entry, record_path, sha256_file
+from .shards import ROOT_FILES, file_entry, load_record, record_path, sha256_file
 
 __all__ = ["MANIFEST", "VerifyReport", "build_manifest", "environment", "load_manifest", "verify_folder"]
 
@@ -47,36 +49,94 @@ def _version_of(distribution: str) -> str:
         return "not installed"
 
 
-def build_manifest(
-    out: Path, run: dict[str, Any], records: dict[int, dict[str, Any]], run_files: list[Path]
-) -> dict[str, Any]:
-    files: dict[str, Any] = {}
-    for rel in sorted(run_files):
-        files[rel.as_posix()] = file_entry(out / rel)
-    frame_hashes: dict[str, str] = {}
-    shards = []
-    for shard_id in sorted(records):
-        record = records[shard_id]
-        files.update(record["files"])
-        rec_rel = record_path(out, shard_id).relative_to(out).as_posix()
-        files[rec_rel] = file_entry(out / rec_rel)
-        frame_hashes.update(record["frame_hashes"])
-        shards.append({"id": shard_id, "frames": record["frames"], "record": rec_rel})
-    manifest = {
-        **run,
-        "shards": shards,
-        "frame_hashes": dict(sorted(frame_hashes.items(), key=lambda kv: int(kv[0]))),
-        "files": dict(sorted(files.items())),
-    }
+def build_manifest(out: Path, run: dict[str, Any], published: Iterable[int], run_files: list[Path]) -> Path:
+    """Write ``manifest.json`` from the run's parameters, its run-level files and the published
+    shards' records, read back one at a time; return its path.
+
+    The document is ``json.dump(manifest, indent=1, sort_keys=True)`` of the whole manifest,
+    byte for byte, but never held in memory: its two big maps (every file, every frame's hash)
+    go through an on-disk SQLite table that sorts them, so the driver's peak memory does not
+    grow with the dataset (a million frames are ~10^6 hashes and ~10^5 files). The table is a
+    temporary file of the manifest's name (``.manifest.json.PID.tmp.db``), which ``sweep``
+    removes if the run dies while writing it."""
     path = out / MANIFEST
     tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=1, sort_keys=True)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    db_path = tmp.with_name(tmp.name + ".db")
+    db_path.unlink(missing_ok=True)
+    # no file locks (the unix-none VFS): the driver, holding the folder's lock, is its only
+    # user, and SQLite's locks are unreliable on the network storage an output folder may be on
+    db = sqlite3.connect(f"{db_path.absolute().as_uri()}?vfs=unix-none", uri=True)
+    try:
+        # no journal (no second file to clean up; the table is rebuilt from the records if lost)
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        # TEXT keys compare as bytes (memcmp); for UTF-8 that is Python's code-point order,
+        # which is what sort_keys uses
+        for table in _SORTED_MAPS:
+            db.execute(f"CREATE TABLE {table} (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
+        db.execute("CREATE TABLE shards (id INTEGER PRIMARY KEY, value TEXT NOT NULL)")
+        _fill(db, out, published, run_files)
+        with open(tmp, "w", encoding="utf-8") as handle:
+            _write_document(handle, db, run)
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        db.close()
+        db_path.unlink(missing_ok=True)
     os.replace(tmp, path)
-    return manifest
+    return path
+
+
+_SORTED_MAPS = ("files", "frame_hashes")
+"""The manifest's keys whose maps grow with the dataset, sorted on disk by ``build_manifest``."""
+
+
+def _fill(db: sqlite3.Connection, out: Path, published: Iterable[int], run_files: list[Path]) -> None:
+    """Every file's entry, every frame's hash and every shard's row, one record at a time."""
+    put_file = "INSERT OR REPLACE INTO files VALUES (?, ?)"
+    with db:
+        db.executemany(put_file, ((rel.as_posix(), _json(file_entry(out / rel))) for rel in run_files))
+        for shard_id in published:
+            record = load_record(out, shard_id)
+            rec_rel = record_path(out, shard_id).relative_to(out).as_posix()
+            db.executemany(put_file, ((rel, _json(entry)) for rel, entry in record["files"].items()))
+            db.execute(put_file, (rec_rel, _json(file_entry(out / rec_rel))))
+            db.executemany(
+                "INSERT OR REPLACE INTO frame_hashes VALUES (?, ?)",
+                ((frame, _json(digest)) for frame, digest in record["frame_hashes"].items()),
+            )
+            shard = {"id": shard_id, "frames": record["frames"], "record": rec_rel}
+            db.execute("INSERT OR REPLACE INTO shards VALUES (?, ?)", (shard_id, _json(shard)))
+
+
+def _json(value: Any, depth: int = 0) -> str:
+    """``value`` as ``json.dump(..., indent=1, sort_keys=True)`` writes it ``depth`` levels deep."""
+    return json.dumps(value, indent=1, sort_keys=True).replace("\n", "\n" + " " * depth)
+
+
+def _write_document(handle: Any, db: sqlite3.Connection, run: dict[str, Any]) -> None:
+    """The manifest object at indent 1, keys sorted; the big maps and the shards streamed."""
+    streamed = {
+        **{table: f"SELECT key, value FROM {table} ORDER BY key" for table in _SORTED_MAPS},
+        "shards": "SELECT NULL, value FROM shards ORDER BY id",
+    }
+    handle.write("{")
+    for n, key in enumerate(sorted({*run, *streamed})):
+        handle.write(("," if n else "") + "\n " + json.dumps(key) + ": ")
+        if key not in streamed:
+            handle.write(_json(run[key], 1))
+            continue
+        opening, closing = ("[", "]") if key == "shards" else ("{", "}")
+        handle.write(opening)
+        count = 0
+        for item, value in db.execute(streamed[key]):
+            handle.write(("," if count else "") + "\n  ")
+            if item is not None:
+                handle.write(json.dumps(item) + ": ")
+            handle.write(value.replace("\n", "\n  "))
+            count += 1
+        handle.write(("\n " if count else "") + closing)
+    handle.write("\n}\n")
 
 
 @dataclass

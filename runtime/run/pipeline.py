@@ -38,7 +38,7 @@ from .run_folder import (
     sweep,
 )
 from .shard_writer import instantiate_writers
-from .shards import ShardJob, ShardPlan, load_valid_records, plan_shards
+from .shards import ShardJob, ShardPlan, plan_shards, valid_shards
 
 __all__ = [
     "GenerateOptions",
@@ -82,7 +82,7 @@ class GenerateResult:
     frames: int
     shards_done: int
     shards_kept: int
-    manifest: dict[str, Any]
+    manifest: Path
 
 
 def run_categories(resolved: ResolvedScenario) -> tuple[str, ...]:
@@ -209,7 +209,9 @@ class RunSetup:
     info: RunInfo
     writer_configs: dict[str, dict[str, Any]]
     plans: list[ShardPlan]
-    records: dict[int, dict[str, Any]]
+    published: set[int]
+    """Ids of the shards with a valid record on disk (kept from before, or written by this run);
+    their records stay on disk, so the run's memory does not grow with the dataset."""
     jobs: list[ShardJob]
     lock: FolderLock
     """Held from the claim until ``finish_run`` or ``abandon_run``."""
@@ -262,8 +264,8 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
     try:
         reclaim(run_key(out))  # shared memory and semaphores a killed run on this folder left
         plans = plan_shards(start, stop, shard_size)
-        records = load_valid_records(out, plans)
-        removed = sweep(out, records)
+        published = valid_shards(out, plans)
+        removed = sweep(out, published)
         if removed:
             log.info("removed %d files of unfinished shards", len(removed))
         written, stage = _write_run_files(out, resolved)
@@ -292,12 +294,12 @@ def prepare_run(doc: ScenarioDocument, opts: GenerateOptions, caps: Capabilities
     jobs = [
         ShardJob(doc, opts.seed, plan, out, opts.backend, writer_configs, info)
         for plan in plans
-        if plan.shard_id not in records
+        if plan.shard_id not in published
     ]
     # only a one-process embedded run builds its engine on it; otherwise do not hold it all run
     reuse = caps is None and opts.executor == "local" and (opts.workers == 1 or len(jobs) <= 1)
     return RunSetup(
-        opts, resolved, run, run_files, info, writer_configs, plans, records, jobs, lock, stage if reuse else None
+        opts, resolved, run, run_files, info, writer_configs, plans, published, jobs, lock, stage if reuse else None
     )
 
 
@@ -305,7 +307,7 @@ def abandon_run(setup: RunSetup) -> None:
     """After an interruption: keep what was published, remove the unfinished shards' files so
     nothing half-written looks complete (``--resume`` redoes them); release the folder."""
     try:
-        sweep(setup.opts.out, load_valid_records(setup.opts.out, setup.plans))
+        sweep(setup.opts.out, valid_shards(setup.opts.out, setup.plans))
     finally:
         setup.lock.release()
 
@@ -315,8 +317,8 @@ def finish_run(setup: RunSetup) -> GenerateResult:
     try:
         run_files = list(setup.run_files)
         for writer in instantiate_writers(setup.writer_configs):
-            run_files += writer.on_final_frame(setup.opts.out, setup.info, sorted(setup.records))
-        manifest = build_manifest(setup.opts.out, setup.run, setup.records, run_files)
+            run_files += writer.on_final_frame(setup.opts.out, setup.info, sorted(setup.published))
+        manifest = build_manifest(setup.opts.out, setup.run, sorted(setup.published), run_files)
     finally:
         setup.lock.release()
     return GenerateResult(setup.total, len(setup.jobs), len(setup.plans) - len(setup.jobs), manifest)
@@ -327,17 +329,17 @@ def _show(progress: Any, task: Any, kept: int, status: RayStatus) -> None:
     progress.update(task, completed=kept + status.frames, status=text)
 
 
-def _run_on_ray(setup: RunSetup, report: Any) -> dict[int, dict[str, Any]]:
+def _run_on_ray(setup: RunSetup, report: Any) -> set[int]:
     from .ray_executor import run_ray
 
     opts = setup.opts
-    records = run_ray(setup.jobs, opts.workers, report, opts.out, opts.ray)
+    published = run_ray(setup.jobs, opts.workers, report, opts.out, opts.ray)
     # a worker killed mid-shard left its temporary files (named after its pid) behind; the
     # retry wrote the shard again under its own
-    removed = sweep(opts.out, {**setup.records, **records})
+    removed = sweep(opts.out, setup.published | published)
     if removed:
         log.info("removed %d files a killed worker left", len(removed))
-    return records
+    return published
 
 
 def generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
@@ -359,12 +361,12 @@ def _generate(doc: ScenarioDocument, opts: GenerateOptions) -> GenerateResult:
             task = progress.add_task("frames", total=setup.total, completed=kept, status="")
             advance = lambda n: progress.advance(task, n)  # noqa: E731
             if opts.executor == "ray" and jobs:
-                records = _run_on_ray(setup, lambda s: _show(progress, task, kept, s))
+                published = _run_on_ray(setup, lambda s: _show(progress, task, kept, s))
             elif opts.workers == 1 or len(jobs) <= 1:
-                records = run_in_process(jobs, advance, opts.out, opts.writer_process, setup.resolved, setup.stage)
+                published = run_in_process(jobs, advance, opts.out, opts.writer_process, setup.resolved, setup.stage)
             else:
-                records = run_workers(jobs, opts.workers, advance, opts.out)
-            setup.records.update(records)
+                published = run_workers(jobs, opts.workers, advance, opts.out)
+            setup.published.update(published)
     except BaseException:
         abandon_run(setup)
         raise

@@ -3,7 +3,8 @@
 Each actor keeps its engine warm across shards through the same per-process cache as a local
 worker (``local_executor.run_shard``), writes its shard's files straight into the output folder
 (storage every node sees under the same path) and publishes the shard record last, exactly as a
-local worker does; only the record (a small dict) comes back through Ray. A worker or node that
+local worker does; only the outcome comes back through Ray (the driver reads the records from
+the shared storage when it writes the manifest, so its memory does not grow with the run). A worker or node that
 dies mid-shard restarts its actor (``max_restarts``) and Ray retries the shard on it
 (``max_task_retries``); the retry rewrites the shard's files from scratch, so the bytes do not
 depend on the failure. Failures that are not deaths come back as values, never as Ray
@@ -134,7 +135,8 @@ class _ShardWorker:
         return f"worker {self.index} (pid {os.getpid()} on {socket.gethostname()})"
 
     def run(self, job: ShardJob) -> tuple[str, Any]:
-        """``("ok", record)``, or the failure as a value: ``("error", exception)`` for bad input
+        """``("ok", None)`` (the record is on the shared storage: only the outcome crosses back),
+        or the failure as a value: ``("error", exception)`` for bad input
         and a refused output file, ``("failure", ShardFailedError)`` for anything else."""
         from .local_executor import run_shard
 
@@ -148,14 +150,14 @@ class _ShardWorker:
             self.tracker.frame.remote(shard, done)
 
         try:
-            record = run_shard(job, on_frame)
+            run_shard(job, on_frame)
         except (BadInputError, OutputWriteError) as exc:
             return "error", exc
         except Exception as exc:
             frame = getattr(exc, "frame_index", None)
             message = f"shard {shard} failed on {self.where()}: {type(exc).__name__}: {exc}"
             return "failure", ShardFailedError(message, frame, traceback.format_exc())
-        return "ok", record
+        return "ok", None
 
     def ping(self) -> int:
         return os.getpid()
@@ -248,16 +250,17 @@ def run_ray(
     report: Callable[[RayStatus], None],
     out: Path,
     options: RayOptions,
-) -> dict[int, dict[str, Any]]:
-    """Run ``jobs`` on ``workers`` Ray actors; their records by shard id. ``out`` must be the
-    same path on every node."""
+) -> set[int]:
+    """Run ``jobs`` on ``workers`` Ray actors; the ids of the shards they published (their
+    records stay on disk, so the driver's memory does not grow with the run). ``out`` must be
+    the same path on every node."""
     with connected(options):
         return _drive(_ray(), jobs, workers, report, options)
 
 
 def _drive(
     ray: Any, jobs: list[ShardJob], workers: int, report: Callable[[RayStatus], None], options: RayOptions
-) -> dict[int, dict[str, Any]]:
+) -> set[int]:
     import uuid
 
     root = logging.getLogger()
@@ -279,7 +282,7 @@ def _drive(
     ]
     queue = list(reversed(jobs))
     pending: dict[Any, tuple[int, ShardJob]] = {}
-    records: dict[int, dict[str, Any]] = {}
+    published: set[int] = set()
     pings: dict[int, Any] = {}
     answered: dict[int, float] = {}
     snapshot_ref = None
@@ -297,7 +300,8 @@ def _drive(
             done, _ = ray.wait(list(pending), num_returns=1, timeout=POLL_S)
             for ref in done:
                 k, job = pending.pop(ref)
-                records[job.plan.shard_id] = _result(ray, ref, k, job)
+                _result(ray, ref, k, job)  # raises the shard's failure
+                published.add(job.plan.shard_id)
                 submit(k)
             now = time.monotonic()
             for k, actor in enumerate(actors):
@@ -324,12 +328,12 @@ def _drive(
         _stop(ray, actors, tracker, list(pending))
     if retries:
         log.info("%d shard(s) retried after a worker died", retries)
-    return records
+    return published
 
 
-def _result(ray: Any, ref: Any, k: int, job: ShardJob) -> dict[str, Any]:
-    """A finished shard's record; its failure raised as bad input, a refused file or a
-    ``ShardFailedError`` naming the shard and the worker."""
+def _result(ray: Any, ref: Any, k: int, job: ShardJob) -> None:
+    """A finished shard's failure raised as bad input, a refused file or a ``ShardFailedError``
+    naming the shard and the worker."""
     shard = job.plan.shard_id
     try:
         status, value = ray.get(ref)
@@ -339,7 +343,7 @@ def _result(ray: Any, ref: Any, k: int, job: ShardJob) -> dict[str, Any]:
             f"({type(exc).__name__}; its node may be gone, or its process killed)"
         ) from None
     if status == "ok":
-        return value
+        return
     if isinstance(value, ShardFailedError) and value.remote_traceback:
         log.debug("worker traceback:\n%s", value.remote_traceback)
     raise value

@@ -129,13 +129,15 @@ def _remove_emptied_folders(out: Path, removed: Iterable[PurePosixPath]) -> None
             folder.rmdir()
 
 
-def sweep(out: Path, records: dict[int, dict[str, Any]]) -> list[PurePosixPath]:
+def sweep(out: Path, published: Iterable[int]) -> list[PurePosixPath]:
     """Delete what unfinished shards left: temporary files of our names and every file of our
-    names that no published record owns (run-level files stay); return what was deleted."""
-    from .shards import record_path
+    names that no published shard's record owns (run-level files stay); return what was deleted."""
+    from .shards import load_record, record_path
 
-    keep = {PurePosixPath(rel) for record in records.values() for rel in record["files"]}
-    keep |= {PurePosixPath(record_path(out, k).relative_to(out).as_posix()) for k in records}
+    keep: set[PurePosixPath] = set()
+    for k in published:  # one record at a time: only the names are kept
+        keep.update(PurePosixPath(rel) for rel in load_record(out, k)["files"])
+        keep.add(PurePosixPath(record_path(out, k).relative_to(out).as_posix()))
     run_level = [*ROOT_FILES, *(f"{d}/**" for d in RUN_LEVEL_DIRS), LOCK_NAME]
     patterns = owned_patterns()
     removed = []

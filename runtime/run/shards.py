@@ -27,10 +27,11 @@ __all__ = [
     "ShardJob",
     "ShardPlan",
     "file_entry",
-    "load_valid_records",
+    "load_record",
     "plan_shards",
     "publish_record",
     "sha256_file",
+    "valid_shards",
 ]
 
 RECORDS = "shards"
@@ -117,9 +118,16 @@ def _valid(out: Path, record: dict[str, Any], plan: ShardPlan) -> bool:
     return len(record.get("frame_hashes", {})) == plan.stop - plan.start
 
 
-def load_valid_records(out: Path, plans: list[ShardPlan]) -> dict[int, dict[str, Any]]:
-    """Published records whose files all match; invalid records are deleted."""
-    valid = {}
+def load_record(out: Path, shard_id: int) -> dict[str, Any]:
+    """Shard ``shard_id``'s published record (``valid_shards`` checked it)."""
+    return json.loads(record_path(out, shard_id).read_text(encoding="utf-8"))
+
+
+def valid_shards(out: Path, plans: list[ShardPlan]) -> set[int]:
+    """Ids of the published shards whose files all match; invalid records are deleted. One
+    record in memory at a time: a run keeps ids, never records (its memory does not grow with
+    the dataset), and reads a record again where it needs one (``load_record``)."""
+    valid = set()
     for plan in plans:
         path = record_path(out, plan.shard_id)
         if not path.is_file():
@@ -129,7 +137,7 @@ def load_valid_records(out: Path, plans: list[ShardPlan]) -> dict[int, dict[str,
         except (OSError, ValueError):
             record = {}
         if _valid(out, record, plan):
-            valid[plan.shard_id] = record
+            valid.add(plan.shard_id)
         else:
             path.unlink(missing_ok=True)
     return valid
