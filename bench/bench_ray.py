@@ -94,7 +94,8 @@ def run_once(doc: Any, out: Path, executor: str, workers: int, frames: int, shar
     t3 = time.perf_counter()
     quarter = next(m for m in marks if m[1] >= frames // 4)
     last = next(m for m in marks if m[1] >= frames)
-    rate = (last[1] - quarter[1]) / (last[0] - quarter[0])
+    # a short Ray run may report a quarter and the end at once (progress comes every 0.2 s)
+    rate = (last[1] - quarter[1]) / (last[0] - quarter[0]) if last[0] > quarter[0] else frames / (t2 - t1)
     return {"prepare": t1 - t0, "run": t2 - t1, "merge": t3 - t2, "rate": rate}
 
 

@@ -228,6 +228,45 @@ def test_ray_with_two_workers_writes_the_bytes_of_one_local_worker(lab: Lab, ref
     assert_same(out, reference)  # run.json and manifest.json included: no executor, no worker count
 
 
+PROGRESS = """
+import json
+import sys
+from pathlib import Path
+
+from scenesmith.runtime.run.pipeline import GenerateOptions, finish_run, prepare_run
+from scenesmith.runtime.run.ray_executor import RayOptions, run_ray
+from scenesmith.scenarios.loader import parse
+
+scene, out, address = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+opts = GenerateOptions(out=out, stop=8, shard_size=2, workers=2, progress=False, executor="ray")
+setup = prepare_run(parse(scene), opts)
+seen = []
+report = lambda status: seen.append([status.frames, status.alive, status.retries])
+setup.published.update(run_ray(setup.jobs, 2, report, out, RayOptions(address=address)))
+finish_run(setup)
+print(json.dumps(seen))
+"""
+
+
+def test_the_progress_the_workers_feed_reaches_every_frame(lab: Lab, reference: dict[str, bytes]) -> None:
+    """Workers report frames at most every 0.25 s and after a shard's last frame: the driver's
+    last status counts every frame, never goes back without a retry, and sees live workers."""
+    out = lab.root / "progress"
+    result = subprocess.run(
+        [sys.executable, "-c", PROGRESS, str(lab.scene), str(out), lab.cluster.address],
+        env=lab.environ(None),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.splitlines()[-1])
+    frames = [s[0] for s in seen]
+    assert frames[-1] == 8 and frames == sorted(frames), seen
+    assert 1 <= max(s[1] for s in seen) <= 2 and {s[2] for s in seen} == {0}, seen
+    assert_same(out, reference)
+
+
 def test_a_worker_killed_mid_shard_is_retried_on_its_restarted_actor(lab: Lab, reference: dict[str, bytes]) -> None:
     out = lab.root / "worker_killed"
     lab.arm([1, 3, 5, 7])  # the second frame of every shard

@@ -45,6 +45,12 @@ PROBE_S = 5.0
 """How long ``--ray-address`` may take to accept a TCP connection before it is refused."""
 POLL_S = 0.2
 """How often the driver collects finished shards, progress and pings."""
+QUEUED_PER_WORKER = 2
+"""Shards queued on each worker's actor: the next one is there when a shard ends, so a worker
+does not wait a round trip through the driver between shards (Ray runs an actor's tasks one at
+a time, in order)."""
+PROGRESS_S = 0.25
+"""How often a worker reports its frames to the progress tracker (and after a shard's last frame)."""
 FORWARDED_ENV = (PLUGINS_ENV, "PYTHONPATH")
 """The driver's variables a worker needs to load the same code (plugins) wherever it runs."""
 
@@ -142,12 +148,17 @@ class _ShardWorker:
 
         shard = job.plan.shard_id
         self.tracker.start.remote(shard)  # calls from one caller arrive in order
-        done = 0
+        done, sent_at = 0, time.monotonic()
 
         def on_frame(n: int) -> None:
-            nonlocal done
+            # at most one progress message per PROGRESS_S: a message per frame cost each
+            # worker ~1 ms of CPU per frame (its own and the tracker's) on a busy node
+            nonlocal done, sent_at
             done += n
-            self.tracker.frame.remote(shard, done)
+            now = time.monotonic()
+            if now - sent_at >= PROGRESS_S or done == len(job.plan.frames):
+                sent_at = now
+                self.tracker.frame.remote(shard, done)
 
         try:
             run_shard(job, on_frame)
@@ -287,6 +298,7 @@ def _drive(
     answered: dict[int, float] = {}
     snapshot_ref = None
     frames, retries, alive = 0, 0, 0
+    polled_at = -float("inf")
 
     def submit(k: int) -> None:
         if queue:
@@ -294,8 +306,9 @@ def _drive(
             pending[actors[k].run.remote(job)] = (k, job)
 
     try:
-        for k in range(count):
-            submit(k)
+        for _ in range(QUEUED_PER_WORKER):  # round-robin: the first shards spread over every worker
+            for k in range(count):
+                submit(k)
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1, timeout=POLL_S)
             for ref in done:
@@ -304,6 +317,9 @@ def _drive(
                 published.add(job.plan.shard_id)
                 submit(k)
             now = time.monotonic()
+            if now - polled_at < POLL_S:
+                continue  # shards end often when they are small: pings and progress stay at POLL_S
+            polled_at = now
             for k, actor in enumerate(actors):
                 ref = pings.get(k)
                 if ref is not None and ray.wait([ref], timeout=0)[0]:

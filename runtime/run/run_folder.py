@@ -28,7 +28,6 @@ import socket
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from ...sensors.errors import BadInputError, Issue
 from ...writers.base import final_path_of
