@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import peak_rss_growth, run_cli
 from ray.cluster_utils import Cluster
 
 HOLD_ENV = "SCENESMITH_TEST_HOLD_DIR"
@@ -389,24 +389,18 @@ fragment (or one 1000-image BOP scene) is parsed at a time. Holding the same 10^
 annotations as parsed JSON measured 254 MB, and even their text is 42 MB, so a merge that stops
 streaming fails the bound by far; 16 MB leaves room for allocator and interpreter noise."""
 
-MERGE = """
-import sys
-from pathlib import Path
+MERGE_SETUP = """
 import scenesmith.scenarios.model  # plugins and writers load after the scenario model
 from scenesmith.writers.base import RunInfo
 from scenesmith.writers.registry import default_registry
+"""
 
-def peak_kb():
-    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-
+MERGE = """
 out, name, shards = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 run = RunInfo("0", 1, "s" * 64, "r" * 64, 0, ("box",), ("cam",), splits=(("train", 0.5), ("val", 0.5)))
 writer = default_registry().get(name)()
-with open("/proc/self/clear_refs", "w") as handle:
-    handle.write("5")  # reset the high-water mark to the current RSS (Linux >= 4.0)
-start = int(open("/proc/self/statm").read().split()[1]) * 4  # resident pages, 4 KiB each
 written = writer.on_final_frame(out, run, list(range(shards)))
-print(peak_kb() - start, " ".join(p.as_posix() for p in written))
+result = " ".join(p.as_posix() for p in written)
 """
 
 
@@ -446,11 +440,8 @@ def test_the_drivers_merge_of_a_million_annotations_stays_under_a_fixed_memory_b
 ) -> None:
     (_coco_fragments if writer == "coco" else _bop_fragments)(tmp_path)
     fragments = sum(p.stat().st_size for p in (tmp_path / "fragments").rglob("*.json"))
-    result = subprocess.run(
-        [sys.executable, "-c", MERGE, str(tmp_path), writer, str(SHARDS)], capture_output=True, text=True, check=True
-    )
-    grown_kb, *written = result.stdout.split()
-    grown_mb = int(grown_kb) / 1024
+    grown_mb, names = peak_rss_growth(MERGE_SETUP, MERGE, str(tmp_path), writer, str(SHARDS))
+    written = names.split()
     print(f"{writer}: peak RSS growth {grown_mb:.1f} MB over {fragments / 2**20:.0f} MB of fragments")
     assert grown_mb < MERGE_RSS_BOUND_MB < fragments / 2**20, (grown_mb, fragments)
     merged = [tmp_path / rel for rel in written]

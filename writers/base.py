@@ -14,6 +14,7 @@ import errno
 import os
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +30,7 @@ __all__ = [
     "ShardContext",
     "Writer",
     "atomic_write_bytes",
+    "atomic_write_chunks",
     "final_path_of",
     "output_write_error",
     "tmp_path_for",
@@ -128,11 +130,17 @@ def tmp_path_for(path: Path) -> Path:
 def atomic_write_bytes(path: Path, data: bytes, fsync: bool = False) -> None:
     """Write ``data`` under a temporary name, then rename it to ``path``. On failure the
     temporary file is removed and machine-caused errors name ``path`` (``OutputWriteError``)."""
+    atomic_write_chunks(path, (data,), fsync)
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes], fsync: bool = False) -> None:
+    """``atomic_write_bytes`` of the concatenated ``chunks``, never held together in memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_for(path)
     try:
         with open(tmp, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
             if fsync:
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -142,6 +150,9 @@ def atomic_write_bytes(path: Path, data: bytes, fsync: bool = False) -> None:
         if known is None:
             raise
         raise OutputWriteError(known.errno, known.strerror, str(path)) from None
+    except BaseException:  # the chunks' source failed (or the run was interrupted)
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
 
 

@@ -40,6 +40,7 @@ describes a rectified pinhole image. Objects are those of the COCO writer (``ins
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,9 @@ import numpy as np
 
 from ..sensors.outputs import LIDAR_ANNOTATOR
 from ..sensors.spec_base import PosInt, Spec
-from .base import RunInfo, Writer, atomic_write_bytes
+from .base import RunInfo, Writer, atomic_write_bytes, atomic_write_chunks
 from .cuboid import camera_model
+from .disk_sort import SortedOnDisk, names_in
 from .image_files import png_bytes
 from .instances import Instance, camera_instances
 from .kitti_geometry import calibration, kitti_boxes, observation_angle
@@ -102,6 +104,15 @@ def label_line(instance: Instance, box3d: tuple[float, ...] | None) -> str:
 
 def _part(split: str) -> str:
     return "testing" if split == TESTING_SPLIT else "training"
+
+
+def _list_rows(labels: Path, run: RunInfo) -> Iterator[tuple[str, int, int, str]]:
+    """``ImageSets`` rows (split, frame, -, line) of the label files in ``labels``."""
+    for name in names_in(labels):
+        match = _FRAME_FILE.fullmatch(name)
+        if match:
+            frame = int(match[1])
+            yield run.split_of(frame), frame, 0, f"{frame:06d}\n"
 
 
 class KittiWriter(Writer):
@@ -181,17 +192,17 @@ class KittiWriter(Writer):
         root = out_dir / KITTI_DIR
         written: list[Path] = []
         for camera in sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
-            frames: dict[str, list[int]] = {name: [] for name, _ in run.splits}
-            for part in ("training", "testing"):
-                labels = root / camera / part / "label_2"
-                names = sorted(p.name for p in labels.iterdir()) if labels.is_dir() else []
-                for match in filter(None, map(_FRAME_FILE.fullmatch, names)):
-                    frame = int(match[1])
-                    frames[run.split_of(frame)].append(frame)
-            for split, ids in frames.items():
-                if not ids:
-                    continue
-                path = root / camera / "ImageSets" / f"{split}.txt"
-                atomic_write_bytes(path, "".join(f"{f:06d}\n" for f in sorted(ids)).encode())
-                written.append(path.relative_to(out_dir))
+            sets = root / camera / "ImageSets"
+            created = not sets.exists()
+            # sorted on disk: a list of every frame would grow with the dataset (issue 19)
+            with SortedOnDisk(sets / f"{run.splits[0][0]}.txt") as frames:
+                for part in ("training", "testing"):
+                    frames.add(_list_rows(root / camera / part / "label_2", run))
+                filled = frames.groups()
+                for split in (name for name, _ in run.splits if name in filled):
+                    path = sets / f"{split}.txt"
+                    atomic_write_chunks(path, (line.encode() for line in frames.values(split)))
+                    written.append(path.relative_to(out_dir))
+            if created and not any(sets.iterdir()):
+                sets.rmdir()  # no frames: no lists, and no folder left by the scratch table
         return written

@@ -36,6 +36,7 @@ run with the default single split writes no list (all its files are ``train``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,9 @@ from ..sensors.conventions import matrices_to_quat_wxyz
 from ..sensors.outputs import SCENESMITH_KEY
 from ..sensors.spec_base import Spec, Unit
 from ..sensors.stereo import STEREO_KEY
-from .base import RunInfo, Writer, atomic_write_bytes
+from .base import RunInfo, Writer, atomic_write_bytes, atomic_write_chunks
 from .cuboid import KEYPOINT_ORDER, Pinhole, box_truncation, camera_model, cuboid_corners, project_camera, to_camera
+from .disk_sort import SortedOnDisk, names_in
 from .splits import DEFAULT_SPLITS
 
 __all__ = ["PoseJsonWriter", "PoseWriterSpec", "pose_document", "projected_keypoints"]
@@ -195,14 +197,27 @@ class PoseJsonWriter(Writer):
         """``pose/<split>.txt``: the files of each split (from the published files' frames)."""
         if tuple(run.splits) == DEFAULT_SPLITS:
             return []
-        by_split: dict[str, list[str]] = {}
         root = out_dir / "pose"
-        for path in sorted(root.glob("*/*.json")) if root.is_dir() else []:
-            if path.stem.isdigit():
-                by_split.setdefault(run.split_of(int(path.stem)), []).append(path.relative_to(root).as_posix())
+        if not root.is_dir():
+            return []
         written = []
-        for split, names in sorted(by_split.items()):
-            final = root / f"{split}.txt"
-            atomic_write_bytes(final, ("\n".join(names) + "\n").encode())
-            written.append(final.relative_to(out_dir))
+        # sorted on disk: a list of every file would grow with the dataset (issue 19)
+        with SortedOnDisk(root / f"{run.splits[0][0]}.txt") as names:
+            names.add(_list_rows(root, run))
+            for split in names.groups():
+                final = root / f"{split}.txt"
+                atomic_write_chunks(final, (line.encode() for line in names.values(split)))
+                written.append(final.relative_to(out_dir))
         return written
+
+
+def _list_rows(root: Path, run: RunInfo) -> Iterator[tuple[str, str, str, str]]:
+    """``pose/<split>.txt`` rows (split, camera, file name, line) of the frames' documents
+    (``<camera>/<frame>.json``; hidden names, as temporary files have, are not documents)."""
+    for camera in names_in(root):
+        if camera.startswith(".") or not (root / camera).is_dir():
+            continue
+        for name in names_in(root / camera):
+            stem, dot, ext = name.rpartition(".")
+            if dot and ext == "json" and stem.isdigit():
+                yield run.split_of(int(stem)), camera, name, f"{camera}/{name}\n"

@@ -24,6 +24,7 @@ Objects are those of the COCO writer (``instances``), in instance-id order.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 from xml.sax.saxutils import escape
@@ -31,7 +32,8 @@ from xml.sax.saxutils import escape
 from pydantic import Field
 
 from ..sensors.spec_base import PosInt, Spec, Unit
-from .base import RunInfo, Writer, atomic_write_bytes
+from .base import RunInfo, Writer, atomic_write_bytes, atomic_write_chunks
+from .disk_sort import SortedOnDisk, names_in
 from .image_files import jpeg_bytes
 from .instances import Instance, camera_instances
 
@@ -106,6 +108,16 @@ def annotation_xml(image_id: str, width: int, height: int, objects: list[Instanc
     return "\n".join(out) + "\n"
 
 
+def _list_rows(annotations: Path, run: RunInfo) -> Iterator[tuple[str, int, str, str]]:
+    """``ImageSets/Main`` rows (split, frame, image id, line) of the files in ``annotations``."""
+    for name in names_in(annotations):
+        match = _IMAGE_ID.fullmatch(name)
+        if match:
+            frame = int(match[2])
+            image_id = f"{match[1]}_{match[2]}"
+            yield run.split_of(frame), frame, image_id, f"{image_id}\n"
+
+
 class VocWriter(Writer):
     name = "voc"
     options_spec = VocWriterSpec
@@ -141,18 +153,15 @@ class VocWriter(Writer):
 
     def on_final_frame(self, out_dir: Path, run: RunInfo, shard_ids: list[int]) -> list[Path]:
         root = out_dir / VOC_DIR
-        folder = root / "Annotations"
-        ids: dict[str, list[tuple[int, str]]] = {name: [] for name, _ in run.splits}
-        for name in sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []:
-            match = _IMAGE_ID.fullmatch(name)
-            if match:
-                frame = int(match[2])
-                ids[run.split_of(frame)].append((frame, f"{match[1]}_{match[2]}"))
         written = []
-        for split, entries in ids.items():
-            if entries:
+        root.mkdir(parents=True, exist_ok=True)
+        # sorted on disk: a list of every image would grow with the dataset (issue 19)
+        with SortedOnDisk(root / "labelmap.txt") as ids:
+            ids.add(_list_rows(root / "Annotations", run))
+            filled = ids.groups()
+            for split in (name for name, _ in run.splits if name in filled):
                 path = root / "ImageSets" / "Main" / f"{split}.txt"
-                atomic_write_bytes(path, "".join(f"{image_id}\n" for _, image_id in sorted(entries)).encode())
+                atomic_write_chunks(path, (line.encode() for line in ids.values(split)))
                 written.append(path.relative_to(out_dir))
         atomic_write_bytes(root / "labelmap.txt", label_map(run.categories).encode())
         return [*written, (root / "labelmap.txt").relative_to(out_dir)]

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ...writers.disk_sort import scratch_db, scratch_db_path
 from .shards import ROOT_FILES, file_entry, load_record, record_path, sha256_file
 
 __all__ = ["MANIFEST", "VerifyReport", "build_manifest", "environment", "load_manifest", "verify_folder"]
@@ -61,15 +62,9 @@ def build_manifest(out: Path, run: dict[str, Any], published: Iterable[int], run
     removes if the run dies while writing it."""
     path = out / MANIFEST
     tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    db_path = tmp.with_name(tmp.name + ".db")
-    db_path.unlink(missing_ok=True)
-    # no file locks (the unix-none VFS): the driver, holding the folder's lock, is its only
-    # user, and SQLite's locks are unreliable on the network storage an output folder may be on
-    db = sqlite3.connect(f"{db_path.absolute().as_uri()}?vfs=unix-none", uri=True)
+    db_path = scratch_db_path(path)
+    db = scratch_db(db_path)
     try:
-        # no journal (no second file to clean up; the table is rebuilt from the records if lost)
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
         # TEXT keys compare as bytes (memcmp); for UTF-8 that is Python's code-point order,
         # which is what sort_keys uses
         for table in _SORTED_MAPS:
