@@ -112,11 +112,13 @@ def _td(value: Any, numeric: bool = False) -> str:
 
 def _header(doc: dict[str, Any]) -> str:
     run = doc.get("run") or {}
-    frames = run.get("frames") or [0, 0]
+    start, stop = run.get("frames") or [0, 0]
+    # the document's range is half-open (start, stop), as the CLI's A:B; the page names the last frame
+    span = f"{start}–{stop - 1}" if stop > start else "none"
     facts = [
         ("scenario", run.get("scenario", "")),
         ("seed", run.get("seed", "")),
-        ("frames", f"{run.get('n_frames', 0):,} ({frames[0]}–{frames[-1]})"),
+        ("frames", f"{run.get('n_frames', 0):,} ({span})"),
         ("cameras", ", ".join(run.get("cameras", [])) or "–"),
         ("LiDARs", ", ".join(run.get("lidars", [])) or "–"),
         ("writers", ", ".join(run.get("writers", [])) or "–"),

@@ -168,6 +168,8 @@ def test_report_of_the_tabletop_opens_in_headless_chromium(tabletop_run: Path, t
     doc = json.loads(json_path.read_text())
     text = page_path.read_text()
     assert "http://" not in text and "https://" not in text.replace("http://www.w3.org", "")
+    start, stop = doc["run"]["frames"]  # half-open, as the CLI's A:B: the page names the last frame
+    assert f"<td>{stop - start:,} ({start}–{stop - 1})</td>" in text
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=_CHROMIUM, args=_CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
