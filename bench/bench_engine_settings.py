@@ -21,6 +21,7 @@ from scenesmith import config_path
 from scenesmith.scenarios.loader import ScenarioDocument, parse
 from scenesmith.scenarios.prim_paths import render_cameras
 
+FAST = {"denoise": True, "denoise_quality": "fast"}  # OIDN's smaller network
 SETTINGS: tuple[tuple[str, dict[str, object]], ...] = (
     ("direct, 4 spp", {"engine": "direct", "samples_per_pixel": 4, "denoise": False}),
     ("path, 1 spp", {"engine": "path", "samples_per_pixel": 1, "denoise": False}),
@@ -29,6 +30,7 @@ SETTINGS: tuple[tuple[str, dict[str, object]], ...] = (
     ("path, 4 spp", {"engine": "path", "samples_per_pixel": 4, "denoise": False}),
     ("path, 4 spp, denoised", {"engine": "path", "samples_per_pixel": 4, "denoise": True}),
     ("path, 8 spp, denoised", {"engine": "path", "samples_per_pixel": 8, "denoise": True}),
+    *((f"path, {spp} spp, denoised fast", {"engine": "path", "samples_per_pixel": spp, **FAST}) for spp in (1, 2, 4)),
 )
 
 

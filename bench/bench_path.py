@@ -1,4 +1,4 @@
-"""Time to equal error: our path engine (with and without denoising) beside Blender Cycles (issue 16).
+"""Time to equal error: our path engine (denoiser off, OIDN high or fast) beside Blender Cycles (issue 16).
 
 Usage (from the repository root, shared/ beside it; Cycles needs ``bpy`` in a venv of its own)::
 
@@ -46,6 +46,8 @@ from cycles_scene import export_frame  # noqa: E402
 
 LADDER = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 BOUNCES = 4
+# the denoiser off, or Open Image Denoise at its two CPU qualities; both renderers run each
+DENOISE_MODES = ("off", "high", "fast")
 
 
 def _rel(img: np.ndarray, ref: np.ndarray) -> float:
@@ -68,12 +70,12 @@ class Ours:
         self.backend.build(resolve(build(scenario, base_dir=FIXTURES)))
         self.params = sample(self.backend.resolved, 0, 0)
         self.backend.apply(self.params)
-        self.warmed: set[bool] = set()
+        self.warmed: set[str] = set()
 
     def export(self, out: Path) -> dict[str, Any]:
         return export_frame(self.backend, "cam", out)
 
-    def render(self, spp: int, denoise: bool) -> tuple[np.ndarray, float]:
+    def render(self, spp: int, denoise: str) -> tuple[np.ndarray, float]:
         """Linear image and the seconds of one warm render (BVH build, camera rays, paths, denoiser)."""
         from scenesmith.runtime.embedded.annotators import cast_camera
         from scenesmith.runtime.embedded.camera_rays import read_camera
@@ -83,8 +85,9 @@ class Ours:
 
         b = self.backend
         spec = b.resolved.scenario.render.model_copy(
-            update={"samples_per_pixel": spp, "area_light_samples": spp, "dome_light_samples": spp, "denoise": denoise}
-        )
+            update={"samples_per_pixel": spp, "area_light_samples": spp, "dome_light_samples": spp,
+                    "denoise": denoise != "off", "denoise_quality": "high" if denoise == "off" else denoise}
+        )  # fmt: skip
         rc = render_cameras(b.resolved.scenario)[0]
 
         def once() -> np.ndarray:
@@ -122,7 +125,7 @@ class Cycles:
                 return line[len(prefix) :].strip()
         raise RuntimeError(f"bpy exited (rc {self.proc.wait()}) before {prefix}")
 
-    def render(self, spp: int, denoise: bool, name: str) -> tuple[np.ndarray, float]:
+    def render(self, spp: int, denoise: str, name: str) -> tuple[np.ndarray, float]:
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps([spp, denoise, name, self.warm]) + "\n")
         self.proc.stdin.flush()
@@ -136,10 +139,11 @@ class Cycles:
         self.proc.wait()
 
 
-Rungs = dict[tuple[int, bool], tuple[list[float], float]]
+Rungs = dict[tuple[int, str], tuple[list[float], float]]
+Times = dict[float, float | None]
 
 
-def _report(name: str, rungs: Rungs, denoise: bool, targets: list[float]) -> dict[float, float | None]:
+def _report(name: str, rungs: Rungs, denoise: str, targets: list[float]) -> Times:
     """Print the ladder; the median time of the fastest rung at or under each target error."""
     print(f"  {name}:")
     best: dict[float, float | None] = dict.fromkeys(targets)
@@ -157,10 +161,10 @@ def _report(name: str, rungs: Rungs, denoise: bool, targets: list[float]) -> dic
     return best
 
 
-def _ratio(target: float, *times: dict[float, float | None]) -> str:
-    """Cycles' faster mode over ours, at one target."""
-    ours = [t[target] for t in times[:2] if t[target] is not None]
-    theirs = [t[target] for t in times[2:] if t[target] is not None]
+def _ratio(target: float, ours_by_mode: list[Times], theirs_by_mode: list[Times]) -> str:
+    """Cycles' fastest mode over ours, at one target."""
+    ours = [t[target] for t in ours_by_mode if t[target] is not None]
+    theirs = [t[target] for t in theirs_by_mode if t[target] is not None]
     return f"{min(theirs) / min(ours):.2f}x" if ours and theirs else "n/a"  # type: ignore[type-var]
 
 
@@ -184,36 +188,34 @@ def main() -> int:
     cycles = Cycles(args.bpy_python, scene, threads) if args.bpy_python else None
     ref_file = CACHE / f"ours_ref_{w}x{h}_{args.ref_spp}.npy"
     if not ref_file.exists():
-        np.save(ref_file, ours.render(args.ref_spp, False)[0])
+        np.save(ref_file, ours.render(args.ref_spp, "off")[0])
     ref = np.load(ref_file)
     cref = None
     if cycles is not None:
         cref_file = CACHE / f"cycles_ref_{w}x{h}_{args.ref_spp}.npy"
         if not cref_file.exists():
-            np.save(cref_file, cycles.render(args.ref_spp, False, "cycles_ref_render")[0])
+            np.save(cref_file, cycles.render(args.ref_spp, "off", "cycles_ref_render")[0])
         cref = np.load(cref_file)
     load = [os.getloadavg()[0]]
-    mine: dict[tuple[int, bool], tuple[list[float], float]] = {}
-    theirs: dict[tuple[int, bool], tuple[list[float], float]] = {}
+    mine: Rungs = {}
+    theirs: Rungs = {}
     for _ in range(args.repeats):
-        for denoise in (False, True):
+        for denoise in DENOISE_MODES:
             for spp in ladder:
                 image, seconds = ours.render(spp, denoise)
                 mine.setdefault((spp, denoise), ([], _rel(image, ref)))[0].append(seconds)
                 if cycles is not None:
-                    image, seconds = cycles.render(spp, denoise, f"cycles_{spp}_{int(denoise)}")
+                    image, seconds = cycles.render(spp, denoise, f"cycles_{spp}_{denoise}")
                     theirs.setdefault((spp, denoise), ([], _rel(image, cref)))[0].append(seconds)
         load.append(os.getloadavg()[0])
     print(f"reference scene {w}x{h}, path tracing, {BOUNCES} scattering events, {threads} threads each, "
           f"medians of {args.repeats}; 1-min load average {min(load):.2f}-{max(load):.2f}")  # fmt: skip
-    t_ours = _report("scenesmith path", mine, False, args.targets)
-    t_ours_dn = _report("scenesmith path, denoised (OIDN)", mine, True, args.targets)
+    t_ours = [_report(f"scenesmith path, denoise {mode}", mine, mode, args.targets) for mode in DENOISE_MODES]
     if cycles is None or cref is None:
         print("  Blender Cycles: not measured (give --bpy-python: a venv with the 'bench' extra's bpy)")
         return 0
     cycles.close()
-    t_cyc = _report("Blender Cycles", theirs, False, args.targets)
-    t_cyc_dn = _report("Blender Cycles, denoised (OIDN)", theirs, True, args.targets)
+    t_cyc = [_report(f"Blender Cycles, denoise {mode}", theirs, mode, args.targets) for mode in DENOISE_MODES]
     agreement = _rel(ref, cref)
     scale = float(np.sum(ref * cref) / np.sum(cref * cref))
     print(f"  references ({args.ref_spp} spp each): rel RMSE {agreement:.2%} between ours and Cycles'; "
@@ -223,14 +225,14 @@ def main() -> int:
     if agreement > 0.05:
         print("  speed not compared: the references differ by more than 5% (different answers, not noise)")
         return 0
-    for label, a, b in (("undenoised", t_ours, t_cyc), ("denoised", t_ours_dn, t_cyc_dn)):
+    for mode, a, b in zip(DENOISE_MODES, t_ours, t_cyc):
         for target in args.targets:
             if a[target] is not None and b[target] is not None:
-                print(f"  {label}: Cycles / ours time to {target:.0%} = {b[target] / a[target]:.2f}x")  # type: ignore[operator]
+                print(f"  denoise {mode}: Cycles / ours time to {target:.0%} = {b[target] / a[target]:.2f}x")  # type: ignore[operator]
             else:
-                print(f"  {label}: a renderer did not reach {target:.0%} on the ladder")
-    print("  best of ours (either mode) vs best of Cycles: "
-          + ", ".join(f"{t:.0%}: {_ratio(t, t_ours, t_ours_dn, t_cyc, t_cyc_dn)}" for t in args.targets))  # fmt: skip
+                print(f"  denoise {mode}: a renderer did not reach {target:.0%} on the ladder")
+    print("  best of ours (any mode) vs best of Cycles (any mode): "
+          + ", ".join(f"{t:.0%}: {_ratio(t, t_ours, t_cyc)}" for t in args.targets))  # fmt: skip
     return 0
 
 

@@ -175,6 +175,7 @@ def _linear(path: str) -> np.ndarray:
 
 def main() -> None:
     """Build the scene, then render each ``[samples, denoise, name]`` line read from stdin
+    (``denoise``: ``off``, or OIDN's quality ``high`` or ``fast``)
     (one line of JSON each; the bench interleaves them with its own renders) and answer each
     with a ``RESULT`` line."""
     scene_base, out_dir, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -188,7 +189,9 @@ def main() -> None:
     for line in sys.stdin:
         spp, denoise, name, warm = json.loads(line)
         scene.cycles.samples = spp
-        scene.cycles.use_denoising = denoise
+        scene.cycles.use_denoising = denoise != "off"
+        if denoise != "off":
+            scene.cycles.denoising_quality = denoise.upper()  # OIDN's filter: HIGH or FAST
         if warm:
             bpy.ops.render.render(write_still=False)  # kernels, scene sync
         start = time.perf_counter()

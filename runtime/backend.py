@@ -36,7 +36,8 @@ class Capabilities:
     meters_per_unit: frozenset[float] = frozenset({1.0})
     features: frozenset[str] = frozenset()
     """Scenario features beyond the above a backend realizes: ``motion`` (camera shutters, with
-    motion blur and rolling shutter, and the randomizer kinds that need it, e.g. ``velocity``)."""
+    motion blur and rolling shutter, and the randomizer kinds that need it, e.g. ``velocity``);
+    ``denoise_quality`` (Open Image Denoise's ``fast`` filter for ``render.denoise_quality``)."""
     notes: dict[str, str] = field(default_factory=dict)
 
 
@@ -124,6 +125,9 @@ def check_supported(resolved: ResolvedScenario, caps: Capabilities, backend: str
         for name, cam in s.cameras.items():
             if cam.shutter is not None:
                 refuse(("cameras", name, "shutter"), "camera shutters (motion blur, rolling shutter)", cam.shutter.kind)
+    if s.render.denoise and s.render.denoise_quality != "high" and "denoise_quality" not in caps.features:
+        refuse(("render", "denoise_quality"), f"render.denoise_quality {s.render.denoise_quality}",
+               s.render.denoise_quality)  # fmt: skip
     for name, rnd in s.randomizers.items():
         for need in type(rnd).needs:
             if need not in caps.features:

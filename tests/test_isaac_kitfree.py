@@ -280,6 +280,44 @@ def test_the_cli_refuses_the_isaac_backend_outside_isaac_sim(tmp_path: Path) -> 
         assert not out.exists()
 
 
+def test_path_tracing_settings_follow_the_render_section_and_fast_denoising_is_refused() -> None:
+    """Under ``PathTracing``, samples, bounces and the denoiser become the RTX settings Isaac
+    Sim's SimulationApp sets from the same three options (``path_tracing_settings``); other
+    renderers get none. OIDN's ``fast`` filter has no Isaac counterpart: refused at its key by
+    the Isaac backend, accepted by the embedded one."""
+    from scenesmith.runtime.embedded.backend import CAPABILITIES as EMBEDDED
+    from scenesmith.runtime.isaac.backend import CAPABILITIES, path_tracing_settings
+
+    render = {"engine": "path", "samples_per_pixel": 3, "max_bounces": 2, "denoise": True}
+    doc = build({"version": 1, "assets": {"box": {"cube": {}}}, "render": render})
+    assert path_tracing_settings(doc, "PathTracing") == {
+        "/rtx/pathtracing/spp": 3,
+        "/rtx/pathtracing/totalSpp": 3,
+        "/rtx/pathtracing/clampSpp": 3,
+        "/rtx/pathtracing/maxBounces": 2,
+        "/rtx/pathtracing/optixDenoiser/enabled": True,
+    }
+    assert path_tracing_settings(doc, "RealTimePathTracing") == {}
+    assert path_tracing_settings(doc, "RaytracedLighting") == {}
+    check_supported(resolve(doc), CAPABILITIES, "isaac")  # quality high: OptiX on
+    fast = build({"version": 1, "assets": {"box": {"cube": {}}}, "render": {**render, "denoise_quality": "fast"}})
+    check_supported(resolve(fast), EMBEDDED, "embedded")
+    with pytest.raises(BadInputError, match=r"render\.denoise_quality: the isaac backend does not support") as err:
+        check_supported(resolve(fast), CAPABILITIES, "isaac")
+    assert "optixDenoiser" in str(err.value)
+
+
+def test_the_kit_tests_tabletop_without_its_lidar_models_is_one_isaac_runs() -> None:
+    """``extension/tests``' generation test drops the example's LiDAR realism models, which
+    Isaac Sim's RTX LiDAR computes itself (refused by name); the rest must pass Isaac's checks."""
+    from scenesmith.extension.kit_test_scenarios import tabletop_for_isaac
+    from scenesmith.runtime.isaac.backend import CAPABILITIES
+
+    with pytest.raises(BadInputError, match="LiDAR intensity model"):
+        check_supported(resolve(parse(EXAMPLES / "tabletop.yaml")), CAPABILITIES, "isaac")
+    check_supported(resolve(tabletop_for_isaac()), CAPABILITIES, "isaac")
+
+
 def test_render_engine_path_maps_to_isaac_sims_path_tracer() -> None:
     """``render.engine: path`` runs on RTX ``PathTracing`` inside Isaac Sim (``/rtx/rendermode``,
     cited in extension/api_citations.toml), unless isaac.renderer names the other path tracer;

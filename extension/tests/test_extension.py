@@ -30,11 +30,13 @@ from ...runtime.isaac.rep_writers import WRITER_CLASS_NAMES
 from ...runtime.isaac.session import generate_async
 from ...runtime.run.manifest import verify_folder
 from ...runtime.run.pipeline import GenerateOptions
-from ...scenarios.loader import parse
+from ...runtime.usd.resolve import resolve
+from ...scenarios.loader import build, parse
 from ..extension import make_extension_class
+from ..kit_test_scenarios import tabletop_for_isaac
 from ..panel import IDS, WINDOW_TITLE
 
-__all__ = ["TestGeneration", "TestLifecycle", "TestPanel", "TestPoseWriterParity"]
+__all__ = ["TestGeneration", "TestLifecycle", "TestPanel", "TestPoseWriterParity", "TestRenderSettings"]
 
 
 def _ours_registered() -> set[str]:
@@ -85,7 +87,7 @@ class TestPanel(omni.kit.test.AsyncTestCase):
 class TestGeneration(omni.kit.test.AsyncTestCase):
     async def test_three_frames_of_tabletop(self) -> None:
         out = Path(tempfile.mkdtemp()) / "tabletop"
-        doc = parse(config_path("scenarios", "tabletop.yaml"))
+        doc = tabletop_for_isaac()  # its LiDAR realism models are refused in Isaac mode
         opts = GenerateOptions(out=out, start=0, stop=3, seed=0, shard_size=3, backend="isaac", progress=False)
         seen: list[int] = []
         result = await generate_async(doc, opts, IsaacBackend(work_dir=out.parent / "kit"), lambda d, t: seen.append(d))
@@ -94,6 +96,21 @@ class TestGeneration(omni.kit.test.AsyncTestCase):
         self.assertTrue(verify_folder(out).ok)
         manifest = json.loads((out / "manifest.json").read_text())
         self.assertEqual(sorted(manifest["frame_hashes"]), ["0", "1", "2"])
+
+
+class TestRenderSettings(omni.kit.test.AsyncTestCase):
+    async def test_the_path_engines_samples_bounces_and_denoiser_reach_rtx(self) -> None:
+        import carb
+
+        render = {"engine": "path", "samples_per_pixel": 3, "max_bounces": 2, "denoise": False}
+        doc = build({"version": 1, "assets": {"box": {"cube": {}}}, "render": render})
+        await IsaacBackend(work_dir=Path(tempfile.mkdtemp())).build_async(resolve(doc))
+        settings = carb.settings.get_settings()
+        self.assertEqual(settings.get("/rtx/rendermode"), "PathTracing")
+        for key in ("spp", "totalSpp", "clampSpp"):
+            self.assertEqual(settings.get(f"/rtx/pathtracing/{key}"), 3)
+        self.assertEqual(settings.get("/rtx/pathtracing/maxBounces"), 2)
+        self.assertFalse(settings.get("/rtx/pathtracing/optixDenoiser/enabled"))
 
 
 class TestPoseWriterParity(omni.kit.test.AsyncTestCase):

@@ -47,7 +47,7 @@ CAPABILITIES = Capabilities(
     lidar=True,
     lidar_models=frozenset(LIDAR_MODEL_KEYS),
     physics=True,
-    features=frozenset({"motion"}),
+    features=frozenset({"motion", "denoise_quality"}),
     notes={
         "randomization_mode replicator": "randomization_mode: deterministic (replicator mode needs Isaac Sim)",
         "up_axis Y": "up_axis: Z",

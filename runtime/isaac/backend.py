@@ -56,7 +56,15 @@ from ..usd.stage import author_stage
 from .physx_world import physx_world
 from .replicator_graph import compile_randomizers, prepare_xform_ops, replicator_mode_problems, rotated_prims
 
-__all__ = ["CAPABILITIES", "LIDAR_OUTPUTS", "PATH_TRACING_RENDERERS", "RENDERERS", "IsaacBackend", "scenario_renderer"]
+__all__ = [
+    "CAPABILITIES",
+    "LIDAR_OUTPUTS",
+    "PATH_TRACING_RENDERERS",
+    "RENDERERS",
+    "IsaacBackend",
+    "path_tracing_settings",
+    "scenario_renderer",
+]
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +105,28 @@ def scenario_renderer(doc: ScenarioDocument) -> str:
     return s.isaac.renderer if explicit else "PathTracing"
 
 
+def path_tracing_settings(doc: ScenarioDocument, renderer: str) -> dict[str, int | bool]:
+    """The RTX settings ``render`` maps onto under ``PathTracing``: the ones Isaac Sim's
+    ``SimulationApp`` sets from its ``samples_per_pixel_per_frame``, ``max_bounces`` and
+    ``denoiser`` options (``_set_render_settings``, isaacsim.simulation_app 5.1:
+    ``/rtx/pathtracing/spp``, ``totalSpp`` and ``clampSpp`` = samples per pixel,
+    ``/rtx/pathtracing/maxBounces``, ``/rtx/pathtracing/optixDenoiser/enabled``). Nothing for
+    the other renderers: ``RealTimePathTracing`` reads its own ``/rtx/rtpt/`` settings, which no
+    Isaac Sim 5.1 source sets, and ``RaytracedLighting`` has no samples or bounces to set.
+    ``max_bounces`` passes through as the number: RTX's source does not say whether it counts
+    direct light as a bounce (ours: N = 1 is direct light)."""
+    if renderer != "PathTracing":
+        return {}
+    r = doc.scenario.render
+    return {
+        "/rtx/pathtracing/spp": r.samples_per_pixel,
+        "/rtx/pathtracing/totalSpp": r.samples_per_pixel,
+        "/rtx/pathtracing/clampSpp": r.samples_per_pixel,
+        "/rtx/pathtracing/maxBounces": r.max_bounces,
+        "/rtx/pathtracing/optixDenoiser/enabled": r.denoise,
+    }
+
+
 RTX_LIDAR_MODELS = (
     "the key left out: Isaac Sim's RTX LiDAR computes intensity, detection and echoes itself, from "
     "the profile's intensityProcessing, minReflectance and maxReturns (closed source, nothing to map onto)"
@@ -120,6 +150,9 @@ CAPABILITIES = Capabilities(
         "camera shutters (motion blur, rolling shutter)": _PAUSED,
         "velocity randomizers": _PAUSED,
         f"the {AMODAL_ANNOTATOR} annotator": "the embedded backend (Replicator has no amodal annotator)",
+        "render.denoise_quality fast": (
+            "high: Isaac Sim's denoiser (/rtx/pathtracing/optixDenoiser/enabled) is on or off, with no quality"
+        ),
     },
 )
 """What Isaac mode realizes. Motion (camera shutters, ``velocity`` draws, ``motion_vectors``) is
@@ -198,7 +231,10 @@ class IsaacBackend(StageFrames, Backend):
         if not result:
             raise RuntimeError(f"Kit could not open {path}: {error}")
         self.stage = context.get_stage()
-        carb.settings.get_settings().set("/rtx/rendermode", self.renderer)
+        settings = carb.settings.get_settings()
+        settings.set("/rtx/rendermode", self.renderer)
+        for key, value in path_tracing_settings(resolved.document, self.renderer).items():
+            settings.set(key, value)
         s = resolved.scenario
         for rc in render_cameras(s):
             cam = s.cameras[rc.camera]

@@ -48,6 +48,9 @@ class RenderSpec(Spec):
     """path: scattering events per path (0 shows emitters and the environment only, 1 is direct lighting)."""
     denoise: bool = False
     """Denoise the RGB image with Intel Open Image Denoise, guided by first-hit albedo and normals (not labels)."""
+    denoise_quality: Literal["high", "fast"] = "high"
+    """Open Image Denoise's filter quality: high (its default, for final frames) or fast (a smaller
+    network: about half the denoiser's time, slightly more error; README "Rendering and lighting")."""
     samples_per_pixel: Annotated[int, Field(strict=True, ge=1, le=MAX_SAMPLES_PER_PIXEL)] = 1
     """Jittered camera rays per pixel for the RGB image (labels use one ray through the pixel centre)."""
     area_light_samples: Annotated[int, Field(strict=True, ge=1, le=256)] = 4
