@@ -3,7 +3,8 @@
 - startup/shutdown register and remove our writers and menu entry, leaving no task running;
 - the panel opens, its widgets are found by identifier, a bad scenario shows file:line errors;
 - a 3-frame generation of ``config/scenarios/tabletop.yaml`` on the Isaac backend writes a
-  verified run;
+  verified run (without the example's LiDAR realism models, which Isaac mode refuses);
+- ``render`` of a path-traced scenario reaches RTX's path-tracing settings;
 - PoseWriter parity on ``config/scenarios/pose_writer_parity.yaml`` against Isaac Sim's golden
   output (set ``SCENESMITH_FIXTURES`` to the ``shared/fixtures`` folder).
 
