@@ -114,7 +114,7 @@ def _header(doc: dict[str, Any]) -> str:
     run = doc.get("run") or {}
     start, stop = run.get("frames") or [0, 0]
     # the document's range is half-open (start, stop), as the CLI's A:B; the page names the last frame
-    span = f"{start}–{stop - 1}" if stop > start else "none"
+    span = f"{start}–{stop - 1}" if stop > start + 1 else str(start) if stop > start else "none"
     facts = [
         ("scenario", run.get("scenario", "")),
         ("seed", run.get("seed", "")),

@@ -299,12 +299,19 @@ def test_path_tracing_settings_follow_the_render_section_and_fast_denoising_is_r
     }
     assert path_tracing_settings(doc, "RealTimePathTracing") == {}
     assert path_tracing_settings(doc, "RaytracedLighting") == {}
+    direct = build({"version": 1, "assets": {"box": {"cube": {}}}, "render": {**render, "engine": "direct"},
+                    "isaac": {"renderer": "PathTracing"}})  # fmt: skip
+    assert path_tracing_settings(direct, "PathTracing") == {}  # Isaac Sim's own settings stay
     check_supported(resolve(doc), CAPABILITIES, "isaac")  # quality high: OptiX on
     fast = build({"version": 1, "assets": {"box": {"cube": {}}}, "render": {**render, "denoise_quality": "fast"}})
     check_supported(resolve(fast), EMBEDDED, "embedded")
     with pytest.raises(BadInputError, match=r"render\.denoise_quality: the isaac backend does not support") as err:
         check_supported(resolve(fast), CAPABILITIES, "isaac")
     assert "optixDenoiser" in str(err.value)
+    off = {**render, "denoise": False, "denoise_quality": "fast"}  # no denoiser: nothing to refuse
+    check_supported(
+        resolve(build({"version": 1, "assets": {"box": {"cube": {}}}, "render": off})), CAPABILITIES, "isaac"
+    )
 
 
 def test_the_kit_tests_tabletop_without_its_lidar_models_is_one_isaac_runs() -> None:

@@ -106,7 +106,7 @@ def scenario_renderer(doc: ScenarioDocument) -> str:
 
 
 def path_tracing_settings(doc: ScenarioDocument, renderer: str) -> dict[str, int | bool]:
-    """The RTX settings ``render`` maps onto under ``PathTracing``: the ones Isaac Sim's
+    """The RTX settings ``render`` maps onto for ``render.engine: path`` under ``PathTracing``: the ones Isaac Sim's
     ``SimulationApp`` sets from its ``samples_per_pixel_per_frame``, ``max_bounces`` and
     ``denoiser`` options (``_set_render_settings``, isaacsim.simulation_app 5.1:
     ``/rtx/pathtracing/spp``, ``totalSpp`` and ``clampSpp`` = samples per pixel,
@@ -114,8 +114,10 @@ def path_tracing_settings(doc: ScenarioDocument, renderer: str) -> dict[str, int
     the other renderers: ``RealTimePathTracing`` reads its own ``/rtx/rtpt/`` settings, which no
     Isaac Sim 5.1 source sets, and ``RaytracedLighting`` has no samples or bounces to set.
     ``max_bounces`` passes through as the number: RTX's source does not say whether it counts
-    direct light as a bounce (ours: N = 1 is direct light)."""
-    if renderer != "PathTracing":
+    direct light as a bounce (ours: N = 1 is direct light). A ``direct``-engine scenario that
+    picks ``PathTracing`` through ``isaac.renderer`` keeps Isaac Sim's own settings: its
+    samples and bounces are the embedded direct engine's, not a path tracer's."""
+    if renderer != "PathTracing" or doc.scenario.render.engine != "path":
         return {}
     r = doc.scenario.render
     return {
