@@ -420,34 +420,10 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None
     reference = tmp_path / "reference"
     assert gen(reference, "--frames", "23", "--shard-size", "4").returncode == 0
     out = tmp_path / "killed"
-    env = dict(os.environ)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scenesmith.scripts.cli",
-            "generate",
-            str(SMALL),
-            *ROOT,
-            "-o",
-            str(out),
-            "--no-progress",
-            "--frames",
-            "23",
-            "--shard-size",
-            "4",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    records = out / "shards"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (records.is_dir() and any(records.glob("*.json"))):
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
+    proc, _ = _start_and_freeze_writer(out, "--frames", "23", "--shard-size", "4")
+    proc.send_signal(signal.SIGKILL)  # the frozen writer dies with it (PR_SET_PDEATHSIG)
     proc.wait()
-    published = sorted(records.glob("*.json"))
+    published = sorted((out / "shards").glob("*.json"))
     assert 1 <= len(published) < 6, "kill must land with some shards published and some not"
     assert not (out / "manifest.json").exists()
     result = gen(out, "--frames", "23", "--shard-size", "4", "--resume")
@@ -461,21 +437,17 @@ def test_ctrl_c_keeps_published_shards_removes_the_rest_and_resume_finishes(tmp_
     reference = tmp_path / "reference"
     assert gen(reference, "--frames", "12", "--shard-size", "4").returncode == 0
     out = tmp_path / "interrupted"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scenesmith.scripts.cli", "generate", str(SMALL), *ROOT, "-o", str(out)]
-        + ["--no-progress", "--frames", "12", "--shard-size", "4"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    records = out / "shards"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (records.is_dir() and any(records.glob("*.json"))):
-        time.sleep(0.02)
-    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    proc, children = _start_and_freeze_writer(out, "--frames", "12", "--shard-size", "4", stderr=subprocess.PIPE)
     assert children, "generate runs its writers in a child process"
+    records = out / "shards"
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
+    try:
+        _, stderr = proc.communicate(timeout=120)
+    finally:  # an interrupt the run ignored would leave it waiting on its frozen writer forever
+        if proc.poll() is None:
+            proc.kill()
+            for pid in children:
+                os.kill(pid, signal.SIGKILL)
     assert proc.returncode == 130, stderr
     published = sorted(p.stem for p in records.glob("*.json"))
     assert 1 <= len(published) < 3, "the interrupt must land with some shards published and some not"
@@ -506,6 +478,41 @@ def test_an_interrupt_wrapped_by_a_compiled_kernel_is_still_an_interrupt() -> No
     assert isinstance(_wrapped_interrupt(bare), KeyboardInterrupt)
     assert _wrapped_interrupt(ValueError("bad value")) is None
     assert _wrapped_interrupt(SystemError("something else")) is None
+
+
+def _start_and_freeze_writer(
+    out: Path, *args: str, stderr: int = subprocess.DEVNULL
+) -> tuple[subprocess.Popen[str], list[int]]:
+    """Start ``generate`` into ``out`` and stop (SIGSTOP) its writer process as soon as the
+    first shard record is published; returns the run and its children's pids.
+
+    A frozen writer publishes nothing more, so the run cannot finish: a signal sent next lands
+    with some shards published and some not, however the race between capture and writer went.
+    Without the freeze it was a race, and it was lost: with cold kernel caches the writer
+    process starts slowly, every frame was captured before the first record appeared, and the
+    run had finished (manifest published, a late Ctrl-C ignored by design) before the test's
+    SIGINT arrived."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scenesmith.scripts.cli", "generate", str(SMALL), *ROOT, "-o", str(out)]
+        + ["--no-progress", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+    )
+    records = out / "shards"
+    children: list[int] = []
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if not children:  # the writer process starts with the run, long before its first record
+            found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout
+            children = [int(pid) for pid in found.split()]
+        if children and records.is_dir() and any(records.glob("*.json")):
+            break
+        time.sleep(0.005)
+    for pid in children:
+        os.kill(pid, signal.SIGSTOP)
+    assert proc.poll() is None, "the run ended before its writer could be frozen"
+    return proc, children
 
 
 def _alive(pid: int) -> bool:
