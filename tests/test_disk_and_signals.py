@@ -16,14 +16,11 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, REPO, run_cli
+from run_diff import assert_same_files
 
 SMALL = REPO / "tests" / "scenarios" / "small_tabletop.yaml"
 ARGS = ["--asset-root", str(EXAMPLES), "--no-progress", "--frames", "8", "--shard-size", "4"]
 CLI = [sys.executable, "-m", "scenesmith.scripts.cli", "generate", str(SMALL)]
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -72,44 +69,8 @@ cp -a {_quote(mount / "out")} {_quote(copy)}
     assert "Traceback" not in stderr and "exit code" not in stderr and stderr.lower().count("no space left") == 1
     assert lines[1].startswith("resume with: ") and len(lines) == 2
     assert (tmp_path / "rc2").read_text().strip() == "0", (tmp_path / "err2").read_text()
-    assert files_of(copy) == files_of(reference), _difference(copy, reference)
+    assert_same_files(copy, reference)
     assert run_cli("verify", str(copy)).returncode == 0
-
-
-def _difference(got: Path, want: Path) -> str:
-    """Which files differ and, for HDF5 shards, which chunks and whether their decoded bytes do:
-    a rare CI-only mismatch (README "Outputs", open) is diagnosed from the failure message."""
-    import h5py
-    import numpy as np
-
-    a, b = files_of(got), files_of(want)
-    lines = [f"only one side: {sorted(set(a) ^ set(b))}"]
-    for name in sorted(set(a) & set(b)):
-        if a[name] == b[name]:
-            continue
-        lines.append(f"{name}: {len(a[name])} vs {len(b[name])} bytes")
-        if not name.endswith(".h5"):
-            continue
-        with h5py.File(got / name) as fa, h5py.File(want / name) as fb:
-
-            def visit(key: str, item: object) -> None:
-                if not isinstance(item, h5py.Dataset) or not item.chunks or key not in fb:
-                    return
-                other = fb[key]
-                for index in range(item.id.get_num_chunks()):
-                    info = item.id.get_chunk_info(index)
-                    mine, theirs = (
-                        item.id.read_direct_chunk(info.chunk_offset),
-                        other.id.read_direct_chunk(info.chunk_offset),
-                    )
-                    if mine[1] != theirs[1]:
-                        same = np.asarray(item[()]).tobytes() == np.asarray(other[()]).tobytes()
-                        verdict = "identical" if same else "different"
-                        sizes = f"{len(mine[1])} vs {len(theirs[1])} bytes"
-                        lines.append(f"  {key} chunk {info.chunk_offset}: {sizes}; the dataset decodes {verdict}")
-
-            fa.visititems(visit)
-    return "\n".join(lines)
 
 
 def _quote(value: object) -> str:
@@ -146,7 +107,7 @@ def test_a_killed_process_group_leaves_shared_memory_that_resume_reclaims(
     result = run_cli("generate", str(SMALL), "-o", str(out), *ARGS, "--workers", workers, "--resume")
     assert result.returncode == 0, result.stderr
     assert _shm_of(out) == []
-    assert files_of(out) == files_of(reference)
+    assert_same_files(out, reference)
 
 
 @pytest.mark.slow

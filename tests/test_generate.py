@@ -16,6 +16,7 @@ import pytest
 from conftest import CORPUS, EXAMPLES, REPO, run_cli
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
+from run_diff import assert_same_files, files_of
 from scenesmith.runtime.single_frame import capture_frame
 from scenesmith.scenarios.loader import parse
 from scenesmith.writers.coco_writer import ANNOTATIONS_PATH, ANNOTATIONS_PER_IMAGE, EXTRA_KEY, IMAGES_DIR
@@ -29,10 +30,6 @@ ROOT = ["--asset-root", str(EXAMPLES)]
 def gen(out: Path, *args: str, scenario: Path = SMALL) -> subprocess.CompletedProcess[str]:
     result = run_cli("generate", str(scenario), *ROOT, "-o", str(out), "--no-progress", *args)
     return result
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -295,9 +292,8 @@ def test_two_runs_in_separate_processes_are_byte_identical(small_run: Path, tmp_
     # the second run writes in the capturing process instead of the writer process
     again = tmp_path / "again"
     assert gen(again, "--in-process-writers").returncode == 0
-    a, b = files_of(small_run), files_of(again)
-    assert a.keys() == b.keys()
-    assert [k for k in a if a[k] != b[k]] == []
+    assert_same_files(again, small_run)
+    a = files_of(small_run)
     assert any(k.startswith("hdf5/") for k in a) and any(k.startswith("pose/") for k in a)
 
 
@@ -428,7 +424,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None
     assert not (out / "manifest.json").exists()
     result = gen(out, "--frames", "23", "--shard-size", "4", "--resume")
     assert result.returncode == 0, result.stderr
-    assert files_of(out) == files_of(reference)
+    assert_same_files(out, reference)
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
     assert run_cli("verify", str(out)).returncode == 0
 
@@ -461,7 +457,7 @@ def test_ctrl_c_keeps_published_shards_removes_the_rest_and_resume_finishes(tmp_
         time.sleep(0.05)
     assert not any(_alive(int(pid)) for pid in children), "no child outlives the interrupted run"
     assert gen(out, "--frames", "12", "--shard-size", "4", "--resume").returncode == 0
-    assert files_of(out) == files_of(reference)
+    assert_same_files(out, reference)
 
 
 def test_an_interrupt_wrapped_by_a_compiled_kernel_is_still_an_interrupt() -> None:

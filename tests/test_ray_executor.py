@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from conftest import peak_rss_growth, run_cli
 from ray.cluster_utils import Cluster
+from run_diff import files_of
 
 HOLD_ENV = "SCENESMITH_TEST_HOLD_DIR"
 FRAMES = ("--frames", "8", "--shard-size", "2")
@@ -197,10 +198,6 @@ def reference(lab: Lab) -> dict[str, bytes]:
     out = lab.root / "reference"
     lab.run(out, "--workers", "1", ray_run=False)
     return files_of(out)
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def published(out: Path) -> set[int]:

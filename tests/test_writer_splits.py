@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, REPO, run_cli
 from pycocotools.coco import COCO
+from run_diff import files_of
 from scenesmith.writers.hdf5_reader import read_frames
 
 SMALL = REPO / "tests" / "scenarios" / "small_tabletop.yaml"
@@ -42,10 +43,6 @@ def split_scenario(folder: Path) -> Path:
 def generate(scenario: Path, out: Path, *args: str) -> None:
     result = run_cli("generate", str(scenario), "--asset-root", str(EXAMPLES), "-o", str(out), "--no-progress", *args)
     assert result.returncode == 0, result.stderr
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
