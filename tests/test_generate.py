@@ -429,21 +429,70 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None
     assert run_cli("verify", str(out)).returncode == 0
 
 
+SLOW_WRITER_PLUGIN = """
+import os
+import time
+
+from scenesmith.writers.base import Writer
+
+
+class SlowWriter(Writer):
+    name = "slow"
+    enabled_by_default = True
+    summary = "writes nothing, slowly: SCENESMITH_TEST_WRITER_DELAY_S seconds a frame"
+    replicator_class_name = "ScenesmithTestSlowWriter"
+    output_patterns = ()
+
+    def write(self, payload):
+        time.sleep(float(os.environ.get("SCENESMITH_TEST_WRITER_DELAY_S", "0")))
+
+    def close(self):
+        return []
+
+
+WRITERS = (SlowWriter,)
+"""
+
+
+def _slow_writer_env(tmp_path: Path, delay_s: float) -> dict[str, str]:
+    """A plugin writer, on by default, that sleeps ``delay_s`` a frame in the writer process."""
+    (tmp_path / "plugins").mkdir(exist_ok=True)
+    (tmp_path / "plugins" / "slow_writer_plugin.py").write_text(SLOW_WRITER_PLUGIN)
+    return {
+        "PYTHONPATH": os.pathsep.join([str(tmp_path / "plugins"), os.environ.get("PYTHONPATH", "")]),
+        "SCENESMITH_PLUGINS": "slow_writer_plugin",
+        "SCENESMITH_TEST_WRITER_DELAY_S": str(delay_s),
+    }
+
+
 def test_ctrl_c_keeps_published_shards_removes_the_rest_and_resume_finishes(tmp_path: Path) -> None:
+    """The writer process lags 0.5 s a frame behind capture (a plugin writer sleeps), so the
+    first shard's record appears seconds before the run could finish: the Ctrl-C sent then
+    lands mid-run. (Racing a normal run lost: with cold kernel caches the writer started so
+    slowly that every frame was captured first, and the run had finished before the signal.)
+    SIGINT is held back only while a message goes down the pipe, which the lagging writer
+    drains within a frame, so the interrupt is not delayed past the run's end."""
+    fast, slow = _slow_writer_env(tmp_path, 0.0), _slow_writer_env(tmp_path, 0.5)
     reference = tmp_path / "reference"
-    assert gen(reference, "--frames", "12", "--shard-size", "4").returncode == 0
+    assert run_cli("generate", str(SMALL), *ROOT, "-o", str(reference), "--no-progress", "--frames", "12",
+                   "--shard-size", "4", env=fast).returncode == 0  # fmt: skip
     out = tmp_path / "interrupted"
-    proc, children = _start_and_freeze_writer(out, "--frames", "12", "--shard-size", "4", stderr=subprocess.PIPE)
-    assert children, "generate runs its writers in a child process"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scenesmith.scripts.cli", "generate", str(SMALL), *ROOT, "-o", str(out)]
+        + ["--no-progress", "--frames", "12", "--shard-size", "4"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **slow},
+    )
     records = out / "shards"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (records.is_dir() and any(records.glob("*.json"))):
+        time.sleep(0.02)
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert children, "generate runs its writers in a child process"
     proc.send_signal(signal.SIGINT)
-    try:
-        _, stderr = proc.communicate(timeout=120)
-    finally:  # an interrupt the run ignored would leave it waiting on its frozen writer forever
-        if proc.poll() is None:
-            proc.kill()
-            for pid in children:
-                os.kill(pid, signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     published = sorted(p.stem for p in records.glob("*.json"))
     assert 1 <= len(published) < 3, "the interrupt must land with some shards published and some not"
@@ -456,7 +505,9 @@ def test_ctrl_c_keeps_published_shards_removes_the_rest_and_resume_finishes(tmp_
     while time.time() < deadline and any(_alive(int(pid)) for pid in children):
         time.sleep(0.05)
     assert not any(_alive(int(pid)) for pid in children), "no child outlives the interrupted run"
-    assert gen(out, "--frames", "12", "--shard-size", "4", "--resume").returncode == 0
+    resumed = run_cli("generate", str(SMALL), *ROOT, "-o", str(out), "--no-progress", "--frames", "12",
+                      "--shard-size", "4", "--resume", env=fast)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
     assert_same_files(out, reference)
 
 
@@ -476,23 +527,20 @@ def test_an_interrupt_wrapped_by_a_compiled_kernel_is_still_an_interrupt() -> No
     assert _wrapped_interrupt(SystemError("something else")) is None
 
 
-def _start_and_freeze_writer(
-    out: Path, *args: str, stderr: int = subprocess.DEVNULL
-) -> tuple[subprocess.Popen[str], list[int]]:
+def _start_and_freeze_writer(out: Path, *args: str) -> tuple[subprocess.Popen[str], list[int]]:
     """Start ``generate`` into ``out`` and stop (SIGSTOP) its writer process as soon as the
     first shard record is published; returns the run and its children's pids.
 
-    A frozen writer publishes nothing more, so the run cannot finish: a signal sent next lands
-    with some shards published and some not, however the race between capture and writer went.
-    Without the freeze it was a race, and it was lost: with cold kernel caches the writer
-    process starts slowly, every frame was captured before the first record appeared, and the
-    run had finished (manifest published, a late Ctrl-C ignored by design) before the test's
-    SIGINT arrived."""
+    A frozen writer publishes nothing more, so the run cannot finish: a SIGKILL sent next lands
+    with some shards published and some not, however the race between capture and writer went
+    (with cold kernel caches the writer process starts so slowly that every frame can be
+    captured before its first record). Only for SIGKILL: the parent holds SIGINT back while a
+    message goes down the pipe, and a frozen writer never drains it."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "scenesmith.scripts.cli", "generate", str(SMALL), *ROOT, "-o", str(out)]
         + ["--no-progress", *args],
         stdout=subprocess.DEVNULL,
-        stderr=stderr,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     records = out / "shards"
