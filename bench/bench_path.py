@@ -1,26 +1,31 @@
-"""Time to equal error: our path engine (denoiser off, OIDN high or fast) beside Blender Cycles (issue 16).
+"""Time to equal error: our path engine (OIDN off, high or fast) beside Blender Cycles and Mitsuba 3 (issue 16).
 
-Usage (from the repository root, shared/ beside it; Cycles needs ``bpy`` in a venv of its own)::
+Usage (from the repository root, shared/ beside it; each peer in a venv of its own: ``bpy`` for
+Cycles, ``mitsuba`` + ``pyoidn`` and Debian's ``libllvm19`` for Mitsuba)::
 
-    .venv/bin/python bench/bench_path.py [--width 640 --height 480] [--bpy-python .venv-bench/bin/python]
+    .venv/bin/python bench/bench_path.py [--width 640 --height 480] \
+        [--bpy-python .venv-bench/bin/python] [--mitsuba-python .venv-bench/bin/python]
 
-Cycles renders the scene we render, not Blender's import of the USD file: ``cycles_scene.py``
+The peers render the scene we render, not their import of the USD file: ``cycles_scene.py``
 exports the embedded backend's frame of ``shared/fixtures/reference-scene/reference_scene.usda``
 (world-space triangles with our shading normals, our BRDF's parameters, lights converted to
-Blender's units by closed forms, the camera intrinsics) and ``cycles_build.py`` rebuilds it
-with bpy, with every Cycles setting that would change the converged picture matched or off.
+Blender's units by closed forms, the camera intrinsics); ``cycles_build.py`` rebuilds it with
+bpy, with every Cycles setting that would change the converged picture matched or off, and
+``mitsuba_build.py`` with Mitsuba 3's ``llvm_ad_rgb`` path integrator (our BRDF as a Python
+BSDF, its emitters' sampling weights tuned, its best sampler).
 
 Each renderer gets its own high-spp reference (cached under ``bench/.cache/``, not committed):
-ours and Cycles' at ``--ref-spp`` (1024). Then a ladder of sample counts, ours and Cycles'
+ours and each peer's at ``--ref-spp`` (1024). Then a ladder of sample counts, ours and Cycles'
 rungs interleaved (so that load drifting on a shared machine hits both) and repeated
 ``--repeats`` times, each rung rendered warm and timed, gives each renderer's relative RMSE
 against its own reference and its median time; the time to reach each of ``--targets`` is the
 fastest rung at or under it. Each renderer is warmed once (kernels, the denoiser's first call),
 then every render is a whole frame as a user pays it: ours builds the BVH, casts and shades;
-Cycles syncs the scene, builds its BVH and runs a render session. Speed only counts where the
-renderers agree: the relative RMSE between the two references is printed, and the speed ratio
-only when it is within 5% (else a renderer could win by converging fast to a different answer).
-Both use the same thread count.
+Cycles syncs the scene, builds its BVH and runs a render session; Mitsuba traces its (cached)
+kernel over its built scene, plus its albedo and normal guides when denoising. Speed only counts
+where the renderers agree: the relative RMSE between ours and each peer's reference is printed,
+and the speed ratio only when it is within 5% (else a renderer could win by converging fast to
+a different answer). All use the same thread count.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -104,13 +110,14 @@ class Ours:
         return image, time.perf_counter() - start
 
 
-class Cycles:
-    """A bpy process that built the exported scene and renders on request."""
+class Peer:
+    """Another renderer's process (``cycles_build.py`` or ``mitsuba_build.py`` in its own
+    venv's ``python``) that built the exported scene and renders on request."""
 
-    def __init__(self, bpy_python: str, scene: Path, threads: int) -> None:
-        script = Path(__file__).resolve().parent / "cycles_build.py"
+    def __init__(self, label: str, key: str, python: str, script: str, scene: Path, threads: int) -> None:
+        self.label, self.key = label, key
         self.proc = subprocess.Popen(
-            [bpy_python, str(script), str(scene), str(CACHE), str(threads)],
+            [python, str(Path(__file__).resolve().parent / script), str(scene), str(CACHE), str(threads)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -120,18 +127,24 @@ class Cycles:
 
     def _wait(self, prefix: str) -> str:
         assert self.proc.stdout is not None
-        for line in self.proc.stdout:
+        for raw in self.proc.stdout:
+            line = re.sub(r"\x1b\[[0-9;]*m", "", raw)  # Mitsuba's coloured log lines leave a reset code
             if line.startswith(prefix):
                 return line[len(prefix) :].strip()
-        raise RuntimeError(f"bpy exited (rc {self.proc.wait()}) before {prefix}")
+            if line.startswith("TUNED "):  # a setting the peer chose for itself
+                print(f"  {self.label}: {line[6:].strip()}")
+        raise RuntimeError(f"{self.label} exited (rc {self.proc.wait()}) before {prefix}")
 
-    def render(self, spp: int, denoise: str, name: str) -> tuple[np.ndarray, float]:
+    def render(self, spp: int, denoise: str, name: str) -> tuple[np.ndarray, float, int]:
+        """Linear image, seconds and the samples per pixel it took (a peer's sampler may round
+        the count up: Mitsuba's ``multijitter`` renders 32 as 35)."""
+        name = f"{self.key}_{name}"
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps([spp, denoise, name, self.warm]) + "\n")
         self.proc.stdin.flush()
         self.warm = False  # the kernels and scene stay loaded; later renders are warm
         result = json.loads(self._wait("RESULT "))
-        return np.load(CACHE / f"{name}.npy"), float(result["seconds"])
+        return np.load(CACHE / f"{name}.npy"), float(result["seconds"]), int(result["spp"])
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -162,10 +175,38 @@ def _report(name: str, rungs: Rungs, denoise: str, targets: list[float]) -> Time
 
 
 def _ratio(target: float, ours_by_mode: list[Times], theirs_by_mode: list[Times]) -> str:
-    """Cycles' fastest mode over ours, at one target."""
+    """The peer's fastest mode over ours, at one target."""
     ours = [t[target] for t in ours_by_mode if t[target] is not None]
     theirs = [t[target] for t in theirs_by_mode if t[target] is not None]
     return f"{min(theirs) / min(ours):.2f}x" if ours and theirs else "n/a"  # type: ignore[type-var]
+
+
+PEERS = (
+    # label, cache key, script, option: each peer runs when its option names a python
+    ("Blender Cycles", "cycles", "cycles_build.py", "bpy_python"),
+    ("Mitsuba 3", "mitsuba", "mitsuba_build.py", "mitsuba_python"),
+)
+
+
+def _compare(peer: Peer, ref: np.ndarray, pref: np.ndarray, ref_spp: int, t_ours: list[Times], t_peer: list[Times],
+             targets: list[float]) -> None:  # fmt: skip
+    agreement = _rel(ref, pref)
+    scale = float(np.sum(ref * pref) / np.sum(pref * pref))
+    print(f"  references ({ref_spp} spp each): rel RMSE {agreement:.2%} between ours and {peer.label}'s; "
+          f"mean ours / {peer.label} {ref.mean() / pref.mean():.4f} (per channel "
+          f"{', '.join(f'{a:.4f}' for a in ref.reshape(-1, 3).mean(0) / pref.reshape(-1, 3).mean(0))}); "
+          f"best scale {scale:.4f} leaves {_rel(ref, pref * scale):.2%}")  # fmt: skip
+    if agreement > 0.05:
+        print(f"  {peer.label}: speed not compared, the references differ by more than 5% (another answer, not noise)")
+        return
+    for mode, a, b in zip(DENOISE_MODES, t_ours, t_peer):
+        for target in targets:
+            if a[target] is not None and b[target] is not None:
+                print(f"  denoise {mode}: {peer.label} / ours time to {target:.0%} = {b[target] / a[target]:.2f}x")  # type: ignore[operator]
+            else:
+                print(f"  denoise {mode}: a renderer did not reach {target:.0%} on the ladder")
+    print(f"  best of ours (any mode) vs best of {peer.label} (any mode): "
+          + ", ".join(f"{t:.0%}: {_ratio(t, t_ours, t_peer)}" for t in targets))  # fmt: skip
 
 
 def main() -> int:
@@ -177,6 +218,7 @@ def main() -> int:
     parser.add_argument("--max-spp", type=int, default=256, help="top of the ladder")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--bpy-python", default=os.environ.get("SCENESMITH_BPY_PYTHON"))
+    parser.add_argument("--mitsuba-python", default=os.environ.get("SCENESMITH_MITSUBA_PYTHON"))
     args = parser.parse_args()
     w, h = args.width, args.height
     threads = len(os.sched_getaffinity(0))
@@ -185,54 +227,44 @@ def main() -> int:
     ours = Ours(w, h)
     scene = CACHE / f"cycles_scene_{w}x{h}"
     ours.export(scene)
-    cycles = Cycles(args.bpy_python, scene, threads) if args.bpy_python else None
+    peers = [
+        Peer(label, key, getattr(args, option), script, scene, threads)
+        for label, key, script, option in PEERS
+        if getattr(args, option)
+    ]
     ref_file = CACHE / f"ours_ref_{w}x{h}_{args.ref_spp}.npy"
     if not ref_file.exists():
         np.save(ref_file, ours.render(args.ref_spp, "off")[0])
     ref = np.load(ref_file)
-    cref = None
-    if cycles is not None:
-        cref_file = CACHE / f"cycles_ref_{w}x{h}_{args.ref_spp}.npy"
-        if not cref_file.exists():
-            np.save(cref_file, cycles.render(args.ref_spp, "off", "cycles_ref_render")[0])
-        cref = np.load(cref_file)
+    prefs = {}
+    for peer in peers:
+        pref_file = CACHE / f"{peer.key}_ref_{w}x{h}_{args.ref_spp}.npy"
+        if not pref_file.exists():
+            np.save(pref_file, peer.render(args.ref_spp, "off", "ref_render")[0])
+        prefs[peer.key] = np.load(pref_file)
     load = [os.getloadavg()[0]]
     mine: Rungs = {}
-    theirs: Rungs = {}
+    theirs: dict[str, Rungs] = {peer.key: {} for peer in peers}
     for _ in range(args.repeats):
         for denoise in DENOISE_MODES:
             for spp in ladder:
                 image, seconds = ours.render(spp, denoise)
                 mine.setdefault((spp, denoise), ([], _rel(image, ref)))[0].append(seconds)
-                if cycles is not None:
-                    image, seconds = cycles.render(spp, denoise, f"cycles_{spp}_{denoise}")
-                    theirs.setdefault((spp, denoise), ([], _rel(image, cref)))[0].append(seconds)
+                for peer in peers:
+                    image, seconds, taken = peer.render(spp, denoise, f"{spp}_{denoise}")
+                    rungs = theirs[peer.key]
+                    rungs.setdefault((taken, denoise), ([], _rel(image, prefs[peer.key])))[0].append(seconds)
         load.append(os.getloadavg()[0])
     print(f"reference scene {w}x{h}, path tracing, {BOUNCES} scattering events, {threads} threads each, "
           f"medians of {args.repeats}; 1-min load average {min(load):.2f}-{max(load):.2f}")  # fmt: skip
     t_ours = [_report(f"scenesmith path, denoise {mode}", mine, mode, args.targets) for mode in DENOISE_MODES]
-    if cycles is None or cref is None:
-        print("  Blender Cycles: not measured (give --bpy-python: a venv with the 'bench' extra's bpy)")
+    if not peers:
+        print("  peers: not measured (give --bpy-python and/or --mitsuba-python: venvs with bpy, or mitsuba + pyoidn)")
         return 0
-    cycles.close()
-    t_cyc = [_report(f"Blender Cycles, denoise {mode}", theirs, mode, args.targets) for mode in DENOISE_MODES]
-    agreement = _rel(ref, cref)
-    scale = float(np.sum(ref * cref) / np.sum(cref * cref))
-    print(f"  references ({args.ref_spp} spp each): rel RMSE {agreement:.2%} between ours and Cycles'; "
-          f"mean ours / Cycles {ref.mean() / cref.mean():.4f} (per channel "
-          f"{', '.join(f'{a:.4f}' for a in ref.reshape(-1, 3).mean(0) / cref.reshape(-1, 3).mean(0))}); "
-          f"best scale {scale:.4f} leaves {_rel(ref, cref * scale):.2%}")  # fmt: skip
-    if agreement > 0.05:
-        print("  speed not compared: the references differ by more than 5% (different answers, not noise)")
-        return 0
-    for mode, a, b in zip(DENOISE_MODES, t_ours, t_cyc):
-        for target in args.targets:
-            if a[target] is not None and b[target] is not None:
-                print(f"  denoise {mode}: Cycles / ours time to {target:.0%} = {b[target] / a[target]:.2f}x")  # type: ignore[operator]
-            else:
-                print(f"  denoise {mode}: a renderer did not reach {target:.0%} on the ladder")
-    print("  best of ours (any mode) vs best of Cycles (any mode): "
-          + ", ".join(f"{t:.0%}: {_ratio(t, t_ours, t_cyc)}" for t in args.targets))  # fmt: skip
+    for peer in peers:
+        peer.close()
+        t_peer = [_report(f"{peer.label}, denoise {m}", theirs[peer.key], m, args.targets) for m in DENOISE_MODES]
+        _compare(peer, ref, prefs[peer.key], args.ref_spp, t_ours, t_peer, args.targets)
     return 0
 
 
