@@ -1,8 +1,8 @@
 """Build and render, with Mitsuba 3 (``llvm_ad_rgb``), the scene ``cycles_scene.py`` exported.
 
 Runs in a venv of its own with ``mitsuba`` and ``pyoidn`` (``bench/README`` of ``bench_path.py``),
-and needs an LLVM of 19 or newer: Debian's ``libllvm19`` (LLVM 14 and 15 abort the first render;
-``../shared/reference/embedded-backend-bakeoff.md``). Same protocol as ``cycles_build.py``:
+and needs Debian's ``libllvm19`` (LLVM 14 and 15 abort the first render, 16 to 18 were not
+tried; ``../shared/reference/embedded-backend-bakeoff.md``). Same protocol as ``cycles_build.py``:
 ``python mitsuba_build.py SCENE OUT_DIR THREADS``, then one JSON line per render on stdin,
 ``[samples, denoise, name, warm]``, each answered by a ``RESULT`` line, the linear RGB in
 ``OUT_DIR/name.npy``. Every (samples, denoise) pair is warmed once, whatever ``warm`` says:
@@ -33,6 +33,7 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import drjit as dr
@@ -41,7 +42,8 @@ import numpy as np
 
 mi.set_variant("llvm_ad_rgb")
 
-MIN_ALPHA = 2e-3  # brdf.MIN_ALPHA
+MIN_ALPHA = 2e-3
+"""``brdf.MIN_ALPHA``, copied: this runs in the peers' venv, where scenesmith is not installed."""
 
 
 def _luminance(rgb: list[float]) -> float:
@@ -74,7 +76,7 @@ class OurBrdf(mi.BSDF):
         return mi.MicrofacetDistribution(mi.MicrofacetType.GGX, self.alpha, True)
 
     @staticmethod
-    def _sided(si: "mi.SurfaceInteraction3f", wo: "mi.Vector3f") -> tuple:
+    def _sided(si: "mi.SurfaceInteraction3f", wo: "mi.Vector3f") -> tuple["mi.Vector3f", "mi.Vector3f"]:
         """Two-sided: seen from below, mirror both directions into the upper hemisphere."""
         flip = dr.select(mi.Frame3f.cos_theta(si.wi) < 0, -1.0, 1.0)
         wi = mi.Vector3f(si.wi.x, si.wi.y, si.wi.z * flip)
@@ -105,19 +107,32 @@ class OurBrdf(mi.BSDF):
         mixed = (1.0 - self.p_spec) * n_l / dr.pi + self.p_spec * spec
         return dr.select((n_l > 0) & (mi.Frame3f.cos_theta(wi) > 0), mixed, 0.0)
 
-    def eval(self, ctx, si, wo, active=True):
+    def eval(
+        self, ctx: "mi.BSDFContext", si: "mi.SurfaceInteraction3f", wo: "mi.Vector3f", active: Any = True
+    ) -> "mi.Color3f":
         wi, wo_ = self._sided(si, wo)
         return self._value(wi, wo_)
 
-    def pdf(self, ctx, si, wo, active=True):
+    def pdf(
+        self, ctx: "mi.BSDFContext", si: "mi.SurfaceInteraction3f", wo: "mi.Vector3f", active: Any = True
+    ) -> "mi.Float":
         wi, wo_ = self._sided(si, wo)
         return self._pdf(wi, wo_)
 
-    def eval_pdf(self, ctx, si, wo, active=True):
+    def eval_pdf(
+        self, ctx: "mi.BSDFContext", si: "mi.SurfaceInteraction3f", wo: "mi.Vector3f", active: Any = True
+    ) -> tuple["mi.Color3f", "mi.Float"]:
         wi, wo_ = self._sided(si, wo)
         return self._value(wi, wo_), self._pdf(wi, wo_)
 
-    def sample(self, ctx, si, sample1, sample2, active=True):
+    def sample(
+        self,
+        ctx: "mi.BSDFContext",
+        si: "mi.SurfaceInteraction3f",
+        sample1: "mi.Float",
+        sample2: "mi.Point2f",
+        active: Any = True,
+    ) -> tuple["mi.BSDFSample3f", "mi.Color3f"]:
         flip = dr.select(mi.Frame3f.cos_theta(si.wi) < 0, -1.0, 1.0)
         wi = mi.Vector3f(si.wi.x, si.wi.y, si.wi.z * flip)
         m, _ = self._distribution().sample(wi, sample2)
@@ -135,10 +150,10 @@ class OurBrdf(mi.BSDF):
         ok = (pdf > 0) & (mi.Frame3f.cos_theta(wo) > 0)
         return bs, dr.select(ok, value / dr.maximum(pdf, 1e-20), 0.0)
 
-    def eval_diffuse_reflectance(self, si, active=True):
+    def eval_diffuse_reflectance(self, si: "mi.SurfaceInteraction3f", active: Any = True) -> "mi.Color3f":
         return mi.Color3f(self.diffuse)  # the denoiser's albedo guide, as ours (first-hit albedo)
 
-    def traverse(self, callback):
+    def traverse(self, callback: Any) -> None:
         pass
 
     def to_string(self) -> str:
@@ -166,10 +181,10 @@ def _area(radiance: np.ndarray, power_w: float) -> dict:
     return {"type": "area", "radiance": _rgb(radiance), "sampling_weight": power_w}
 
 
-def _emitter(record: dict, distant_w_per_m2: float) -> dict:
+def _emitter(record: dict, distant_area_m2: float) -> dict:
     """One light, with its sampling weight: Mitsuba's next-event estimation samples one emitter
     per vertex, uniformly unless weighted (ours samples every light). Local lights weigh their
-    power; a sun its irradiance times ``distant_w_per_m2``, the area it lights that the camera
+    power; a sun its irradiance times ``distant_area_m2``, the area it lights that the camera
     sees, which ``build`` tunes (on the reference scene: 22.9% error at 16 spp with uniform
     weights, 4.9% tuned)."""
     colour = np.asarray(record["color"], dtype=np.float64)
@@ -180,7 +195,7 @@ def _emitter(record: dict, distant_w_per_m2: float) -> dict:
             "type": "directional",
             "direction": record["direction"],
             "irradiance": _rgb(irradiance),
-            "sampling_weight": float(np.mean(irradiance) * distant_w_per_m2),
+            "sampling_weight": float(np.mean(irradiance) * distant_area_m2),
         }
     if record["type"] == "POINT":
         r = record["radius_m"]
@@ -199,6 +214,7 @@ def _emitter(record: dict, distant_w_per_m2: float) -> dict:
     to_world = mi.ScalarTransform4f(np.asarray(record["matrix_world"])) @ mi.ScalarTransform4f().scale([sx, sy, 1.0])
     return {
         "type": "rectangle" if record["shape"] == "RECTANGLE" else "disk",
+        "flip_normals": True,  # Mitsuba's emit towards local +Z, ours from the -Z face (lights.py)
         "to_world": to_world,
         "bsdf": black,
         "emitter": _area(radiance, float(np.mean(colour) * record["power"])),
@@ -226,7 +242,7 @@ def _sensor(cam: dict, spp: int) -> dict:
     }
 
 
-def _scene(record: dict, arrays: Any, bsdfs: list, distant_w_per_m2: float) -> mi.Scene:
+def _scene(record: dict, arrays: Any, bsdfs: list, distant_area_m2: float) -> mi.Scene:
     scene: dict = {
         "type": "scene",
         "integrator": {"type": "path", "max_depth": record["max_bounces"] + 1, "hide_emitters": True},
@@ -237,13 +253,13 @@ def _scene(record: dict, arrays: Any, bsdfs: list, distant_w_per_m2: float) -> m
         normals = arrays[name + "_n"] if o["smooth"] else None
         scene[name] = _mesh(name, arrays[name + "_v"], arrays[name + "_f"], normals, bsdfs[o["material"]])
     for i, light in enumerate(record["lights"]):
-        scene[f"light{i}"] = _emitter(light, distant_w_per_m2)
+        scene[f"light{i}"] = _emitter(light, distant_area_m2)
     if max(record["world_rgb"]) > 0:
         radiance = np.asarray(record["world_rgb"], dtype=np.float64)
         scene["dome"] = {
             "type": "constant",
             "radiance": _rgb(radiance),
-            "sampling_weight": float(np.mean(radiance) * math.pi * distant_w_per_m2),
+            "sampling_weight": float(np.mean(radiance) * math.pi * distant_area_m2),
         }
     return mi.load_dict(scene)
 
@@ -253,13 +269,15 @@ def build(scene_base: str) -> tuple[mi.Scene, dict]:
     dome's weight is tuned on the scene's own noise (two 4-spp renders with different seeds,
     no reference needed), trying the area they light from the scene's largest cross-section
     down to 1/64 of it (most of a floor is out of view)."""
-    record = json.loads(open(scene_base + ".json").read())
+    record = json.loads(Path(scene_base + ".json").read_text())
     arrays = np.load(scene_base + ".npz")
     for m in record["materials"]:
         if max(m["emission"]) > 0:
             raise SystemExit("emissive materials are not exported to Mitsuba")
-    if record["world_rgb"] != record["world_camera_rgb"] and max(record["world_camera_rgb"]) > 0:
-        raise SystemExit("a camera background other than the dome is not exported to Mitsuba")
+    if max(record["world_camera_rgb"]) > 0:  # hide_emitters would hide a dome from camera rays too
+        raise SystemExit("a background seen by the camera is not exported to Mitsuba")
+    if not all(light["shadows"] for light in record["lights"]):
+        raise SystemExit("lights without shadows are not exported to Mitsuba")
     bsdfs = [OurBrdf(m) for m in record["materials"]]
     points = np.concatenate([arrays[o["name"] + "_v"] for o in record["objects"]])
     size = points.max(axis=0) - points.min(axis=0)
@@ -283,23 +301,10 @@ def _guides(scene: mi.Scene) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _denoise(color: np.ndarray, albedo: np.ndarray, normal: np.ndarray, quality: str) -> np.ndarray:
+    """The call ours makes (``runtime/embedded/denoise.py``): pyoidn's reused device and filter."""
     import pyoidn
 
-    device = pyoidn.Device()
-    device.commit()
-    out = np.zeros_like(color)
-    filt = pyoidn.Filter(device, "RT")
-    filt.set_image(pyoidn.OIDN_IMAGE_COLOR, color, pyoidn.OIDN_FORMAT_FLOAT3)
-    filt.set_image(pyoidn.OIDN_IMAGE_ALBEDO, albedo, pyoidn.OIDN_FORMAT_FLOAT3)
-    filt.set_image(pyoidn.OIDN_IMAGE_NORMAL, normal, pyoidn.OIDN_FORMAT_FLOAT3)
-    filt.set_image(pyoidn.OIDN_IMAGE_OUTPUT, out, pyoidn.OIDN_FORMAT_FLOAT3)
-    filt.set_bool("hdr", True)
-    filt.set_quality(pyoidn.OIDN_QUALITY_HIGH if quality == "high" else pyoidn.OIDN_QUALITY_FAST)
-    filt.commit()
-    filt.execute()
-    filt.release()
-    device.release()
-    return out
+    return np.asarray(pyoidn.denoise(color, albedo, normal, hdr=True, quality=quality))
 
 
 SAMPLERS = ("ldsampler", "multijitter")

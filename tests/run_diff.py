@@ -19,7 +19,28 @@ def files_of(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def _same_attrs(a: object, b: object) -> bool:
+    """HDF5 attributes equal, arrays compared by value."""
+    import numpy as np
+
+    keys_a, keys_b = set(a.attrs), set(b.attrs)  # type: ignore[attr-defined]
+    if keys_a != keys_b:
+        return False
+    for key in keys_a:
+        va, vb = np.asarray(a.attrs[key]), np.asarray(b.attrs[key])  # type: ignore[attr-defined]
+        if va.shape != vb.shape or not (va == vb).all():
+            return False
+    return True
+
+
 def _hdf5_difference(got: Path, want: Path) -> list[str]:
+    try:
+        return _hdf5_objects_difference(got, want)
+    except Exception as exc:  # a truncated or broken shard: say so instead of losing the diagnosis
+        return [f"  cannot compare as HDF5: {type(exc).__name__}: {exc}"]
+
+
+def _hdf5_objects_difference(got: Path, want: Path) -> list[str]:
     import h5py
     import numpy as np
 
@@ -33,9 +54,13 @@ def _hdf5_difference(got: Path, want: Path) -> list[str]:
             lines.append(f"  objects on one side only: {sorted(names_a ^ names_b)[:20]}")
 
         def visit(key: str, item: object) -> None:
-            if not isinstance(item, h5py.Dataset) or key not in fb:
+            if key not in fb:
                 return
             other = fb[key]
+            if not _same_attrs(item, other):
+                lines.append(f"  {key}: attributes differ")
+            if not isinstance(item, h5py.Dataset):
+                return
             data_a, data_b = np.asarray(item[()]), np.asarray(other[()])
             if data_a.dtype.kind == "O" or data_b.dtype.kind == "O":  # strings: compare values, not pointers
                 same_data = data_a.shape == data_b.shape and data_a.tolist() == data_b.tolist()
@@ -58,11 +83,9 @@ def _hdf5_difference(got: Path, want: Path) -> list[str]:
                             f"  {key} chunk {offset}: stored {len(mine[1])} vs {len(theirs[1])} bytes "
                             f"(filter mask {mine[0]} vs {theirs[0]}); {verdict}"
                         )
-            if dict(item.attrs) != dict(other.attrs):
-                lines.append(f"  {key}: attributes differ")
 
         fa.visititems(visit)
-        if dict(fa.attrs) != dict(fb.attrs):
+        if not _same_attrs(fa, fb):
             lines.append("  root attributes differ")
     if not lines:
         lines.append("  every dataset, chunk and attribute equal: the file layout differs")
@@ -82,6 +105,9 @@ def describe_difference(got: Path, want: Path) -> str:
         if name.endswith(".h5"):
             lines.extend(_hdf5_difference(got / name, want / name))
         elif name.endswith((".json", ".txt", ".yaml", ".usda")):
+            at = next((i for i, (x, y) in enumerate(zip(a[name], b[name])) if x != y), min(len(a[name]), len(b[name])))
+            context = a[name][max(0, at - 80) : at + 80].decode(errors="replace")
+            lines.append(f"  first difference at byte {at}: ...{context}...")
             diff = difflib.unified_diff(
                 b[name].decode(errors="replace").splitlines(),
                 a[name].decode(errors="replace").splitlines(),

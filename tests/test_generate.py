@@ -416,9 +416,13 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None
     reference = tmp_path / "reference"
     assert gen(reference, "--frames", "23", "--shard-size", "4").returncode == 0
     out = tmp_path / "killed"
-    proc, _ = _start_and_freeze_writer(out, "--frames", "23", "--shard-size", "4")
+    proc, writers = _start_and_freeze_writer(out, "--frames", "23", "--shard-size", "4")
     proc.send_signal(signal.SIGKILL)  # the frozen writer dies with it (PR_SET_PDEATHSIG)
     proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(pid) for pid in writers):
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in writers), "the writer outlived its killed parent"
     published = sorted((out / "shards").glob("*.json"))
     assert 1 <= len(published) < 6, "kill must land with some shards published and some not"
     assert not (out / "manifest.json").exists()
@@ -492,7 +496,13 @@ def test_ctrl_c_keeps_published_shards_removes_the_rest_and_resume_finishes(tmp_
     children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
     assert children, "generate runs its writers in a child process"
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
+    try:
+        _, stderr = proc.communicate(timeout=120)
+    finally:  # a run that ignored the interrupt is not left running
+        if proc.poll() is None:
+            proc.kill()
+            for pid in children:
+                subprocess.run(["kill", "-9", pid], check=False)
     assert proc.returncode == 130, stderr
     published = sorted(p.stem for p in records.glob("*.json"))
     assert 1 <= len(published) < 3, "the interrupt must land with some shards published and some not"
@@ -529,7 +539,7 @@ def test_an_interrupt_wrapped_by_a_compiled_kernel_is_still_an_interrupt() -> No
 
 def _start_and_freeze_writer(out: Path, *args: str) -> tuple[subprocess.Popen[str], list[int]]:
     """Start ``generate`` into ``out`` and stop (SIGSTOP) its writer process as soon as the
-    first shard record is published; returns the run and its children's pids.
+    first shard record is published; returns the run and its writer processes' pids.
 
     A frozen writer publishes nothing more, so the run cannot finish: a SIGKILL sent next lands
     with some shards published and some not, however the race between capture and writer went
@@ -544,19 +554,30 @@ def _start_and_freeze_writer(out: Path, *args: str) -> tuple[subprocess.Popen[st
         text=True,
     )
     records = out / "shards"
-    children: list[int] = []
     deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if not children:  # the writer process starts with the run, long before its first record
-            found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout
-            children = [int(pid) for pid in found.split()]
-        if children and records.is_dir() and any(records.glob("*.json")):
-            break
+    while time.time() < deadline and proc.poll() is None and not (records.is_dir() and any(records.glob("*.json"))):
         time.sleep(0.005)
-    for pid in children:
+    writers = _writer_processes(proc.pid)
+    for pid in writers:
         os.kill(pid, signal.SIGSTOP)
     assert proc.poll() is None, "the run ended before its writer could be frozen"
-    return proc, children
+    assert writers, "generate runs its writers in a child process"
+    return proc, writers
+
+
+def _writer_processes(parent: int) -> list[int]:
+    """The writer processes among ``parent``'s children (by command line: the parent also runs
+    short-lived helpers, such as ``ldconfig`` for ``ctypes.util.find_library``)."""
+    found = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
+    writers = []
+    for pid in map(int, found):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:  # already gone
+            continue
+        if b"runtime.run.writer_process" in command:
+            writers.append(pid)
+    return writers
 
 
 def _alive(pid: int) -> bool:
