@@ -132,9 +132,8 @@ def test_an_interrupt_during_a_message_to_the_writer_process_waits_for_the_messa
     the interrupt is raised right after; the writer then stops without another message."""
     from scenesmith.runtime.run.writer_process import WriterProcess
 
-    # what this test relies on in the pytest process; once (a loop of test files in another
-    # order) it saw no KeyboardInterrupt: if that recurs, these say whether an earlier test left
-    # SIGINT blocked or ignored here
+    # what this test relies on in the pytest process: a pytest started with SIGINT ignored (a
+    # background job of a non-interactive shell) sees no KeyboardInterrupt, and says so here
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set()), "SIGINT blocked before the test"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, signal.getsignal(signal.SIGINT)
     writer = WriterProcess("test")
