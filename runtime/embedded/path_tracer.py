@@ -50,22 +50,56 @@ def _power_weights(light_pdf: np.ndarray, other_pdf: np.ndarray, n_light: float,
 
 
 @nb.njit(parallel=True, cache=True)
-def _continue(
-    points: np.ndarray, geo: np.ndarray, t: np.ndarray, directions: np.ndarray, side: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Origins pushed off the surface to the side ``directions`` leave on, and whether that is
-    the side the lobe meant (``side`` +1: reflected, back towards the viewer; −1: transmitted);
-    a direction on the other side would leak through the surface."""
+def _advance(
+    points: np.ndarray, geo: np.ndarray, t: np.ndarray, directions: np.ndarray, side: np.ndarray,
+    normals: np.ndarray, rows: np.ndarray, throughput: np.ndarray, weight: np.ndarray, pdf: np.ndarray,
+    u_roulette: np.ndarray, roulette: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """One step of every path at once, compacted to the paths that go on: the throughput times
+    the BRDF weight, Russian roulette (``roulette``: survive with ``max(throughput)`` clamped to
+    [0.05, 1], reweighted), and the new ray's origin pushed off the surface to the side its
+    direction leaves on. A path ends where that side is not the one its lobe meant (``side``
+    +1: reflected, back towards the viewer; −1: transmitted; the other side would leak through
+    the surface), where the pdf or the throughput is zero, or by roulette. Returns, for the
+    surviving paths in their order: the index of each in the input, its image row, throughput,
+    pdf, the normal it left from, the new origin and direction. One kernel instead of a dozen
+    numpy gathers over every path (the wavefront's glue was a sixth of a render)."""
     m = points.shape[0]
-    origins, ok = np.empty((m, 3)), np.empty(m, dtype=np.bool_)
+    alive = np.empty(m, dtype=np.bool_)
+    carried = np.empty((m, 3))
     for i in nb.prange(m):
+        cos_geo = geo[i, 0] * directions[i, 0] + geo[i, 1] * directions[i, 1] + geo[i, 2] * directions[i, 2]
+        t0, t1, t2 = throughput[i, 0] * weight[i, 0], throughput[i, 1] * weight[i, 1], throughput[i, 2] * weight[i, 2]
+        finite = t0 == t0 and t1 == t1 and t2 == t2  # a NaN weight ends the path (numpy's max would be NaN)
+        most = max(t0, t1, t2)
+        ok = cos_geo * side[i] > 0.0 and pdf[i] > 0.0 and finite and most > 0.0
+        if roulette:
+            survive = min(max(most, 0.05), 1.0)
+            ok = ok and u_roulette[i] < survive
+            t0, t1, t2 = t0 / survive, t1 / survive, t2 / survive
+        alive[i] = ok
+        carried[i, 0], carried[i, 1], carried[i, 2] = t0, t1, t2
+    at = np.empty(m, dtype=np.int64)  # each survivor's place: a serial prefix sum keeps the order
+    k = 0
+    for i in range(m):
+        at[i] = k
+        k += 1 if alive[i] else 0
+    keep, rows_out, pdf_out = np.empty(k, dtype=np.int64), np.empty(k, dtype=rows.dtype), np.empty(k)
+    tp_out, n_out, o_out, d_out = np.empty((k, 3)), np.empty((k, 3)), np.empty((k, 3)), np.empty((k, 3))
+    for i in nb.prange(m):
+        if not alive[i]:
+            continue
+        j = at[i]
+        keep[j], rows_out[j], pdf_out[j] = i, rows[i], pdf[i]
         eps = 1e-4 + 1e-5 * t[i]
         cos_geo = geo[i, 0] * directions[i, 0] + geo[i, 1] * directions[i, 1] + geo[i, 2] * directions[i, 2]
-        ok[i] = cos_geo * side[i] > 0.0
         push = eps if cos_geo > 0.0 else -eps
         for c in range(3):
-            origins[i, c] = points[i, c] + geo[i, c] * push
-    return origins, ok
+            tp_out[j, c] = carried[i, c]
+            n_out[j, c] = normals[i, c]
+            o_out[j, c] = points[i, c] + geo[i, c] * push
+            d_out[j, c] = directions[i, c]
+    return keep, rows_out, tp_out, pdf_out, n_out, o_out, d_out
 
 
 @nb.njit(parallel=True, cache=True)
@@ -203,18 +237,12 @@ def trace(
                 eta = np.where(s.entering[glass], 1.0 / ior, ior)
                 new_dirs[glass], side[glass] = _dielectric(s.normals[glass], s.view[glass], eta, u[glass, 1])
                 weight[glass], pdf[glass] = 1.0, DELTA_PDF
-        new_origins, leaves = _continue(s.points, s.geo_normals, s.t, new_dirs, side)
-        throughput = throughput * weight
-        alive = leaves & (pdf > 0) & (throughput.max(axis=1) > 0)
-        if bounce >= ROULETTE_AFTER:
-            survive = np.clip(throughput.max(axis=1), 0.05, 1.0)
-            alive &= u[:, 3] < survive
-            throughput = throughput / survive[:, None]
-        keep = np.flatnonzero(alive)
+        keep, rows, throughput, pdf, view_normals, o, d = _advance(
+            s.points, s.geo_normals, s.t, new_dirs, side, s.normals, rows, throughput, weight, pdf, u[:, 3],
+            bounce >= ROULETTE_AFTER,
+        )  # fmt: skip
         if len(keep) == 0:
             break
-        rows, throughput, pdf = rows[keep], throughput[keep], pdf[keep]
-        view_normals, o, d = s.normals[keep], new_origins[keep], new_dirs[keep]
         t = None if s.time is None else s.time[keep]
         next_hits = r.cast(o, d, t)
         hit = next_hits["hit"]
