@@ -62,6 +62,26 @@ def _scatter_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None
             out[rows[j], c] = values[j, c]
 
 
+@nb.njit(parallel=True, cache=True)
+def _interpolated_uvs(
+    rows: np.ndarray, face: np.ndarray, hit_uv: np.ndarray, face_offset: int, faces: np.ndarray, uvs: np.ndarray
+) -> np.ndarray:
+    """(M, 2) texture coordinates of hits ``rows``: the mesh's corner UVs weighted by the hit's
+    barycentrics (Embree's float32 u, v; the weights formed in float32, the sum in float64)."""
+    m = rows.shape[0]
+    out = np.empty((m, 2))
+    one = np.float32(1.0)
+    for j in nb.prange(m):
+        i = rows[j]
+        f = face[i] - face_offset
+        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+        u, v = hit_uv[i, 0], hit_uv[i, 1]
+        w = one - u - v
+        for k in range(2):
+            out[j, k] = w * uvs[a, k] + u * uvs[b, k] + v * uvs[c, k]
+    return out
+
+
 def _sensor_only(radiance: np.ndarray, in_view: np.ndarray | None) -> np.ndarray:
     """Black where a lens sends no ray (outside a fisheye's image circle): no light gets there."""
     if in_view is not None:
@@ -171,9 +191,8 @@ class Renderer:
             normals_all = self.frame.smooth_normals(hits)
         p = shading_points(sel, origins, directions, hits, normals_all, self.tables)
         if self.textured:
-            gprim = hits["gprim"][sel]
             for gi in self.textured:
-                rows = np.flatnonzero(gprim == gi)
+                rows = np.flatnonzero(p.gprim == gi)
                 if len(rows):
                     params, uv = self.params[gi], self._uvs(hits, sel[rows], gi)
                     if params.texture is not None:
@@ -186,11 +205,9 @@ class Renderer:
                     if params.normal_texture is not None:
                         p.normals[rows] = self._bent_normals(p, hits, sel[rows], rows, gi, params.normal_texture, uv)
         f0, metallic = fresnel_f0(p.albedo, p.metallic, p.specular)
-        gprim = hits["gprim"][sel]
-        entering = np.einsum("ij,ij->i", hits["face_normal"][sel], directions[sel]) < 0
         return _Surface(
             p.points, p.normals, p.geo_normals, p.view, p.albedo, p.roughness, metallic, f0, p.emissive, p.t, sel,
-            gprim, entering,
+            p.gprim, p.entering,
         )  # fmt: skip
 
     def _bent_normals(
@@ -206,10 +223,14 @@ class Renderer:
     def _uvs(self, hits: dict[str, np.ndarray], rows: np.ndarray, gi: int) -> np.ndarray:
         """Texture coordinates interpolated from the mesh's UVs with the hit's barycentrics."""
         mesh = self.frame.index.gprims[gi].mesh
-        local_face = hits["face"][rows] - self.frame.face_offset[gi]
-        tri = mesh.faces[local_face]
-        u, v = hits["uv"][rows, 0:1], hits["uv"][rows, 1:2]
-        return (1 - u - v) * mesh.uvs[tri[:, 0]] + u * mesh.uvs[tri[:, 1]] + v * mesh.uvs[tri[:, 2]]
+        return _interpolated_uvs(
+            rows,
+            hits["face"],
+            hits["uv"],
+            int(self.frame.face_offset[gi]),
+            mesh.faces,
+            mesh.uvs.astype(np.float64, copy=False),
+        )
 
     # ------------------------------------------------------------------ lighting
 

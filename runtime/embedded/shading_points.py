@@ -27,6 +27,8 @@ class ShadingPoints(NamedTuple):
     metallic: np.ndarray  # (M,)
     specular: np.ndarray  # (M, 3) specularColor, negative in the metallic workflow
     emissive: np.ndarray  # (M, 3)
+    gprim: np.ndarray  # (M,) each point's gprim
+    entering: np.ndarray  # (M,) the ray arrives on the face's outer side (against its winding normal)
 
 
 @nb.njit(parallel=True, cache=True)
@@ -37,15 +39,17 @@ def _shading_points(
     points, normals, geo, view = np.empty((m, 3)), np.empty((m, 3)), np.empty((m, 3)), np.empty((m, 3))
     t_out, a_out, r_out = np.empty(m), np.empty((m, 3)), np.empty(m)
     m_out, s_out, e_out = np.empty(m), np.empty((m, 3)), np.empty((m, 3))
+    g_out, entering = np.empty(m, dtype=gprim.dtype), np.empty(m, dtype=np.bool_)
     for j in nb.prange(m):
         i, g = sel[j], gprim[sel[j]]
-        t_out[j], r_out[j], m_out[j] = t[i], rough[g], metal[g]
+        g_out[j], t_out[j], r_out[j], m_out[j] = g, t[i], rough[g], metal[g]
         g_dot_v = 0.0
         for c in range(3):
             points[j, c] = origins[i, c] + directions[i, c] * t[i]
             view[j, c] = -directions[i, c]
             g_dot_v += face_normals[i, c] * view[j, c]
             a_out[j, c], s_out[j, c], e_out[j, c] = albedo[g, c], spec[g, c], emis[g, c]
+        entering[j] = g_dot_v > 0.0  # the winding normal faces back along the ray
         g_sign = -1.0 if g_dot_v < 0.0 else 1.0
         n_dot_g = 0.0
         for c in range(3):
@@ -54,7 +58,7 @@ def _shading_points(
         n_sign = -1.0 if n_dot_g < 0.0 else 1.0
         for c in range(3):
             normals[j, c] = shading_normals[i, c] * n_sign
-    return points, normals, geo, view, t_out, a_out, r_out, m_out, s_out, e_out
+    return points, normals, geo, view, t_out, a_out, r_out, m_out, s_out, e_out, g_out, entering
 
 
 def shading_points(
