@@ -247,16 +247,18 @@ def _noisy_room(denoise: bool, spp: int, quality: str = "high") -> dict:
 
 
 def test_denoising_brings_a_low_sample_image_closer_to_the_converged_one() -> None:
+    # 2 spp: multi-jittered samples leave 4 spp at this size too little noise for OIDN to halve
+    # (its error floor here is ~0.014 at 48 × 48: 0.019 → 0.0145 at 4 spp, 0.029 → 0.018 at 2)
     reference = render(_noisy_room(False, 256), seed=99)
-    noisy, clean = render(_noisy_room(False, 4)), render(_noisy_room(True, 4))
+    noisy, clean = render(_noisy_room(False, 2)), render(_noisy_room(True, 2))
 
     def rmse(img: np.ndarray) -> float:
         return float(np.sqrt(np.mean((img - reference) ** 2)))
 
     assert rmse(clean) < 0.7 * rmse(noisy), (rmse(clean), rmse(noisy))
-    assert render(_noisy_room(True, 4)).tobytes() == clean.tobytes()  # same input, same output
+    assert render(_noisy_room(True, 2)).tobytes() == clean.tobytes()  # same input, same output
     # OIDN's fast filter is a different network: another image, still far closer than no denoising
-    fast = render(_noisy_room(True, 4, "fast"))
+    fast = render(_noisy_room(True, 2, "fast"))
     assert fast.tobytes() != clean.tobytes()
     assert rmse(fast) < 0.7 * rmse(noisy), (rmse(fast), rmse(noisy))
 

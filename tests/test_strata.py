@@ -1,11 +1,13 @@
-"""First-vertex strata of the path engine (``runtime/embedded/strata.py``): every pixel's samples
-visit every cell once, each number stays uniform, and the variance of a pixel estimate drops."""
+"""Multi-jittered pixel samples (``runtime/embedded/strata.py``): the path engine's first-vertex
+numbers and both engines' sub-pixel positions. Every pixel's samples visit every cell once and
+every one of n strata of each coordinate once, each number stays uniform, and the variance of a
+pixel estimate drops."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scenesmith.runtime.embedded.strata import PixelStrata
+from scenesmith.runtime.embedded.strata import PixelJitter, PixelStrata
 
 
 def _draws(samples: int, pixels: int, seed: int = 0) -> np.ndarray:
@@ -47,3 +49,47 @@ def test_a_pixel_estimate_of_a_soft_shadow_has_less_variance_and_the_same_mean()
     assert stratified.mean() == pytest.approx(exact, abs=3e-3)
     assert iid.mean() == pytest.approx(exact, abs=6e-3)
     assert stratified.var() < 0.3 * iid.var()
+
+
+@pytest.mark.parametrize("samples", [16, 8, 7, 2])
+def test_each_coordinate_on_its_own_visits_all_n_strata(samples: int) -> None:
+    # the multi-jitter property: a plain 4 x 4 grid splits each coordinate into 4 strata only
+    u = _draws(samples, 500)
+    for axis in (0, 1):
+        strata = np.floor(u[..., axis] * samples).astype(int)
+        for p in range(u.shape[1]):
+            assert sorted(strata[:, p]) == list(range(samples))
+
+
+def test_an_edge_along_one_coordinate_is_nearly_exact() -> None:
+    # a sphere light's cone or a shadow edge varies mostly along one number: with 16 strata of
+    # it only the stratum holding the edge is random (a 4 x 4 grid leaves 4 samples there: 0.27)
+    f = lambda u: (u[..., 0] < 0.37).astype(float)  # noqa: E731
+    stratified = f(_draws(16, 20000)).mean(axis=0)
+    iid = f(np.random.default_rng(9).random((16, 20000, 2))).mean(axis=0)
+    assert stratified.mean() == pytest.approx(0.37, abs=2e-3)
+    assert stratified.var() < 0.1 * iid.var()
+
+
+def test_different_pixels_and_dimensions_get_different_patterns() -> None:
+    strata = PixelStrata(np.random.default_rng(3), 200, 16)
+    rows, u = np.arange(200), np.full((200, 2), 0.5)
+    a, b = strata.apply(u, rows, "light0"), strata.apply(u, rows, "bsdf")
+    assert len(np.unique(np.round(a, 9), axis=0)) > 50  # the same jitter lands in many places
+    assert not np.array_equal(a, b)
+
+
+def test_pixel_jitter_covers_each_pixel_like_the_strata() -> None:
+    samples, h, w = 8, 12, 10
+    jitter = PixelJitter(np.random.default_rng(5), samples, h, w)
+    offsets = np.stack([jitter.offsets(k) for k in range(samples)])  # (n, H, W, 2)
+    assert offsets.shape == (samples, h, w, 2)
+    assert (offsets >= -0.5).all() and (offsets < 0.5).all()
+    u = (offsets + 0.5).reshape(samples, h * w, 2)
+    cells = np.floor(u[..., 0] * 4) + 4 * np.floor(u[..., 1] * 2)
+    for p in range(h * w):
+        assert sorted(cells[:, p].astype(int)) == list(range(samples))
+        for axis in (0, 1):
+            assert sorted(np.floor(u[:, p, axis] * samples).astype(int)) == list(range(samples))
+    again = PixelJitter(np.random.default_rng(5), samples, h, w)
+    assert np.array_equal(again.offsets(0), offsets[0])  # seeded: the same offsets again

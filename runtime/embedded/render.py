@@ -2,7 +2,7 @@
 
 Per camera ray: emission, plus for every light ``samples`` shadow-tested light samples through
 the UsdPreviewSurface BRDF (``brdf.py``), plus the dome. Anti-aliasing uses ``samples_per_pixel``
-jittered sub-pixel positions (stratified on a √n × √n grid when n is a square); with one
+jittered sub-pixel positions (multi-jittered over the pixel's samples, ``strata.py``); with one
 sample per pixel the ray goes through the pixel centre, exactly like the label annotators'.
 Every random number comes from the frame's seeded generator (seed, frame, camera), so the
 same seed gives bit-identical images. Per-ray work runs in compiled kernels (numba, parallel
@@ -11,7 +11,6 @@ over rays: ``shading_points``, ``lights``, ``direct_light``); this module orches
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +30,10 @@ from .normal_maps import perturbed_normals
 from .path_tracer import next_event, trace
 from .scene import FrameGeometry
 from .shading_points import fresnel_f0, shading_points
-from .strata import PixelStrata
+from .strata import PixelJitter, PixelStrata
 from .tonemap import tone_map
 
-__all__ = ["CameraImage", "Renderer", "jitter_offsets"]
+__all__ = ["CameraImage", "Renderer"]
 
 
 @dataclass
@@ -87,16 +86,6 @@ def _sensor_only(radiance: np.ndarray, in_view: np.ndarray | None) -> np.ndarray
     if in_view is not None:
         radiance[~in_view] = 0.0
     return radiance
-
-
-def jitter_offsets(rng: np.random.Generator, n: int, h: int, w: int) -> np.ndarray:
-    """(n, H, W, 2) sub-pixel offsets in [−0.5, 0.5): stratified when n is a perfect square."""
-    k = int(math.isqrt(n))
-    u = rng.random((n, h, w, 2))
-    if k * k == n:
-        cells = np.array([(i % k, i // k) for i in range(n)], dtype=np.float64)
-        u = (cells[:, None, None, :] + u) / k
-    return u - 0.5
 
 
 class Renderer:
@@ -315,12 +304,12 @@ class Renderer:
         times = timing.shutter.sample_times(
             frame_rng(self.digest, self.seed, self.frame_index, f"shutter:{camera}"), n, h, w
         )
-        offsets = jitter_offsets(rng, n, h, w) if n > 1 else None
+        jitter = PixelJitter(rng, n, h, w) if n > 1 else None
         total = np.zeros((h * w, 3))
         guides = (np.zeros((h * w, 3)), np.zeros((h * w, 3))) if self.spec.denoise else None
         for k in range(n):
             rays = timing.rays_at(
-                camera_rays(model, ch.cam_to_world, None if offsets is None else offsets[k]), times[k]
+                camera_rays(model, ch.cam_to_world, None if jitter is None else jitter.offsets(k)), times[k]
             )
             hits = timing.cast(self.frame, rays, times[k])
             valid = rays.clip(hits, model.far_m)[0]
@@ -346,7 +335,7 @@ class Renderer:
                 ch.rays.origins, ch.rays.directions, ch.hits, ch.valid, rng, ch.shading_normals(self.frame)
             )
             return _sensor_only(radiance, ch.rays.in_view).reshape(h, w, 3)
-        offsets = jitter_offsets(rng, n, h, w)
+        jitter = PixelJitter(rng, n, h, w)
         total = np.zeros((h * w, 3))
         if self.spec.engine == "path":
             self.strata = PixelStrata(frame_rng(self.digest, self.seed, self.frame_index, f"strata:{camera}"), h * w, n)
@@ -354,7 +343,7 @@ class Renderer:
             for k in range(n):
                 if self.strata is not None:
                     self.strata.sample = k
-                rays = camera_rays(model, ch.cam_to_world, offsets[k])
+                rays = camera_rays(model, ch.cam_to_world, jitter.offsets(k))
                 hits = self.frame.cast(rays.origins, rays.directions)
                 valid = rays.clip(hits, model.far_m)[0]
                 total += _sensor_only(self.shade(rays.origins, rays.directions, hits, valid, rng), rays.in_view)
