@@ -44,6 +44,8 @@ class LightSample:
     lit: np.ndarray | None = None
     """(M,) points facing the sample with both normals and receiving radiance, when the
     sampling kernel already knows (saves the renderer a pass over every point)."""
+    pdf: np.ndarray | None = None
+    """(M,) solid-angle pdf of each direction, when the sampling kernel already knows (MIS)."""
 
 
 def _scale(prim: Any) -> np.ndarray:
@@ -191,10 +193,15 @@ def _area_samples(
 
 
 @nb.njit(parallel=True, cache=True)
-def _cosine_samples(normals: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cosine-weighted hemisphere directions about each normal, and π / cosθ (1 / pdf)."""
+def _cosine_samples(
+    normals: np.ndarray, geo_normals: np.ndarray, u: np.ndarray, radiance: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cosine-weighted hemisphere directions about each normal under a uniform ``radiance``:
+    direction, Li/pdf (``radiance · π / cosθ``), lit and the solid-angle pdf (cosθ / π), in one
+    pass (the renderer's MIS needs the pdf; numpy passes for each cost more than the sampling)."""
     m = normals.shape[0]
-    directions, inv_pdf = np.empty((m, 3)), np.empty(m)
+    directions, li, lit, pdf = np.empty((m, 3)), np.empty((m, 3)), np.empty(m, dtype=np.bool_), np.empty(m)
+    positive = max(radiance[0], radiance[1], radiance[2]) > 0.0
     for i in nb.prange(m):
         nx, ny, nz = normals[i, 0], normals[i, 1], normals[i, 2]  # scalars: a row view per point costs more
         r = math.sqrt(u[i, 0])
@@ -202,11 +209,14 @@ def _cosine_samples(normals: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.
         z = math.sqrt(max(0.0, 1.0 - u[i, 0]))
         tx, ty, tz, bx, by, bz = _basis(nx, ny, nz)
         a, b = r * math.cos(phi), r * math.sin(phi)
-        directions[i, 0] = tx * a + bx * b + nx * z
-        directions[i, 1] = ty * a + by * b + ny * z
-        directions[i, 2] = tz * a + bz * b + nz * z
-        inv_pdf[i] = math.pi / max(z, 1e-8)
-    return directions, inv_pdf
+        dx, dy, dz = tx * a + bx * b + nx * z, ty * a + by * b + ny * z, tz * a + bz * b + nz * z
+        directions[i, 0], directions[i, 1], directions[i, 2] = dx, dy, dz
+        inv_pdf = math.pi / max(z, 1e-8)
+        for c in range(3):
+            li[i, c] = radiance[c] * inv_pdf
+        pdf[i] = z / math.pi
+        lit[i] = positive and z > 0.0 and _facing(normals, geo_normals, i, dx, dy, dz)
+    return directions, li, lit, pdf
 
 
 class DistantLight:
@@ -345,8 +355,12 @@ class DomeLight:
 
     def sample(self, points: np.ndarray, normals: np.ndarray, geo_normals: np.ndarray, u: np.ndarray) -> LightSample:
         if not self.importance_sampled:
-            direction, inv_pdf = _cosine_samples(normals, u)
-            return LightSample(direction, np.array([np.inf]), self.radiance(direction) * inv_pdf[:, None])
+            if self.image is None:  # uniform: one kernel
+                direction, li, lit, pdf = _cosine_samples(normals, geo_normals, u, self.scale)
+                return LightSample(direction, np.array([np.inf]), li, lit, pdf)
+            # an image with no luminance to sample by: cosine-weighted, Li/pdf = image · π / cosθ
+            direction, inv_pdf = _cosine_samples(normals, geo_normals, u, np.ones(3))[:2]
+            return LightSample(direction, np.array([np.inf]), self.radiance(direction) * inv_pdf)
         h, w = self.image.shape[:2]  # type: ignore[union-attr]
         u = u.astype(np.float64)
         k = np.minimum(np.searchsorted(self.cdf, u[:, 0], side="right"), h * w - 1)

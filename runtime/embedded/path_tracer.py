@@ -183,7 +183,7 @@ def next_event(
                 u = strata.apply(u, s.rows, "dome", count, c)
             sample = r.dome.sample(s.points, s.normals, s.geo_normals, u)
             if mis and r.dome.shadows:  # weighted against the BRDF-sampled ray that finds the dome too
-                light_pdf = r.dome.pdf(s.normals, sample.direction)
+                light_pdf = sample.pdf if sample.pdf is not None else r.dome.pdf(s.normals, sample.direction)
                 other = bsdf_pdf(s.normals, s.view, sample.direction, s.albedo, s.roughness, s.metallic, s.f0)
                 if opacity is not None:  # the BRDF lobe is drawn with probability opacity
                     other = other * opacity
