@@ -60,12 +60,14 @@ def _multi_jitter(
     out = np.empty((u.shape[0], 2), dtype=u.dtype)
     below_one = np.nextafter(u.dtype.type(1.0), u.dtype.type(0.0))  # float32 rounding may reach 1
     total = columns * rows
+    inv_columns, inv_rows = 1.0 / columns, 1.0 / rows
     for i in nb.prange(u.shape[0]):
         p = pixels[i]
         cell = (index + offsets[p]) % total
-        cx, cy = cell % columns, cell // columns
-        out[i, 0] = (cx + (row_perm[p, cy] + u[i, 0]) / rows) / columns
-        out[i, 1] = (cy + (col_perm[p, cx] + u[i, 1]) / columns) / rows
+        cy = cell // columns
+        cx = cell - cy * columns
+        out[i, 0] = (cx + (row_perm[p, cy] + u[i, 0]) * inv_rows) * inv_columns
+        out[i, 1] = (cy + (col_perm[p, cx] + u[i, 1]) * inv_columns) * inv_rows
         for c in range(2):  # after the cast to u's dtype
             if out[i, c] >= 1.0:
                 out[i, c] = below_one
