@@ -51,7 +51,10 @@ def main() -> int:
         _renderer(doc, {"engine": "path", "samples_per_pixel": args.reference_spp, "denoise": False})(), np.float64
     )[..., :3]
     scale = float(np.sqrt(np.mean(reference**2)))
-    print(f"| settings | ms | rel. RMSE (vs {args.reference_spp}-spp path) |\n|---|---|---|")
+    print(
+        f"| settings | ms | rel. RMSE (vs {args.reference_spp}-spp path) | without the 0.1% worst pixels |"
+        "\n|---|---|---|---|"
+    )
     for label, render in SETTINGS:
         render_once = _renderer(doc, render)
         times, image = [], None
@@ -59,8 +62,13 @@ def main() -> int:
             start = time.perf_counter()
             image = render_once()
             times.append(time.perf_counter() - start)
-        error = float(np.sqrt(np.mean((np.asarray(image, np.float64)[..., :3] - reference) ** 2))) / scale
-        print(f"| {label} | {1000 * statistics.median(times):.0f} | {100 * error:.1f}% |")
+        squared = np.sort(np.mean((np.asarray(image, np.float64)[..., :3] - reference) ** 2, axis=-1).ravel())
+        error = float(np.sqrt(squared.mean())) / scale
+        # caustics (the sun glinting off the metal mug onto the table) are a few pixels' rare
+        # paths that carry most of the squared error at low spp: a lottery of the seed; the
+        # error without the 0.1% worst pixels shows the rest of the image
+        trimmed = float(np.sqrt(squared[: len(squared) - len(squared) // 1000].mean())) / scale
+        print(f"| {label} | {1000 * statistics.median(times):.0f} | {100 * error:.1f}% | {100 * trimmed:.1f}% |")
     return 0
 
 

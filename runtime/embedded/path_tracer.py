@@ -15,8 +15,8 @@ emissive surfaces are found by BRDF sampling alone (weight 1). ``max_bounces`` N
 scattering events: N = 0 shows emitters and the environment, N = 1 is direct lighting. After
 :data:`ROULETTE_AFTER` events a path survives with probability ``max(throughput)`` (at least
 0.05) and is reweighted, which keeps the estimate unbiased. Random numbers come from the
-camera's seeded generator in a fixed order, so the same seed gives bit-identical images for
-any thread count.
+camera's seeded generator in a fixed order (each array filled in parallel from one key it
+draws, ``uniforms.py``), so the same seed gives bit-identical images for any thread count.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import numpy as np
 
 from .bsdf_sampling import bsdf_pdf, sample_bsdf
 from .lights import DistantLight
+from .uniforms import uniforms
 
 if TYPE_CHECKING:
     from .render import Renderer, _Surface
@@ -171,14 +172,14 @@ def next_event(
         soft = not (isinstance(light, DistantLight) and light.half_angle == 0)
         count = -(-r.spec.area_light_samples // n) if soft and first else 1
         for c in range(count):
-            u = rng.random((len(s.points), 2), dtype=np.float32)
+            u = uniforms(rng, (len(s.points), 2), np.float32)
             if strata is not None and soft:
                 u = strata.apply(u, s.rows, f"light{j}", count, c)
             r._add(radiance, s, light.sample(s.points, s.normals, s.geo_normals, u), light.shadows, 1.0 / count)
     if r.dome is not None:
         count = _dome_count(r, first)
         for c in range(count):
-            u = rng.random((len(s.points), 2), dtype=np.float32)
+            u = uniforms(rng, (len(s.points), 2), np.float32)
             if strata is not None:
                 u = strata.apply(u, s.rows, "dome", count, c)
             sample = r.dome.sample(s.points, s.normals, s.geo_normals, u)
@@ -224,7 +225,7 @@ def trace(
         if opacity is not None:  # only the opaque share reflects light-sampled light (glass is specular)
             direct *= opacity[:, None]
         _add_rows(out, rows, throughput, direct)
-        u = rng.random((len(rows), 5))
+        u = uniforms(rng, (len(rows), 5))
         if bounce == 1 and r.strata is not None:  # the first direction: stratified over the pixel's samples
             u[:, 1:3] = r.strata.apply(u[:, 1:3], rows, "bsdf")
         new_dirs, weight, pdf = sample_bsdf(s.normals, s.view, s.albedo, s.roughness, s.metallic, s.f0, u[:, :3])

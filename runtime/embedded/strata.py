@@ -26,6 +26,8 @@ import math
 import numba as nb
 import numpy as np
 
+from .uniforms import uniforms
+
 __all__ = ["PixelJitter", "PixelStrata"]
 
 
@@ -87,9 +89,11 @@ class _Layout:
 
     def __init__(self, rng: np.random.Generator, pixels: int, total: int, offset: bool) -> None:
         self.columns, self.rows = _grid(total)
-        self.offsets = rng.integers(0, total, pixels) if offset else np.zeros(pixels, dtype=np.int64)
-        self.row_perm = _permutations(rng.random((pixels, self.rows)))
-        self.col_perm = _permutations(rng.random((pixels, self.columns)))
+        self.offsets = np.zeros(pixels, dtype=np.int64)
+        if offset:
+            self.offsets = np.minimum((uniforms(rng, (pixels,)) * total).astype(np.int64), total - 1)
+        self.row_perm = _permutations(uniforms(rng, (pixels, self.rows)))
+        self.col_perm = _permutations(uniforms(rng, (pixels, self.columns)))
 
     def apply(self, u: np.ndarray, pixels: np.ndarray, index: int) -> np.ndarray:
         return _multi_jitter(
@@ -137,5 +141,5 @@ class PixelJitter:
         self.layout = _Layout(rng, height * width, samples, offset=False)
 
     def offsets(self, sample: int) -> np.ndarray:
-        u = self.rng.random((len(self.pixels), 2))
+        u = uniforms(self.rng, (len(self.pixels), 2))
         return (self.layout.apply(u, self.pixels, sample) - 0.5).reshape(*self.shape, 2)
