@@ -23,6 +23,31 @@ def test_numbers_are_uniform_in_the_unit_interval(dtype: type) -> None:
     assert chisquare(np.bincount(cells, minlength=256)).pvalue > 1e-3
 
 
+def _split_mix64(x: int) -> int:
+    """SplitMix64's output function in plain Python integers (Steele, Lea and Flood 2014)."""
+    mask = 2**64 - 1
+    z = x & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return z ^ (z >> 31)
+
+
+def test_numbers_are_splitmix64_of_the_key_and_the_place() -> None:
+    # a known-answer check: a slip in the kernel's 64-bit arithmetic (a silent promotion to
+    # float, a wrong shift) would still pass the statistical tests above
+    key = int(np.random.default_rng(11).integers(0, 2**64, dtype=np.uint64))
+    gamma = 0x9E3779B97F4A7C15
+    want = [_split_mix64(key + (i + 1) * gamma) for i in range(64)]
+    assert uniforms(np.random.default_rng(11), (64,)).tolist() == [(z >> 11) * 2.0**-53 for z in want]
+    got32 = uniforms(np.random.default_rng(11), (64,), np.float32).tolist()
+    assert got32 == [float(np.float32((z >> 40) * 2.0**-24)) for z in want]
+    from scenesmith.runtime.embedded.uniforms import _fill64
+
+    top = np.empty(8)  # the largest key: key + place wraps around 2^64, as unsigned sums must
+    _fill64(top, np.uint64(2**64 - 1))
+    assert top.tolist() == [(_split_mix64(2**64 - 1 + (i + 1) * gamma) >> 11) * 2.0**-53 for i in range(8)]
+
+
 def test_seeded_and_each_draw_takes_one_number_from_the_generator() -> None:
     a, b = np.random.default_rng(7), np.random.default_rng(7)
     first = uniforms(a, (1000,))

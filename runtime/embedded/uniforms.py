@@ -14,15 +14,15 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["uniforms"]
+__all__ = ["GOLDEN_GAMMA", "split_mix", "uniforms"]
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment (2^64 / golden ratio, odd)
+GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment (2^64 / golden ratio, odd)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 @nb.njit(cache=True, inline="always")
-def _split_mix(x: np.uint64) -> np.uint64:
+def split_mix(x: np.uint64) -> np.uint64:
     z = x
     z = (z ^ (z >> np.uint64(30))) * _MIX1
     z = (z ^ (z >> np.uint64(27))) * _MIX2
@@ -33,7 +33,7 @@ def _split_mix(x: np.uint64) -> np.uint64:
 def _fill64(out: np.ndarray, key: np.uint64) -> None:
     scale = 2.0**-53
     for i in nb.prange(out.size):
-        z = _split_mix(key + np.uint64(i + 1) * _GAMMA)
+        z = split_mix(key + np.uint64(i + 1) * GOLDEN_GAMMA)
         out[i] = np.float64(z >> np.uint64(11)) * scale  # 53 bits: [0, 1)
 
 
@@ -41,7 +41,7 @@ def _fill64(out: np.ndarray, key: np.uint64) -> None:
 def _fill32(out: np.ndarray, key: np.uint64) -> None:
     scale = np.float32(2.0**-24)
     for i in nb.prange(out.size):
-        z = _split_mix(key + np.uint64(i + 1) * _GAMMA)
+        z = split_mix(key + np.uint64(i + 1) * GOLDEN_GAMMA)
         out[i] = np.float32(z >> np.uint64(40)) * scale  # 24 bits: [0, 1) in float32
 
 
