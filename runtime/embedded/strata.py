@@ -12,9 +12,9 @@ a stratum's edge (a soft shadow's edge or a sphere light's cone is mostly one co
 
 Each dimension takes one 64-bit key from its seeded generator; a pixel's offset and
 permutations are hashed from that key and the pixel's index (SplitMix64, ``uniforms.py``), so
-nothing is stored per pixel whatever the sample count. A permutation is a keyed bijection of
-the smallest power-of-two range, walked until it lands inside the range, then rotated by a
-hashed shift, which makes each sample's sub-cell exactly uniform over pixels: each number on
+a pixel keeps five numbers whatever the sample count. A permutation is a keyed bijection of
+the smallest power-of-two range, walked until it lands inside the range, then rotated by an
+independently hashed shift, so each sample's sub-cell is uniform over pixels: each number on
 its own is uniform, estimates stay unbiased, only their variance drops (README "Rendering and
 lighting" has the errors it saves on the bench's reference scene). Per pixel, so images stay
 bit-identical for any thread count.
@@ -35,10 +35,11 @@ _U64 = np.uint64
 
 
 @nb.njit(cache=True, inline="always")
-def _permuted(i: int, size: int, key: np.uint64) -> int:
+def _permuted(i: int, size: int, key: np.uint64, shift: int) -> int:
     """Position of ``i`` in a keyed permutation of ``0..size−1``: a bijection of ``0..2^k−1``
     (xor, odd multiply, xor-shift, add, all mod 2^k), applied again until it lands below
-    ``size`` (cycle walking keeps it a bijection of the smaller range), then a keyed rotation."""
+    ``size`` (cycle walking keeps it a bijection of the smaller range), then rotated by
+    ``shift``, an independent uniform draw, so that each ``i`` lands anywhere with the same odds."""
     if size <= 1:
         return 0
     bits = 1
@@ -57,32 +58,60 @@ def _permuted(i: int, size: int, key: np.uint64) -> int:
         x ^= x >> _U64(1)
         if x < _U64(size):
             break
-    # an independent rotation makes each i's image exactly uniform over keys
-    shift = min(int(np.float64(split_mix(key + GOLDEN_GAMMA) >> _U64(11)) * 2.0**-53 * size), size - 1)
     return (int(x) + shift) % size
+
+
+@nb.njit(cache=True, inline="always")
+def _below(h: np.uint64, n: int) -> int:
+    """A uniform integer in ``0..n−1`` from a hash's top 53 bits."""
+    return min(int(np.float64(h >> _U64(11)) * 2.0**-53 * n), n - 1)
+
+
+@nb.njit(parallel=True, cache=True)
+def _pixel_keys(
+    key: np.uint64, pixels: int, total: int, columns: int, rows: int, offset: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel, hashed from ``key`` and its index: the cell offset (0 unless ``offset``), the
+    key and shift of its row permutation and those of its column permutation."""
+    offsets, row_shift, col_shift = np.zeros(pixels, np.int32), np.empty(pixels, np.int32), np.empty(pixels, np.int32)
+    row_key, col_key = np.empty(pixels, np.uint64), np.empty(pixels, np.uint64)
+    for p in nb.prange(pixels):
+        h = split_mix(key + _U64(p + 1) * GOLDEN_GAMMA)
+        if offset:
+            offsets[p] = _below(split_mix(h ^ _U64(0x3C6EF372FE94F82B)), total)
+        row_key[p] = split_mix(h ^ _U64(0x5851F42D4C957F2D))
+        col_key[p] = split_mix(h ^ _U64(0x14057B7EF767814F))
+        row_shift[p] = _below(split_mix(h ^ _U64(0x2127599BF4325C37)), rows)
+        col_shift[p] = _below(split_mix(h ^ _U64(0x880355F21E6D1965)), columns)
+    return offsets, row_key, row_shift, col_key, col_shift
 
 
 @nb.njit(parallel=True, cache=True)
 def _multi_jitter(
-    u: np.ndarray, pixels: np.ndarray, key: np.uint64, offset: bool, index: int, columns: int, rows: int
+    u: np.ndarray,
+    pixels: np.ndarray,
+    offsets: np.ndarray,
+    row_key: np.ndarray,
+    row_shift: np.ndarray,
+    col_key: np.ndarray,
+    col_shift: np.ndarray,
+    index: int,
+    columns: int,
+    rows: int,
 ) -> np.ndarray:
-    """Sample ``index`` of each of ``pixels``: its cell (shifted by the pixel's offset when
-    ``offset``), its sub-cell from the pixel's row and column permutations, jittered by ``u``
-    (M, 2); in [0, 1) in ``u``'s dtype."""
+    """Sample ``index`` of each of ``pixels``: its cell, its sub-cell from the pixel's row and
+    column permutations, jittered by ``u`` (M, 2); in [0, 1) in ``u``'s dtype."""
     out = np.empty((u.shape[0], 2), dtype=u.dtype)
     below_one = np.nextafter(u.dtype.type(1.0), u.dtype.type(0.0))  # float32 rounding may reach 1
     total = columns * rows
     inv_columns, inv_rows = 1.0 / columns, 1.0 / rows
     for i in nb.prange(u.shape[0]):
-        h = split_mix(key + _U64(pixels[i] + 1) * GOLDEN_GAMMA)
-        shift = 0
-        if offset:
-            shift = min(int(np.float64(h >> _U64(11)) * 2.0**-53 * total), total - 1)
-        cell = (index + shift) % total
+        p = pixels[i]
+        cell = (index + offsets[p]) % total
         cy = cell // columns
         cx = cell - cy * columns
-        sub_x = _permuted(cy, rows, split_mix(h ^ _U64(0x5851F42D4C957F2D)))
-        sub_y = _permuted(cx, columns, split_mix(h ^ _U64(0x14057B7EF767814F)))
+        sub_x = _permuted(cy, rows, row_key[p], row_shift[p])
+        sub_y = _permuted(cx, columns, col_key[p], col_shift[p])
         out[i, 0] = (cx + (sub_x + u[i, 0]) * inv_rows) * inv_columns
         out[i, 1] = (cy + (sub_y + u[i, 1]) * inv_columns) * inv_rows
         for c in range(2):  # after the cast to u's dtype
@@ -100,15 +129,16 @@ def _grid(total: int) -> tuple[int, int]:
 
 
 class _Layout:
-    """One dimension's multi-jitter over ``total`` cells: a key, nothing per pixel."""
+    """One dimension's multi-jitter over ``total`` cells: per pixel an offset and two keyed
+    permutations, hashed from one key (five numbers a pixel, whatever ``total``)."""
 
-    def __init__(self, rng: np.random.Generator, total: int, offset: bool) -> None:
+    def __init__(self, rng: np.random.Generator, pixels: int, total: int, offset: bool) -> None:
         self.columns, self.rows = _grid(total)
-        self.key = _U64(rng.integers(0, 2**64, dtype=np.uint64))
-        self.offset = offset
+        key = _U64(rng.integers(0, 2**64, dtype=np.uint64))
+        self.keys = _pixel_keys(key, pixels, total, self.columns, self.rows, offset)
 
     def apply(self, u: np.ndarray, pixels: np.ndarray, index: int) -> np.ndarray:
-        return _multi_jitter(np.ascontiguousarray(u), pixels, self.key, self.offset, index, self.columns, self.rows)
+        return _multi_jitter(np.ascontiguousarray(u), pixels, *self.keys, index, self.columns, self.rows)
 
 
 class PixelStrata:
@@ -126,7 +156,7 @@ class PixelStrata:
     def _layout(self, dimension: str, total: int) -> _Layout:
         key = f"{dimension}/{total}"
         if key not in self._layouts:  # drawn at first use, in a fixed order of dimensions
-            self._layouts[key] = _Layout(self.rng, total, offset=True)
+            self._layouts[key] = _Layout(self.rng, self.pixels, total, offset=True)
         return self._layouts[key]
 
     def apply(self, u: np.ndarray, rows: np.ndarray, dimension: str, per_sample: int = 1, draw: int = 0) -> np.ndarray:
@@ -148,7 +178,7 @@ class PixelJitter:
         self.rng = rng
         self.shape = (height, width)
         self.pixels = np.arange(height * width)
-        self.layout = _Layout(rng, samples, offset=False)
+        self.layout = _Layout(rng, height * width, samples, offset=False)
 
     def offsets(self, sample: int) -> np.ndarray:
         u = uniforms(self.rng, (len(self.pixels), 2))
