@@ -14,9 +14,14 @@ from pathlib import Path
 __all__ = ["assert_same_files", "describe_difference", "files_of"]
 
 
-def files_of(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` by its relative POSIX path."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+def files_of(folder: Path, under: tuple[str, ...] = ("",)) -> dict[str, bytes]:
+    """Every file under ``folder`` by its relative POSIX path (only paths starting with one of
+    ``under``, when given)."""
+    return {
+        name: p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and (name := p.relative_to(folder).as_posix()).startswith(under)
+    }
 
 
 def _same_attrs(a: object, b: object) -> bool:
@@ -92,9 +97,9 @@ def _hdf5_objects_difference(got: Path, want: Path) -> list[str]:
     return lines
 
 
-def describe_difference(got: Path, want: Path) -> str:
+def describe_difference(got: Path, want: Path, under: tuple[str, ...] = ("",)) -> str:
     """Which files differ between two run folders, and how."""
-    a, b = files_of(got), files_of(want)
+    a, b = files_of(got, under), files_of(want, under)
     lines = []
     if set(a) != set(b):
         lines.append(f"only in {got.name}: {sorted(set(a) - set(b))}; only in {want.name}: {sorted(set(b) - set(a))}")
@@ -118,7 +123,8 @@ def describe_difference(got: Path, want: Path) -> str:
     return "\n".join(lines)
 
 
-def assert_same_files(got: Path, want: Path) -> None:
-    """``got`` and ``want`` hold the same files with the same bytes (else: how they differ)."""
-    if files_of(got) != files_of(want):
-        raise AssertionError(f"{got} and {want} differ:\n{describe_difference(got, want)}")
+def assert_same_files(got: Path, want: Path, under: tuple[str, ...] = ("",)) -> None:
+    """``got`` and ``want`` hold the same files with the same bytes (else: how they differ);
+    ``under`` limits the comparison to paths starting with one of its prefixes."""
+    if files_of(got, under) != files_of(want, under):
+        raise AssertionError(f"{got} and {want} differ:\n{describe_difference(got, want, under)}")

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 from conftest import EXAMPLES, REPO, run_cli
+from run_diff import assert_same_files, files_of
 from scenesmith.runtime.embedded.backend import EmbeddedBackend
 from scenesmith.runtime.usd.object_models import object_models
 from scenesmith.runtime.usd.resolve import resolve
@@ -154,14 +155,6 @@ def generate(scenario: Path, out: Path, *args: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def files_of(folder: Path, prefixes: tuple[str, ...] = ("",)) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.relative_to(folder).as_posix().startswith(prefixes)
-    }
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("bop")
@@ -279,9 +272,7 @@ def test_bop_files_are_identical_for_any_worker_count_and_after_resume(runs: dic
     one = files_of(runs["one"])
     assert any(k.startswith("bop/val/") for k in one) and any(k.startswith("bop/train/") for k in one)
     for other in ("two", "resumed"):
-        got = files_of(runs[other])
-        assert got.keys() == one.keys(), other
-        assert [k for k in one if one[k] != got[k]] == [], other
+        assert_same_files(runs[other], runs["one"])
     for out in runs.values():
         assert run_cli("verify", str(out)).returncode == 0
 
