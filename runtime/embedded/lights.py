@@ -15,8 +15,16 @@ the light's *scale* is ``intensity × 2^exposure × color`` (× the blackbody co
 
 Sampling returns, per shading point and sample, an incident direction ``l``, the distance to
 the light (for shadow rays) and ``Li / pdf`` in solid-angle measure, so the estimator is
-``(1/S) Σ f · (Li/pdf) · max(0, n·l) · V``. Samples are deterministic: they are driven by the
+``(1/S) Σ f · (Li/pdf) · max(0, n·l) · V``, and the pdf itself (the path engine weighs light
+sampling against BRDF sampling with it). Samples are deterministic: they are driven by the
 frame's seeded generator.
+
+Sphere, disk, rect and soft distant lights can also be *hit* (``hit``): a ray that meets one
+sees its radiance, with the pdf light sampling would have drawn that direction with. The path
+engine adds what its BRDF-sampled rays see this way (multiple importance sampling; a mirror
+shows the lamp), and camera rays see a light whose ``visibleInPrimaryRay`` is on (RTX's own
+attribute on UsdLux lights, off unless authored, as in RTX). Lights stay transparent: they
+cast no shadows of their own, so a ray carries on through one.
 """
 
 from __future__ import annotations
@@ -28,10 +36,11 @@ from typing import Any
 import numba as nb
 import numpy as np
 
+from ..usd.light_attrs import visible_in_primary_ray
 from ..usd.materials import PROCEDURAL_ATTR
 from ..usd.textures import load_texture, procedural_image
 
-__all__ = ["DomeLight", "LightSample", "read_lights"]
+__all__ = ["DomeLight", "LightHit", "LightSample", "read_lights"]
 
 
 @dataclass
@@ -46,6 +55,18 @@ class LightSample:
     sampling kernel already knows (saves the renderer a pass over every point)."""
     pdf: np.ndarray | None = None
     """(M,) solid-angle pdf of each direction, when the sampling kernel already knows (MIS)."""
+
+
+@dataclass
+class LightHit:
+    """Where rays meet a light: ``t`` in units of each ray's direction (inf for a light at
+    infinity), whether they meet it at all, the radiance they see there, and the solid-angle
+    pdf with which the light's ``sample`` draws that direction from the ray's origin."""
+
+    t: np.ndarray  # (M,)
+    mask: np.ndarray  # (M,) bool
+    radiance: np.ndarray  # (M, 3) or (1, 3)
+    pdf: np.ndarray  # (M,)
 
 
 def _scale(prim: Any) -> np.ndarray:
@@ -127,10 +148,10 @@ def _sphere_samples(
     u: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Uniform samples of the cone the sphere subtends: direction, distance to its near side,
-    Li/pdf, lit."""
+    Li/pdf, lit, pdf (1 / the cone's solid angle; 0 inside the sphere)."""
     m = points.shape[0]
     directions, distance, li = np.empty((m, 3)), np.empty(m), np.empty((m, 3))
-    lit = np.empty(m, dtype=np.bool_)
+    lit, pdf = np.empty(m, dtype=np.bool_), np.empty(m)
     positive = max(radiance[0], radiance[1], radiance[2]) > 0.0
     for i in nb.prange(m):
         cx, cy, cz = center[0] - points[i, 0], center[1] - points[i, 1], center[2] - points[i, 2]
@@ -147,8 +168,40 @@ def _sphere_samples(
         for k in range(3):
             directions[i, k] = d[k]
             li[i, k] = 0.0 if inside else radiance[k] * solid_angle
+        pdf[i] = 0.0 if inside or solid_angle <= 0.0 else 1.0 / solid_angle
         lit[i] = positive and not inside and _facing(normals, geo_normals, i, d[0], d[1], d[2])
-    return directions, distance, li, lit
+    return directions, distance, li, lit, pdf
+
+
+@nb.njit(parallel=True, cache=True)
+def _sphere_hits(
+    origins: np.ndarray, directions: np.ndarray, center: np.ndarray, radius: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rays meeting the sphere from outside: t of the near side, mask, and the pdf of
+    ``_sphere_samples`` from each origin (1 / the subtended cone's solid angle)."""
+    m = origins.shape[0]
+    t, mask, pdf = np.full(m, np.inf), np.zeros(m, dtype=np.bool_), np.zeros(m)
+    r2 = radius * radius
+    for i in nb.prange(m):
+        cx, cy, cz = center[0] - origins[i, 0], center[1] - origins[i, 1], center[2] - origins[i, 2]
+        dx, dy, dz = directions[i, 0], directions[i, 1], directions[i, 2]
+        dist2 = cx * cx + cy * cy + cz * cz
+        a = dx * dx + dy * dy + dz * dz
+        b = dx * cx + dy * cy + dz * cz
+        if dist2 <= r2 or a <= 0.0 or b <= 0.0:  # inside (sampling sees nothing there) or facing away
+            continue
+        disc = b * b - a * (dist2 - r2)
+        if disc < 0.0:
+            continue
+        root = (b - math.sqrt(disc)) / a
+        if root <= 0.0:
+            continue
+        cos_max = math.sqrt(1.0 - min(max(r2 / dist2, 0.0), 1.0))
+        solid_angle = 2.0 * math.pi * (1.0 - cos_max)
+        if solid_angle <= 0.0:
+            continue
+        t[i], mask[i], pdf[i] = root, True, 1.0 / solid_angle
+    return t, mask, pdf
 
 
 @nb.njit(parallel=True, cache=True)
@@ -165,10 +218,11 @@ def _area_samples(
     u: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Uniform samples over a disk (``disk_radius`` > 0) or rect's local XY face: direction,
-    distance, Li/pdf = L·A·cosθ_light / d² (zero behind the emitting face) and lit."""
+    distance, Li/pdf = L·A·cosθ_light / d² (zero behind the emitting face), lit and the
+    solid-angle pdf d² / (A·cosθ_light) (0 behind the face)."""
     m = points.shape[0]
     directions, distance, li = np.empty((m, 3)), np.empty(m), np.empty((m, 3))
-    lit = np.empty(m, dtype=np.bool_)
+    lit, pdf = np.empty(m, dtype=np.bool_), np.empty(m)
     positive = max(radiance[0], radiance[1], radiance[2]) > 0.0
     for i in nb.prange(m):
         if disk_radius > 0.0:
@@ -188,8 +242,59 @@ def _area_samples(
         directions[i, 0], directions[i, 1], directions[i, 2] = lx * inv, ly * inv, lz * inv
         for k in range(3):
             li[i, k] = radiance[k] * g
+        pdf[i] = 1.0 / g if g > 0.0 else 0.0
         lit[i] = positive and g > 0.0 and _facing(normals, geo_normals, i, lx * inv, ly * inv, lz * inv)
-    return directions, distance, li, lit
+    return directions, distance, li, lit, pdf
+
+
+@nb.njit(parallel=True, cache=True)
+def _area_hits(
+    origins: np.ndarray,
+    directions: np.ndarray,
+    matrix: np.ndarray,
+    normal: np.ndarray,
+    area: float,
+    disk_radius: float,
+    rect_size: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rays meeting the emitting (−Z) face of a disk (``disk_radius`` > 0) or rect: t, mask,
+    and the pdf of ``_area_samples`` for that point, d² / (A·cosθ_light). The hit point is
+    mapped back to the light's local XY through the Gram matrix of its X and Y axes, the
+    inverse of the map the sampler uses (so a scaled or sheared light is hit where it emits)."""
+    m = origins.shape[0]
+    t, mask, pdf = np.full(m, np.inf), np.zeros(m, dtype=np.bool_), np.zeros(m)
+    axx, axy, axz = matrix[0, 0], matrix[0, 1], matrix[0, 2]
+    ayx, ayy, ayz = matrix[1, 0], matrix[1, 1], matrix[1, 2]
+    g00, g11 = axx * axx + axy * axy + axz * axz, ayx * ayx + ayy * ayy + ayz * ayz
+    g01 = axx * ayx + axy * ayy + axz * ayz
+    det = g00 * g11 - g01 * g01
+    if det <= 0.0 or area <= 0.0:
+        return t, mask, pdf
+    nx, ny, nz = normal[0], normal[1], normal[2]
+    for i in nb.prange(m):
+        dx, dy, dz = directions[i, 0], directions[i, 1], directions[i, 2]
+        denom = dx * nx + dy * ny + dz * nz
+        if denom >= 0.0:  # parallel to the face, or arriving from behind it (it emits along normal)
+            continue
+        root = ((matrix[3, 0] - origins[i, 0]) * nx + (matrix[3, 1] - origins[i, 1]) * ny
+                + (matrix[3, 2] - origins[i, 2]) * nz) / denom  # fmt: skip
+        if root <= 0.0:
+            continue
+        px = origins[i, 0] + root * dx - matrix[3, 0]
+        py = origins[i, 1] + root * dy - matrix[3, 1]
+        pz = origins[i, 2] + root * dz - matrix[3, 2]
+        ra, rb = px * axx + py * axy + pz * axz, px * ayx + py * ayy + pz * ayz
+        x, y = (g11 * ra - g01 * rb) / det, (g00 * rb - g01 * ra) / det
+        if disk_radius > 0.0:
+            if x * x + y * y > disk_radius * disk_radius:
+                continue
+        elif abs(x) > 0.5 * rect_size[0] or abs(y) > 0.5 * rect_size[1]:
+            continue
+        length = math.sqrt(dx * dx + dy * dy + dz * dz)
+        dist = root * length
+        cos_light = -denom / length
+        t[i], mask[i], pdf[i] = root, True, dist * dist / (area * cos_light)
+    return t, mask, pdf
 
 
 @nb.njit(parallel=True, cache=True)
@@ -222,22 +327,42 @@ def _cosine_samples(
 class DistantLight:
     def __init__(self, prim: Any, matrix: np.ndarray) -> None:
         self.shadows = casts_shadows(prim)
+        self.visible_in_primary_ray = visible_in_primary_ray(prim)
         from pxr import UsdLux
 
         self.scale = _scale(prim)
         self.toward = _normalize(matrix[2, :3].copy())  # the light shines along −Z; light is toward +Z
         self.half_angle = math.radians(float(UsdLux.DistantLight(prim).GetAngleAttr().Get() or 0.0)) / 2
+        self.cos_max = math.cos(self.half_angle)
+        self.solid_angle = 2.0 * math.pi * (1.0 - self.cos_max)
+
+    @property
+    def hittable(self) -> bool:
+        """A sun with an angle is a disc of the sky a ray can see; a zero-angle one is a delta."""
+        return self.solid_angle > 0.0 and self.scale.max() > 0
 
     def sample(self, points: np.ndarray, normals: np.ndarray, geo_normals: np.ndarray, u: np.ndarray) -> LightSample:
-        if self.half_angle > 0 and self.scale.max() > 0:
-            direction, lit = _cone_samples(self.toward, math.cos(self.half_angle), u, normals, geo_normals)
-            return LightSample(direction, np.array([np.inf]), self.scale[None, :], lit)
+        if self.hittable:
+            direction, lit = _cone_samples(self.toward, self.cos_max, u, normals, geo_normals)
+            pdf = np.full(len(direction), 1.0 / self.solid_angle)
+            return LightSample(direction, np.array([np.inf]), self.scale[None, :], lit, pdf)
         return LightSample(self.toward[None, :], np.array([np.inf]), self.scale[None, :])
+
+    def hit(self, origins: np.ndarray, directions: np.ndarray) -> LightHit:
+        """Rays inside the sun's cone see radiance E / Ω (the irradiance spread evenly over the
+        cone, exactly what sampling assumes), at infinity: only rays that leave the scene."""
+        length = np.linalg.norm(directions, axis=1)
+        mask = directions @ self.toward >= self.cos_max * length
+        pdf = np.where(mask, 1.0 / self.solid_angle, 0.0) if self.solid_angle > 0 else np.zeros(len(mask))
+        return LightHit(np.full(len(mask), np.inf), mask, (self.scale / max(self.solid_angle, 1e-300))[None, :], pdf)
 
 
 class SphereLight:
+    hittable = True
+
     def __init__(self, prim: Any, matrix: np.ndarray) -> None:
         self.shadows = casts_shadows(prim)
+        self.visible_in_primary_ray = visible_in_primary_ray(prim)
         from pxr import UsdLux
 
         light = UsdLux.SphereLight(prim)
@@ -251,12 +376,19 @@ class SphereLight:
     def sample(self, points: np.ndarray, normals: np.ndarray, geo_normals: np.ndarray, u: np.ndarray) -> LightSample:
         return LightSample(*_sphere_samples(points, normals, geo_normals, self.center, self.radius, self.radiance, u))
 
+    def hit(self, origins: np.ndarray, directions: np.ndarray) -> LightHit:
+        t, mask, pdf = _sphere_hits(origins, directions, self.center, self.radius)
+        return LightHit(t, mask, self.radiance[None, :], pdf)
+
 
 class AreaLight:
     """Disk and rect lights: uniform samples over the emitting face (its local −Z side)."""
 
+    hittable = True
+
     def __init__(self, prim: Any, matrix: np.ndarray, kind: str) -> None:
         self.shadows = casts_shadows(prim)
+        self.visible_in_primary_ray = visible_in_primary_ray(prim)
         from pxr import UsdLux
 
         self.kind = kind
@@ -292,6 +424,10 @@ class AreaLight:
                 u,
             )
         )
+
+    def hit(self, origins: np.ndarray, directions: np.ndarray) -> LightHit:
+        t, mask, pdf = _area_hits(origins, directions, self.matrix, self.normal, self.area, self.radius, self.size)
+        return LightHit(t, mask, self.radiance[None, :], pdf)
 
 
 class DomeLight:

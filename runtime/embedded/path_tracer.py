@@ -8,10 +8,13 @@ so each step is one batched Embree query and a few compiled kernels. At each ver
 2. a direction drawn from the BRDF (``bsdf_sampling``), which carries the path on; where it
    leaves the scene it sees the dome, where it hits an emissive surface it sees the emission.
 
-The dome is the one light both strategies find, so its two estimates are combined by multiple
-importance sampling (power heuristic, with the sample counts); sphere, disk, rect and distant
-lights are not geometry a ray can hit, so light sampling alone carries them (weight 1), and
-emissive surfaces are found by BRDF sampling alone (weight 1). ``max_bounces`` N counts
+Every light both strategies find has its two estimates combined by multiple importance
+sampling (power heuristic, with the sample counts): the dome, and sphere, disk, rect and soft
+distant lights that cast shadows (a BRDF-sampled ray that meets one before any surface sees its
+radiance, ``lights.LightHit``; lights are transparent, so the path carries on). A zero-angle
+sun is a delta light sampling alone carries (weight 1), as are lights without shadows (a BRDF
+ray could not tell which surfaces they shine through), and emissive surfaces are found by BRDF
+sampling alone (weight 1). Camera rays see a light whose ``visibleInPrimaryRay`` is on. ``max_bounces`` N counts
 scattering events: N = 0 shows emitters and the environment, N = 1 is direct lighting. After
 :data:`ROULETTE_AFTER` events a path survives with probability ``max(throughput)`` (at least
 0.05) and is reweighted, which keeps the estimate unbiased. Random numbers come from the
@@ -34,7 +37,7 @@ from .uniforms import uniforms
 if TYPE_CHECKING:
     from .render import Renderer, _Surface
 
-__all__ = ["ROULETTE_AFTER", "next_event", "trace"]
+__all__ = ["ROULETTE_AFTER", "lights_seen", "next_event", "primary_radiance", "trace"]
 
 ROULETTE_AFTER = 3
 """Scattering events before Russian roulette may end a path."""
@@ -166,16 +169,21 @@ def next_event(
     BRDF sampling when ``mis``). Later vertices take one sample per light. Added into
     ``into`` when given (``direct`` starts from the emission, in that order of additions)."""
     radiance = np.zeros((len(s.points), 3)) if into is None else into
-    n = r.spec.samples_per_pixel
     strata = r.strata if first else None
     for j, light in enumerate(r.lights):
         soft = not (isinstance(light, DistantLight) and light.half_angle == 0)
-        count = -(-r.spec.area_light_samples // n) if soft and first else 1
+        count = _light_count(r, light, first)
         for c in range(count):
             u = uniforms(rng, (len(s.points), 2), np.float32)
             if strata is not None and soft:
                 u = strata.apply(u, s.rows, f"light{j}", count, c)
-            r._add(radiance, s, light.sample(s.points, s.normals, s.geo_normals, u), light.shadows, 1.0 / count)
+            sample = light.sample(s.points, s.normals, s.geo_normals, u)
+            if mis and _weighed(light) and sample.pdf is not None:  # BRDF-sampled rays find it too
+                other = bsdf_pdf(s.normals, s.view, sample.direction, s.albedo, s.roughness, s.metallic, s.f0)
+                if opacity is not None:
+                    other = other * opacity
+                sample.li_over_pdf = sample.li_over_pdf * _power_weights(sample.pdf, other, count, 1.0)[:, None]
+            r._add(radiance, s, sample, light.shadows, 1.0 / count)
     if r.dome is not None:
         count = _dome_count(r, first)
         for c in range(count):
@@ -197,6 +205,66 @@ def _dome_count(r: Renderer, first: bool) -> int:
     return -(-r.spec.dome_light_samples // r.spec.samples_per_pixel) if first else 1
 
 
+def _light_count(r: Renderer, light: object, first: bool) -> int:
+    """Light samples a vertex takes of ``light``: the first vertex shares ``area_light_samples``
+    over the pixel's samples for every soft light, later vertices take one."""
+    soft = not (isinstance(light, DistantLight) and light.half_angle == 0)
+    return -(-r.spec.area_light_samples // r.spec.samples_per_pixel) if soft and first else 1
+
+
+def _weighed(light: object) -> bool:
+    """Lights whose light-sampled and BRDF-sampled estimates are combined by MIS."""
+    return bool(getattr(light, "hittable", False)) and bool(getattr(light, "shadows", False))
+
+
+def lights_seen(
+    r: Renderer,
+    origins: np.ndarray,
+    directions: np.ndarray,
+    t_scene: np.ndarray,
+    bsdf_pdf_of_ray: np.ndarray | None = None,
+    first: bool = False,
+) -> np.ndarray | None:
+    """Radiance (M, 3) of the lights each ray meets before ``t_scene`` (inf: it leaves the scene),
+    or None when none is met. Camera rays (``bsdf_pdf_of_ray`` None) see the lights that are
+    ``visibleInPrimaryRay``, unweighted; BRDF-sampled rays see every MIS-weighed light, weighted
+    against the light sampling of the vertex they left (``first``: the camera's first vertex)."""
+    out: np.ndarray | None = None
+    for light in r.lights:
+        if bsdf_pdf_of_ray is None:
+            if not (getattr(light, "visible_in_primary_ray", False) and getattr(light, "hittable", False)):
+                continue
+        elif not _weighed(light):
+            continue
+        hit = light.hit(origins, directions)
+        seen = np.flatnonzero(hit.mask & (hit.t <= t_scene))
+        if len(seen) == 0:
+            continue
+        radiance = np.broadcast_to(hit.radiance, (len(origins), 3))[seen]
+        if bsdf_pdf_of_ray is not None:
+            count = float(_light_count(r, light, first))
+            radiance = radiance * _power_weights(bsdf_pdf_of_ray[seen], hit.pdf[seen], 1.0, count)[:, None]
+        if out is None:
+            out = np.zeros((len(origins), 3))
+        out[seen] += radiance
+    return out
+
+
+def primary_radiance(
+    r: Renderer, origins: np.ndarray, directions: np.ndarray, hits: dict[str, np.ndarray], valid: np.ndarray
+) -> np.ndarray:
+    """(M, 3) what camera rays see besides surfaces: the dome (or the background colour) where
+    they hit nothing, and the lights that are ``visibleInPrimaryRay`` in front of what they hit."""
+    out = np.zeros((len(directions), 3))
+    miss = ~valid
+    if miss.any():
+        out[miss] = r.dome.radiance(directions[miss]) if r.dome is not None else r.spec.background_color
+    seen = lights_seen(r, origins, directions, np.where(valid, hits["t"], np.inf))
+    if seen is not None:
+        out += seen
+    return out
+
+
 def trace(
     r: Renderer,
     origins: np.ndarray,
@@ -209,10 +277,7 @@ def trace(
 ) -> np.ndarray:
     """Linear radiance (M, 3) along each camera ray (``valid``: rays that hit within the far plane);
     with ``times`` every vertex of a path sees the moving scene at its camera ray's time."""
-    out = np.zeros((len(directions), 3))
-    miss = ~valid
-    if miss.any():
-        out[miss] = r.dome.radiance(directions[miss]) if r.dome is not None else r.spec.background_color
+    out = primary_radiance(r, origins, directions, hits, valid)
     if not valid.any():
         return out
     s = r.surface(origins, directions, hits, valid, normals, times)
@@ -247,6 +312,9 @@ def trace(
         t = None if s.time is None else s.time[keep]
         next_hits = r.cast(o, d, t)
         hit = next_hits["hit"]
+        seen = lights_seen(r, o, d, np.where(hit, next_hits["t"], np.inf), pdf, bounce == 1)
+        if seen is not None:
+            _add_rows(out, rows, throughput, seen)
         gone = np.flatnonzero(~hit)
         if len(gone) and r.dome is not None and r.dome.shadows:
             light_pdf = r.dome.pdf(view_normals[gone], d[gone])

@@ -27,7 +27,7 @@ from .lights import LightSample, read_lights
 from .materials import MaterialParams, MaterialTable
 from .motion import CameraTiming, MovingScene
 from .normal_maps import perturbed_normals
-from .path_tracer import next_event, trace
+from .path_tracer import next_event, primary_radiance, trace
 from .scene import FrameGeometry
 from .shading_points import fresnel_f0, shading_points
 from .strata import PixelJitter, PixelStrata
@@ -55,10 +55,11 @@ class _Surface:
 
 
 @nb.njit(parallel=True, cache=True)
-def _scatter_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+def _add_into_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """``out[rows] += values`` (a lamp seen in front of a surface adds to it)."""
     for j in nb.prange(rows.shape[0]):
         for c in range(out.shape[1]):
-            out[rows[j], c] = values[j, c]
+            out[rows[j], c] += values[j, c]
 
 
 @nb.njit(parallel=True, cache=True)
@@ -267,15 +268,12 @@ class Renderer:
         times: np.ndarray | None = None,
     ) -> np.ndarray:
         """Linear radiance (M, 3) along each ray (at ``times``, when the scene moves)."""
-        out = np.zeros((len(directions), 3))
-        miss = ~valid
-        if miss.any():
-            out[miss] = self.dome.radiance(directions[miss]) if self.dome is not None else self.spec.background_color
+        out = primary_radiance(self, origins, directions, hits, valid)
         if not valid.any():
             return out
         s = self.surface(origins, directions, hits, valid, normals, times)
         radiance = next_event(self, s, True, rng, mis=False, into=s.emissive.copy())
-        _scatter_rows(out, s.rows, radiance)
+        _add_into_rows(out, s.rows, radiance)
         return out
 
     # ------------------------------------------------------------------ cameras

@@ -42,6 +42,7 @@ from ...scenarios.resolved import ResolvedScenario, ShapeGeometry
 from ...sensors.errors import BadInputError, Issue
 from .lens_attrs import author_lens
 from .lidar_attributes import omni_lidar_attributes, sdf_type
+from .light_attrs import VISIBLE_IN_PRIMARY_RAY
 from .materials import PROCEDURAL_ATTR, author_material, author_physics_material, procedural_json, texture_asset_path
 from .motion_attrs import author_exposure
 
@@ -303,6 +304,9 @@ def _author_light(stage: Any, resolved: ResolvedScenario, name: str, spec: Light
         if procedural:  # on the dome itself: its renderer needs neither the PNG nor a material using it
             light.GetPrim().CreateAttribute(PROCEDURAL_ATTR, Sdf.ValueTypeNames.String).Set(procedural)
     UsdLux.ShadowAPI.Apply(light.GetPrim()).CreateShadowEnableAttr(spec.shadows)
+    if spec.type != "dome":  # always authored, so both backends agree whatever RTX's own default is
+        seen = light.GetPrim().CreateAttribute(VISIBLE_IN_PRIMARY_RAY, Sdf.ValueTypeNames.Bool)
+        seen.Set(spec.visible_in_primary_ray)
     _xform_ops(light.GetPrim(), spec.position_m, authored_orientation(spec))
 
 

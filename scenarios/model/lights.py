@@ -15,13 +15,13 @@ __all__ = [
 
 
 _LIGHT_FIELDS = {
-    "distant": {"angle_deg"},
-    "sphere": {"radius_m"},
-    "disk": {"radius_m"},
-    "rect": {"width_m", "height_m"},
+    "distant": {"angle_deg", "visible_in_primary_ray"},
+    "sphere": {"radius_m", "visible_in_primary_ray"},
+    "disk": {"radius_m", "visible_in_primary_ray"},
+    "rect": {"width_m", "height_m", "visible_in_primary_ray"},
     "dome": {"texture"},
 }
-_LIGHT_SPECIFIC = {"angle_deg", "radius_m", "width_m", "height_m", "texture"}
+_LIGHT_SPECIFIC = {"angle_deg", "radius_m", "width_m", "height_m", "texture", "visible_in_primary_ray"}
 
 
 class LightSpec(_Posed):
@@ -56,6 +56,11 @@ class LightSpec(_Posed):
     """Dome lights: name of an entry of ``textures`` (lat-long); also seen as the background."""
     shadows: bool = True
     """Whether the light casts shadows."""
+    visible_in_primary_ray: bool = False
+    """Camera rays see the light's emitting surface (a lamp in view, the sun's disc): RTX's own
+    ``visibleInPrimaryRay`` attribute, authored on the light either way. Reflections show the
+    light whatever this says (``render.engine: path``). Not for domes, which are always the
+    background."""
 
     @model_validator(mode="after")
     def _fields_of_type(self) -> LightSpec:
