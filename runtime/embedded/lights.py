@@ -138,6 +138,23 @@ def _cone_samples(
 
 
 @nb.njit(parallel=True, cache=True)
+def _cone_hits(
+    directions: np.ndarray, axis: np.ndarray, cos_max: float, solid_angle: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rays within the cone of half-angle acos(cos_max) about the unit axis: t = inf (a light at
+    infinity), mask, and the pdf of ``_cone_samples`` (1 / the cone's solid angle)."""
+    m = directions.shape[0]
+    t, mask, pdf = np.full(m, np.inf), np.zeros(m, dtype=np.bool_), np.zeros(m)
+    if solid_angle <= 0.0:
+        return t, mask, pdf
+    for i in nb.prange(m):
+        dx, dy, dz = directions[i, 0], directions[i, 1], directions[i, 2]
+        if dx * axis[0] + dy * axis[1] + dz * axis[2] >= cos_max * math.sqrt(dx * dx + dy * dy + dz * dz):
+            mask[i], pdf[i] = True, 1.0 / solid_angle
+    return t, mask, pdf
+
+
+@nb.njit(parallel=True, cache=True)
 def _sphere_samples(
     points: np.ndarray,
     normals: np.ndarray,
@@ -351,10 +368,8 @@ class DistantLight:
     def hit(self, origins: np.ndarray, directions: np.ndarray) -> LightHit:
         """Rays inside the sun's cone see radiance E / Ω (the irradiance spread evenly over the
         cone, exactly what sampling assumes), at infinity: only rays that leave the scene."""
-        length = np.linalg.norm(directions, axis=1)
-        mask = directions @ self.toward >= self.cos_max * length
-        pdf = np.where(mask, 1.0 / self.solid_angle, 0.0) if self.solid_angle > 0 else np.zeros(len(mask))
-        return LightHit(np.full(len(mask), np.inf), mask, (self.scale / max(self.solid_angle, 1e-300))[None, :], pdf)
+        t, mask, pdf = _cone_hits(directions, self.toward, self.cos_max, self.solid_angle)
+        return LightHit(t, mask, (self.scale / max(self.solid_angle, 1e-300))[None, :], pdf)
 
 
 class SphereLight:
