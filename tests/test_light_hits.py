@@ -15,12 +15,18 @@ from test_renderer import DOWN, LAMBERT, plane_scene, render
 
 
 def _stage_with(kind: str):  # type: ignore[no-untyped-def]
+    """One light of ``kind`` (``sheared rect``: a rect rotated under a non-uniformly scaled
+    parent, so its local Z is not normal to its face), moved, rotated and scaled."""
     from pxr import Gf, Usd, UsdGeom, UsdLux
 
     stage = Usd.Stage.CreateInMemory()
+    parent = "/P" if kind == "sheared rect" else ""
+    if parent:
+        UsdGeom.Xform.Define(stage, parent).AddScaleOp().Set(Gf.Vec3f(1.0, 2.5, 0.6))
+        kind = "rect"
     cls = {"sphere": UsdLux.SphereLight, "disk": UsdLux.DiskLight, "rect": UsdLux.RectLight,
            "distant": UsdLux.DistantLight}[kind]  # fmt: skip
-    light = cls.Define(stage, "/L")
+    light = cls.Define(stage, parent + "/L")
     light.CreateIntensityAttr(3.0)
     if kind == "sphere":
         light.CreateRadiusAttr(0.4)
@@ -39,7 +45,7 @@ def _stage_with(kind: str):  # type: ignore[no-untyped-def]
     return lights[0]
 
 
-KINDS = ["sphere", "disk", "rect", "distant"]
+KINDS = ["sphere", "disk", "rect", "sheared rect", "distant"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -59,7 +65,7 @@ def test_a_ray_along_a_light_sample_meets_the_light_with_that_samples_pdf(kind: 
     hit = light.hit(points[front], sample.direction[front])
     assert hit.mask.all()
     assert np.allclose(hit.pdf, sample.pdf[front], rtol=1e-6)
-    if kind != "distant":
+    if kind != "distant":  # the sun is at infinity
         length = np.linalg.norm(sample.direction[front], axis=1)
         assert np.allclose(hit.t * length, sample.distance[front], rtol=1e-6, atol=1e-9)
     # the same rays turned round miss it
@@ -119,17 +125,22 @@ def test_a_mirror_shows_a_lamp_above_it_at_fresnel_times_its_radiance() -> None:
 GLOSSY = {"diffuse_color": [0.6, 0.5, 0.4], "metallic": 0.4, "roughness": 0.3}
 
 
-@pytest.mark.parametrize("kind", ["sphere", "rect"])
+@pytest.mark.parametrize("kind", ["distant", "disk", "rect", "sphere"])
 def test_on_a_glossy_floor_one_bounce_of_path_agrees_with_direct(kind: str) -> None:
-    """MIS is unbiased only if both strategies weigh a direction with the same two pdfs: the
-    path engine at one bounce (light sampling + BRDF rays that meet the lamp) must equal the
-    light-sampling-only ``direct`` engine on a glossy floor, where the two disagree most."""
+    """MIS is unbiased only if both strategies weigh a direction with the same two pdfs and
+    sample counts: the path engine at one bounce (light sampling + BRDF rays that meet the
+    lamp) must equal the light-sampling-only ``direct`` engine on a glossy floor, where the two
+    disagree most. Four light samples per light at the first vertex (``area_light_samples``
+    128 over 32 pixel samples): weighting the hits as if it took one is 5–10% off."""
     lamp = {
         "sphere": {"type": "sphere", "radius_m": 0.3, "intensity": 60.0, "position_m": [0.8, 0.0, 1.2]},
+        "disk": {"type": "disk", "radius_m": 0.4, "intensity": 40.0, "position_m": [0.8, 0.0, 1.2],
+                 "rotation_deg": [0.0, -30.0, 0.0]},
         "rect": {"type": "rect", "width_m": 0.8, "height_m": 0.5, "intensity": 40.0, "position_m": [0.8, 0.0, 1.2],
                  "rotation_deg": [0.0, -30.0, 0.0]},
+        "distant": {"type": "distant", "angle_deg": 15.0, "intensity": 3.0, "rotation_deg": [0.0, -40.0, 0.0]},
     }[kind]  # fmt: skip
-    opts = {"samples_per_pixel": 64, "area_light_samples": 64}
+    opts = {"samples_per_pixel": 32, "area_light_samples": 128}
     scene = plane_scene({"lamp": lamp}, material=GLOSSY, height=2.5, res=24, render_opts=opts)
     scene["cameras"]["cam"]["position_m"] = [-0.6, 0.0, 2.5]
     direct = render(scene)
@@ -137,7 +148,7 @@ def test_on_a_glossy_floor_one_bounce_of_path_agrees_with_direct(kind: str) -> N
     assert direct.mean() > 0.05
     assert path.mean() == pytest.approx(direct.mean(), rel=0.02)
     blocks = lambda img: img.reshape(6, 4, 6, 4, 3).mean(axis=(1, 3))  # noqa: E731 - 4×4-pixel blocks
-    # block by block too; the highlight's blocks carry ~5% noise of light sampling a glossy lobe
+    # block by block too; the highlight's blocks carry the noise of light sampling a glossy lobe
     assert np.allclose(blocks(path), blocks(direct), rtol=0.12, atol=0.01 * direct.mean())
 
 
@@ -184,3 +195,67 @@ def test_the_camera_does_not_see_lights_by_default() -> None:
     scene = plane_scene({"lamp": lamp}, res=16, render_opts={"engine": "path"})
     assert scene["cameras"]["cam"]["quat_wxyz"] == DOWN
     assert np.all(render(scene)[6:10, 6:10] == 0.0)
+
+
+def _without_mis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path engine with light sampling alone for every light (no BRDF ray sees one): the
+    estimator before light MIS, unbiased too, so it must give the same image on average."""
+    from scenesmith.runtime.embedded import path_tracer
+
+    monkeypatch.setattr(path_tracer, "_weighed", lambda light: False)
+
+
+def _lamp(kind: str, x: float, z: float) -> dict:
+    """A lamp of ``kind`` at (x, 0, z) facing back towards the origin (a sun from −x, 30° up)."""
+    return {
+        "sphere": {"type": "sphere", "radius_m": 0.3, "intensity": 60.0, "position_m": [x, 0.0, z]},
+        "disk": {"type": "disk", "radius_m": 0.4, "intensity": 40.0, "position_m": [x, 0.0, z],
+                 "rotation_deg": [0.0, 70.0, 0.0]},
+        "rect": {"type": "rect", "width_m": 0.8, "height_m": 0.5, "intensity": 40.0, "position_m": [x, 0.0, z],
+                 "rotation_deg": [0.0, 70.0, 0.0]},
+        "distant": {"type": "distant", "intensity": 3.0, "angle_deg": 20.0, "rotation_deg": [0.0, -60.0, 0.0]},
+    }[kind]  # fmt: skip
+
+
+@pytest.mark.parametrize("opacity", [1.0, 0.6])
+@pytest.mark.parametrize("kind", ["distant", "disk", "rect", "sphere"])
+def test_light_mis_changes_the_noise_not_the_image(kind: str, opacity: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four light samples per light at the first vertex (``area_light_samples`` 64 over 16
+    pixel samples) and one at later ones: the sample counts enter the weights.
+
+    - Opaque: a glossy floor and a glossy wall, three bounces (later vertices too).
+    - ``opacity`` 0.6: the floor is part glass (the BRDF lobe's pdf is its share), alone, with
+      the lamp low and far to the side, where no mirror direction from what the camera sees
+      (straight down) reaches it: glass's specular paths, which only MIS lets see a lamp (a
+      caustic, or a lamp in a window), must add nothing for the two to agree."""
+    material = {**GLOSSY, "roughness": 0.45, "opacity": opacity}
+    opts = {"engine": "path", "max_bounces": 3, "samples_per_pixel": 16, "area_light_samples": 64}
+    if opacity == 1.0:
+        wall = {"wall": {"cube": {"size_m": 1.0}, "position_m": [-1.2, 0.0, 0.5], "scale": [0.2, 3.0, 1.0],
+                         "material": "m"}}  # fmt: skip
+        lamp = _lamp(kind, 1.6, 0.6)
+    else:
+        wall, lamp = {}, _lamp(kind, 3.2, 0.35)
+    scene = plane_scene({"lamp": lamp}, material=material, height=2.5, res=24, extra=wall, render_opts=opts)
+    with_mis = render(scene)
+    _without_mis(monkeypatch)
+    without = render(scene)
+    assert without.mean() > 0.01
+    assert with_mis.mean() == pytest.approx(without.mean(), rel=0.02)
+
+
+def test_a_lamp_flush_with_the_ceiling_lights_the_floor_as_light_sampling_says() -> None:
+    """BRDF rays reach a rect lamp mounted flush under a ceiling, where the ceiling's float32 t
+    and the lamp's tie: with the shadow rays' slack they see it as light sampling does (without
+    it a third of them lost the tie). A large lamp close over the floor, so BRDF rays carry a
+    good share of the light."""
+    lamp = {"type": "rect", "width_m": 3.0, "height_m": 3.0, "intensity": 2.0, "position_m": [0.0, 0.0, 1.0]}
+    ceiling = {"ceiling": {"cube": {"size_m": 1.0}, "position_m": [0.0, 0.0, 1.25], "scale": [8.0, 8.0, 0.5],
+                           "material": "m"}}  # fmt: skip
+    # 64 samples: light sampling a large lamp this close is noisy (16 samples: ±2%); MIS is not
+    opts = {"samples_per_pixel": 64, "area_light_samples": 64}
+    scene = plane_scene({"lamp": lamp}, height=0.8, res=24, extra=ceiling, render_opts=opts)
+    direct = render(scene)
+    path = render({**scene, "render": {**scene["render"], "engine": "path", "max_bounces": 1}})
+    assert direct.mean() > 0.05
+    assert path.mean() == pytest.approx(direct.mean(), rel=0.02)

@@ -149,7 +149,8 @@ def _cone_hits(
         return t, mask, pdf
     for i in nb.prange(m):
         dx, dy, dz = directions[i, 0], directions[i, 1], directions[i, 2]
-        if dx * axis[0] + dy * axis[1] + dz * axis[2] >= cos_max * math.sqrt(dx * dx + dy * dy + dz * dz):
+        length = math.sqrt(dx * dx + dy * dy + dz * dz)
+        if length > 0.0 and dx * axis[0] + dy * axis[1] + dz * axis[2] >= cos_max * length:
             mask[i], pdf[i] = True, 1.0 / solid_angle
     return t, mask, pdf
 
@@ -163,7 +164,7 @@ def _sphere_samples(
     radius: float,
     radiance: np.ndarray,
     u: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Uniform samples of the cone the sphere subtends: direction, distance to its near side,
     Li/pdf, lit, pdf (1 / the cone's solid angle; 0 inside the sphere)."""
     m = points.shape[0]
@@ -233,7 +234,7 @@ def _area_samples(
     disk_radius: float,
     rect_size: np.ndarray,
     u: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Uniform samples over a disk (``disk_radius`` > 0) or rect's local XY face: direction,
     distance, Li/pdf = L·A·cosθ_light / d² (zero behind the emitting face), lit and the
     solid-angle pdf d² / (A·cosθ_light) (0 behind the face)."""
@@ -408,21 +409,25 @@ class AreaLight:
 
         self.kind = kind
         self.matrix = matrix
-        sx, sy = float(np.linalg.norm(matrix[0, :3])), float(np.linalg.norm(matrix[1, :3]))
+        # the face is spanned by the world images of local X and Y: its normal is their cross
+        # product and a local area element scales by its length (also under a shearing parent,
+        # where the image of Z is not normal to the face)
+        face = np.cross(matrix[0, :3], matrix[1, :3])
+        stretch = float(np.linalg.norm(face))
         self.radius = 0.0  # > 0 selects disk sampling
         self.size = np.zeros(2)
         if kind == "disk":
             self.radius = float(UsdLux.DiskLight(prim).GetRadiusAttr().Get() or 0.5)
-            self.area = math.pi * self.radius**2 * sx * sy
+            self.area = math.pi * self.radius**2 * stretch
         else:
             rect = UsdLux.RectLight(prim)
             self.size = np.array([float(rect.GetWidthAttr().Get() or 1.0), float(rect.GetHeightAttr().Get() or 1.0)])
-            self.area = float(self.size[0] * self.size[1]) * sx * sy
+            self.area = float(self.size[0] * self.size[1]) * stretch
         radiance = _scale(prim)
         if UsdLux.LightAPI(prim).GetNormalizeAttr().Get():
             radiance = radiance / self.area
         self.radiance = radiance
-        self.normal = -_normalize(matrix[2, :3].copy())  # emits along −Z
+        self.normal = -_normalize(face)  # emits along −Z, the side X × Y points away from
 
     def sample(self, points: np.ndarray, normals: np.ndarray, geo_normals: np.ndarray, u: np.ndarray) -> LightSample:
         return LightSample(

@@ -58,9 +58,10 @@ class LightSpec(_Posed):
     """Whether the light casts shadows."""
     visible_in_primary_ray: bool = False
     """Camera rays see the light's emitting surface (a lamp in view, the sun's disc): RTX's own
-    ``visibleInPrimaryRay`` attribute, authored on the light either way. Reflections show the
-    light whatever this says (``render.engine: path``). Not for domes, which are always the
-    background."""
+    ``visibleInPrimaryRay`` attribute, authored on the light either way. A zero-angle sun has
+    no disc to see. Reflections (``render.engine: path``) show sphere, disk and rect lights and
+    suns with an angle whatever this says, when they cast shadows. Not for domes, which are
+    always the background."""
 
     @model_validator(mode="after")
     def _fields_of_type(self) -> LightSpec:
