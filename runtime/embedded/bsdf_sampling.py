@@ -17,7 +17,7 @@ import numpy as np
 
 from .brdf import MIN_ALPHA, brdf_point
 
-__all__ = ["bsdf_pdf", "sample_bsdf"]
+__all__ = ["bsdf_pdf", "bsdf_pdf_at", "sample_bsdf"]
 
 
 @nb.njit(cache=True, inline="always")
@@ -116,6 +116,27 @@ def sample_bsdf(
     return directions, weight, pdf
 
 
+@nb.njit(cache=True)
+def bsdf_pdf_at(
+    normals: np.ndarray,
+    view: np.ndarray,
+    directions: np.ndarray,
+    albedo: np.ndarray,
+    roughness: np.ndarray,
+    metallic: np.ndarray,
+    f0: np.ndarray,
+    i: int,
+    k: int,
+) -> float:
+    """The pdf :func:`sample_bsdf` draws direction ``directions[k]`` with at point ``i``."""
+    alpha = max(roughness[i] * roughness[i], MIN_ALPHA)
+    p_spec = _spec_probability(albedo[i, 0], albedo[i, 1], albedo[i, 2], metallic[i], f0[i, 0], f0[i, 1], f0[i, 2])
+    return _pdf(
+        normals[i, 0], normals[i, 1], normals[i, 2], view[i, 0], view[i, 1], view[i, 2],
+        directions[k, 0], directions[k, 1], directions[k, 2], alpha, p_spec,
+    )  # fmt: skip
+
+
 @nb.njit(parallel=True, cache=True)
 def bsdf_pdf(
     normals: np.ndarray,
@@ -130,10 +151,5 @@ def bsdf_pdf(
     m = normals.shape[0]
     out = np.empty(m)
     for i in nb.prange(m):
-        alpha = max(roughness[i] * roughness[i], MIN_ALPHA)
-        p_spec = _spec_probability(albedo[i, 0], albedo[i, 1], albedo[i, 2], metallic[i], f0[i, 0], f0[i, 1], f0[i, 2])
-        out[i] = _pdf(
-            normals[i, 0], normals[i, 1], normals[i, 2], view[i, 0], view[i, 1], view[i, 2],
-            directions[i, 0], directions[i, 1], directions[i, 2], alpha, p_spec,
-        )  # fmt: skip
+        out[i] = bsdf_pdf_at(normals, view, directions, albedo, roughness, metallic, f0, i, i)
     return out

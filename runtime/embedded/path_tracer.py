@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numba as nb
 import numpy as np
 
-from .bsdf_sampling import bsdf_pdf, sample_bsdf
+from .bsdf_sampling import bsdf_pdf, bsdf_pdf_at, sample_bsdf
 from .lights import DistantLight
 from .uniforms import uniforms
 
@@ -152,6 +152,41 @@ DELTA_PDF = 1e30
 MIS weight against the dome is 1."""
 
 
+@nb.njit(parallel=True, cache=True)
+def _weighed_samples(
+    li: np.ndarray,
+    light_pdf: np.ndarray,
+    lit: np.ndarray,
+    count: float,
+    normals: np.ndarray,
+    view: np.ndarray,
+    directions: np.ndarray,
+    albedo: np.ndarray,
+    roughness: np.ndarray,
+    metallic: np.ndarray,
+    f0: np.ndarray,
+    opacity: np.ndarray,
+) -> np.ndarray:
+    """(M, 3) ``li`` (one row, or a row per point) times the light strategy's power-heuristic
+    weight against the BRDF's pdf of the same direction (times ``opacity``, the BRDF lobe's
+    share of a dielectric mixture; empty: opaque). Only lit points are weighed (the rest add
+    nothing): the BRDF pdf of every point cost a twentieth of a render."""
+    m = light_pdf.shape[0]
+    out = np.zeros((m, 3))
+    per_row, glass = li.shape[0] > 1, opacity.shape[0] > 0
+    for i in nb.prange(m):
+        if not lit[i]:
+            continue
+        other = bsdf_pdf_at(normals, view, directions, albedo, roughness, metallic, f0, i, i)
+        if glass:
+            other *= opacity[i]
+        weight = _power(count * light_pdf[i], other)
+        li_row = np.int64(i) if per_row else np.int64(0)  # one type: a prange index is unsigned
+        for c in range(3):
+            out[i, c] = li[li_row, c] * weight
+    return out
+
+
 @nb.njit(cache=True)
 def _add_rows(out: np.ndarray, rows: np.ndarray, throughput: np.ndarray, radiance: np.ndarray) -> None:
     """``out[rows] += throughput · radiance`` (serial: rows are unique, order fixed)."""
@@ -183,11 +218,12 @@ def next_event(
             if strata is not None and soft:
                 u = strata.apply(u, s.rows, f"light{j}", count, c)
             sample = light.sample(s.points, s.normals, s.geo_normals, u)
-            if mis and _weighed(light) and sample.pdf is not None:  # BRDF-sampled rays find it too
-                other = bsdf_pdf(s.normals, s.view, sample.direction, s.albedo, s.roughness, s.metallic, s.f0)
-                if opacity is not None:
-                    other = other * opacity
-                sample.li_over_pdf = sample.li_over_pdf * _power_weights(sample.pdf, other, count, 1.0)[:, None]
+            if mis and _weighed(light) and sample.pdf is not None and sample.lit is not None:
+                # BRDF-sampled rays find it too
+                sample.li_over_pdf = _weighed_samples(
+                    sample.li_over_pdf, sample.pdf, sample.lit, float(count), s.normals, s.view, sample.direction,
+                    s.albedo, s.roughness, s.metallic, s.f0, np.ones(0) if opacity is None else opacity,
+                )  # fmt: skip
             r._add(radiance, s, sample, light.shadows, 1.0 / count)
     if r.dome is not None:
         count = _dome_count(r, first)
