@@ -52,7 +52,7 @@ def _scene(spp: int) -> dict[str, Any]:
                 "annotators": ["rgb"],
             }
         },  # fmt: skip
-        "render": {"engine": "path", "max_bounces": 3, "samples_per_pixel": spp, "area_light_samples": spp},
+        "render": {"engine": "path", "max_bounces": 3, "samples_per_pixel": spp, "area_light_samples": min(spp, 256)},
     }
 
 
@@ -78,7 +78,7 @@ def _render(spp: int, mis: bool) -> tuple[np.ndarray, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spp", type=int, nargs="+", default=[4, 16, 64])
-    parser.add_argument("--reference-spp", type=int, default=1024)
+    parser.add_argument("--reference-spp", type=int, default=1024, help="<= 1024 (render.samples_per_pixel)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     reference = _render(args.reference_spp, True)[0]
