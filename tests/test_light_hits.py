@@ -259,3 +259,45 @@ def test_a_lamp_flush_with_the_ceiling_lights_the_floor_as_light_sampling_says()
     path = render({**scene, "render": {**scene["render"], "engine": "path", "max_bounces": 1}})
     assert direct.mean() > 0.05
     assert path.mean() == pytest.approx(direct.mean(), rel=0.02)
+
+
+def _light_sampling_and_specular_hits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The classic estimator MIS must agree with: every light sample at full weight, and a
+    BRDF ray sees a lamp only where it was a specular (glass) choice, which light sampling
+    cannot make. It keeps the paths through glass that light MIS added, unlike ``_without_mis``."""
+    from scenesmith.runtime.embedded import path_tracer
+
+    add_light = path_tracer._add_light
+
+    def unweighted(li, light_pdf, lit, *_):  # type: ignore[no-untyped-def]
+        out = np.zeros((len(light_pdf), 3))
+        out[lit] = np.broadcast_to(li, out.shape)[lit]
+        return out
+
+    def specular_only(out, rows, throughput, directions, t, mask, pdf, radiance, t_scene, bsdf_pdf, count):  # type: ignore[no-untyped-def]
+        specular = mask & (bsdf_pdf >= path_tracer.DELTA_PDF) if len(bsdf_pdf) else mask
+        add_light(out, rows, throughput, directions, t, specular, pdf, radiance, t_scene, np.zeros(0), count)
+
+    monkeypatch.setattr(path_tracer, "_weighed_samples", unweighted)
+    monkeypatch.setattr(path_tracer, "_add_light", specular_only)
+
+
+@pytest.mark.parametrize("kind", ["rect", "sphere"])
+def test_through_a_part_glass_floor_mis_equals_light_sampling_plus_specular_hits(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``opacity`` 0.5: a BRDF-lobe ray is drawn with half the probability, so its pdf in the
+    light samples' weights must be halved too (leaving that out is 3.6% too dark here)."""
+    lamp = {
+        "sphere": {"type": "sphere", "radius_m": 0.3, "intensity": 60.0, "position_m": [0.8, 0.0, 1.2]},
+        "rect": {"type": "rect", "width_m": 0.8, "height_m": 0.5, "intensity": 40.0, "position_m": [0.8, 0.0, 1.2],
+                 "rotation_deg": [0.0, -30.0, 0.0]},
+    }[kind]  # fmt: skip
+    opts = {"engine": "path", "max_bounces": 1, "samples_per_pixel": 32, "area_light_samples": 32}
+    scene = plane_scene({"lamp": lamp}, material={**GLOSSY, "opacity": 0.5}, height=2.5, res=24, render_opts=opts)
+    scene["cameras"]["cam"]["position_m"] = [-0.6, 0.0, 2.5]
+    with_mis = np.mean([render(scene, seed=k).mean() for k in range(2)])
+    _light_sampling_and_specular_hits(monkeypatch)
+    classic = np.mean([render(scene, seed=k).mean() for k in range(2)])
+    assert classic > 0.05
+    assert with_mis == pytest.approx(classic, rel=0.012)
