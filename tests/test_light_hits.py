@@ -267,19 +267,19 @@ def _light_sampling_and_specular_hits(monkeypatch: pytest.MonkeyPatch) -> None:
     cannot make. It keeps the paths through glass that light MIS added, unlike ``_without_mis``."""
     from scenesmith.runtime.embedded import path_tracer
 
-    add_light = path_tracer._add_light
+    def specular_hits(r, out, origins, directions, t_scene, rows=None, throughput=None, bsdf_pdf=None, first=False):  # type: ignore[no-untyped-def]
+        if bsdf_pdf is None:  # camera rays: as before
+            return
+        for light in r.lights:
+            if getattr(light, "hittable", False) and light.shadows:
+                hit = light.hit(origins, directions)
+                specular = hit.mask & (bsdf_pdf >= path_tracer.DELTA_PDF)
+                path_tracer._add_light(
+                    out, rows, throughput, directions, hit.t, specular, hit.pdf, hit.radiance, t_scene, np.zeros(0), 1.0
+                )
 
-    def unweighted(li, light_pdf, lit, *_):  # type: ignore[no-untyped-def]
-        out = np.zeros((len(light_pdf), 3))
-        out[lit] = np.broadcast_to(li, out.shape)[lit]
-        return out
-
-    def specular_only(out, rows, throughput, directions, t, mask, pdf, radiance, t_scene, bsdf_pdf, count):  # type: ignore[no-untyped-def]
-        specular = mask & (bsdf_pdf >= path_tracer.DELTA_PDF) if len(bsdf_pdf) else mask
-        add_light(out, rows, throughput, directions, t, specular, pdf, radiance, t_scene, np.zeros(0), count)
-
-    monkeypatch.setattr(path_tracer, "_weighed_samples", unweighted)
-    monkeypatch.setattr(path_tracer, "_add_light", specular_only)
+    monkeypatch.setattr(path_tracer, "_weighed", lambda light: False)
+    monkeypatch.setattr(path_tracer, "add_lights_seen", specular_hits)
 
 
 @pytest.mark.parametrize("kind", ["rect", "sphere"])

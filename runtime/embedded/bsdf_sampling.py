@@ -116,7 +116,7 @@ def sample_bsdf(
     return directions, weight, pdf
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def bsdf_pdf_at(
     normals: np.ndarray,
     view: np.ndarray,

@@ -15,6 +15,8 @@ import numba as nb
 import numpy as np
 
 from .brdf import brdf_row
+from .bsdf_sampling import bsdf_pdf_at
+from .mis import power_heuristic
 
 __all__ = ["accumulate", "lit_points", "shadow_rays"]
 
@@ -79,9 +81,17 @@ def accumulate(
     f0: np.ndarray,
     li: np.ndarray,
     weight: float,
+    light_pdf: np.ndarray,
+    count: float,
+    opacity: np.ndarray,
 ) -> None:
-    """``radiance[i] += f · Li/pdf · (n·l) · weight`` for every unblocked point ``i`` of ``idx``."""
+    """``radiance[i] += f · Li/pdf · (n·l) · weight`` for every unblocked point ``i`` of ``idx``,
+    times the light strategy's MIS weight when ``light_pdf`` (per point) is given: the power
+    heuristic of ``count`` × it against the pdf the BRDF draws the direction with (× ``opacity``,
+    the BRDF lobe's share of a dielectric mixture; empty: opaque). Weighing here, after the
+    shadow test, evaluates that pdf only where the light arrives."""
     per_dir, per_li = directions.shape[0] > 1, li.shape[0] > 1
+    weighed, glass = light_pdf.shape[0] > 0, opacity.shape[0] > 0
     for j in nb.prange(idx.shape[0]):
         if blocked[j]:
             continue
@@ -92,6 +102,11 @@ def accumulate(
         cos_w = (
             normals[i, 0] * directions[k, 0] + normals[i, 1] * directions[k, 1] + normals[i, 2] * directions[k, 2]
         ) * weight
+        if weighed:
+            other = bsdf_pdf_at(normals, view, directions, albedo, roughness, metallic, f0, i, k)
+            if glass:
+                other *= opacity[i]
+            cos_w *= power_heuristic(count * light_pdf[i], other)
         radiance[i, 0] += fr * li[q, 0] * cos_w
         radiance[i, 1] += fg * li[q, 1] * cos_w
         radiance[i, 2] += fb * li[q, 2] * cos_w

@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING
 import numba as nb
 import numpy as np
 
-from .bsdf_sampling import bsdf_pdf, bsdf_pdf_at, sample_bsdf
+from .bsdf_sampling import bsdf_pdf, sample_bsdf
 from .lights import DistantLight
+from .mis import power_heuristic, power_weights
 from .uniforms import uniforms
 
 if TYPE_CHECKING:
@@ -41,21 +42,6 @@ __all__ = ["ROULETTE_AFTER", "add_lights_seen", "next_event", "primary_radiance"
 
 ROULETTE_AFTER = 3
 """Scattering events before Russian roulette may end a path."""
-
-
-@nb.njit(cache=True)
-def _power(a: float, b: float) -> float:
-    """Power-heuristic weight of the strategy with (count × pdf) ``a`` against the other's ``b``."""
-    return 1.0 if b <= 0.0 else (0.0 if a <= 0.0 else a * a / (a * a + b * b))
-
-
-@nb.njit(parallel=True, cache=True)
-def _power_weights(light_pdf: np.ndarray, other_pdf: np.ndarray, n_light: float, n_other: float) -> np.ndarray:
-    """Power-heuristic weight of the strategy that drew with ``light_pdf`` (``n_light`` samples)."""
-    out = np.empty(light_pdf.shape[0])
-    for i in nb.prange(light_pdf.shape[0]):
-        out[i] = _power(n_light * light_pdf[i], n_other * other_pdf[i])
-    return out
 
 
 @nb.njit(parallel=True, cache=True)
@@ -152,41 +138,6 @@ DELTA_PDF = 1e30
 MIS weight against the dome is 1."""
 
 
-@nb.njit(parallel=True, cache=True)
-def _weighed_samples(
-    li: np.ndarray,
-    light_pdf: np.ndarray,
-    lit: np.ndarray,
-    count: float,
-    normals: np.ndarray,
-    view: np.ndarray,
-    directions: np.ndarray,
-    albedo: np.ndarray,
-    roughness: np.ndarray,
-    metallic: np.ndarray,
-    f0: np.ndarray,
-    opacity: np.ndarray,
-) -> np.ndarray:
-    """(M, 3) ``li`` (one row, or a row per point) times the light strategy's power-heuristic
-    weight against the BRDF's pdf of the same direction (times ``opacity``, the BRDF lobe's
-    share of a dielectric mixture; empty: opaque). Only lit points are weighed (the rest add
-    nothing): the BRDF pdf of every point cost a twentieth of a render."""
-    m = light_pdf.shape[0]
-    out = np.zeros((m, 3))
-    per_row, glass = li.shape[0] > 1, opacity.shape[0] > 0
-    for i in nb.prange(m):
-        if not lit[i]:
-            continue
-        other = bsdf_pdf_at(normals, view, directions, albedo, roughness, metallic, f0, i, i)
-        if glass:
-            other *= opacity[i]
-        weight = _power(count * light_pdf[i], other)
-        li_row = np.int64(i) if per_row else np.int64(0)  # one type: a prange index is unsigned
-        for c in range(3):
-            out[i, c] = li[li_row, c] * weight
-    return out
-
-
 @nb.njit(cache=True)
 def _add_rows(out: np.ndarray, rows: np.ndarray, throughput: np.ndarray, radiance: np.ndarray) -> None:
     """``out[rows] += throughput · radiance`` (serial: rows are unique, order fixed)."""
@@ -218,13 +169,11 @@ def next_event(
             if strata is not None and soft:
                 u = strata.apply(u, s.rows, f"light{j}", count, c)
             sample = light.sample(s.points, s.normals, s.geo_normals, u)
-            if mis and _weighed(light) and sample.pdf is not None and sample.lit is not None:
-                # BRDF-sampled rays find it too
-                sample.li_over_pdf = _weighed_samples(
-                    sample.li_over_pdf, sample.pdf, sample.lit, float(count), s.normals, s.view, sample.direction,
-                    s.albedo, s.roughness, s.metallic, s.f0, np.ones(0) if opacity is None else opacity,
-                )  # fmt: skip
-            r._add(radiance, s, sample, light.shadows, 1.0 / count)
+            if mis and _weighed(light) and sample.pdf is not None:  # BRDF-sampled rays find it too
+                # weighted where it lands, unblocked, as the BRDF is evaluated (accumulate)
+                r._add(radiance, s, sample, light.shadows, 1.0 / count, (sample.pdf, float(count), opacity))
+            else:
+                r._add(radiance, s, sample, light.shadows, 1.0 / count)
     if r.dome is not None:
         count = _dome_count(r, first)
         for c in range(count):
@@ -237,7 +186,7 @@ def next_event(
                 other = bsdf_pdf(s.normals, s.view, sample.direction, s.albedo, s.roughness, s.metallic, s.f0)
                 if opacity is not None:  # the BRDF lobe is drawn with probability opacity
                     other = other * opacity
-                sample.li_over_pdf = sample.li_over_pdf * _power_weights(light_pdf, other, count, 1.0)[:, None]
+                sample.li_over_pdf = sample.li_over_pdf * power_weights(light_pdf, other, count, 1.0)[:, None]
             r._add(radiance, s, sample, r.dome.shadows, 1.0 / count)
     return radiance
 
@@ -293,7 +242,7 @@ def _add_light(
         length = math.sqrt(directions[i, 0] ** 2 + directions[i, 1] ** 2 + directions[i, 2] ** 2)
         if t_light[i] * (1.0 - 1e-4) - 1e-4 / max(length, 1e-300) > t_scene[i]:
             continue
-        w = _power(bsdf_pdf[i], count * pdf_light[i]) if weighted else 1.0
+        w = power_heuristic(bsdf_pdf[i], count * pdf_light[i]) if weighted else 1.0
         row, q = i if own_rows else rows[i], i if per_row else 0
         for c in range(3):
             out[row, c] += (1.0 if unit else throughput[i, c]) * radiance[q, c] * w
@@ -395,7 +344,7 @@ def trace(
         gone = np.flatnonzero(~hit)
         if len(gone) and r.dome is not None and r.dome.shadows:
             light_pdf = r.dome.pdf(view_normals[gone], d[gone])
-            w = _power_weights(pdf[gone], light_pdf, 1.0, float(_dome_count(r, bounce == 1)))
+            w = power_weights(pdf[gone], light_pdf, 1.0, float(_dome_count(r, bounce == 1)))
             _add_rows(out, rows[gone], throughput[gone], r.dome.radiance(d[gone]) * w[:, None])
         if not hit.any():
             break

@@ -54,6 +54,10 @@ class _Surface:
     time: np.ndarray | None = None  # each point's time from the capture instant (None: the scene stands still)
 
 
+_NO_ROWS = np.zeros(0)
+"""An empty array: no MIS weight, no dielectric opacity (numba takes arrays, not None)."""
+
+
 @nb.njit(parallel=True, cache=True)
 def _add_into_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """``out[rows] += values`` (a lamp seen in front of a surface adds to it)."""
@@ -224,7 +228,17 @@ class Renderer:
 
     # ------------------------------------------------------------------ lighting
 
-    def _add(self, radiance: np.ndarray, s: _Surface, sample: LightSample, shadows: bool, weight: float) -> None:
+    def _add(
+        self,
+        radiance: np.ndarray,
+        s: _Surface,
+        sample: LightSample,
+        shadows: bool,
+        weight: float,
+        mis: tuple[np.ndarray, float, np.ndarray | None] | None = None,
+    ) -> None:
+        """Adds one light sample's reflected radiance; ``mis`` (the samples' pdf, their count at
+        this vertex, the dielectric opacity or None) weighs it against BRDF sampling."""
         lit = sample.lit
         if lit is None:
             lit = lit_points(s.normals, s.geo_normals, sample.direction, sample.li_over_pdf)
@@ -249,6 +263,9 @@ class Renderer:
             s.f0,
             sample.li_over_pdf,
             weight,
+            _NO_ROWS if mis is None else mis[0],
+            1.0 if mis is None else mis[1],
+            _NO_ROWS if mis is None or mis[2] is None else mis[2],
         )
 
     def shade(self, *args: Any, **kwargs: Any) -> np.ndarray:
